@@ -1,0 +1,5 @@
+"""OpenResty's cosocket model on gevent: `from cosocket import ngx`."""
+from .ngx import ngx
+
+__version__ = "0.1.0"
+__all__ = ["ngx", "__version__"]

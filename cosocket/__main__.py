@@ -1,0 +1,6 @@
+"""`python -m cosocket`: the same as the `cosocket-server` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,165 @@
+"""The `ngx` object: lua-nginx-module's API surface, assembled from the modules that implement it.
+
+Each attribute is imported the first time it is used and then cached on
+the object, so `from cosocket import ngx` stays cheap and a plain gevent
+program that only uses `ngx.socket` never loads the HTTP server.  The
+request-bound values that Lua reads and assigns as fields (`ngx.status`,
+`ngx.ctx`, `ngx.header`, `ngx.var`, `ngx.headers_sent`) are properties that
+look up the current request each time.
+"""
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+
+from . import log as _log
+from .text import null
+
+# attribute -> (module, name in that module)
+_LAZY = {
+    "ssl": ("cosocket.tls", "ssl_namespace"),
+    "sleep": ("cosocket.concurrency", "sleep"),
+    "thread": ("cosocket.concurrency", "thread"),
+    "timer": ("cosocket.concurrency", "timer"),
+    "semaphore": ("cosocket.concurrency", "semaphore"),
+    "worker": ("cosocket.concurrency", "worker"),
+    "re": ("cosocket.helpers", "re"),
+    "config": ("cosocket.helpers", "config"),
+    "say": ("cosocket.request", "say"),
+    "print": ("cosocket.request", "print_"),
+    "flush": ("cosocket.request", "flush"),
+    "send_headers": ("cosocket.request", "send_headers"),
+    "exit": ("cosocket.request", "exit"),
+    "eof": ("cosocket.request", "eof"),
+    "redirect": ("cosocket.request", "redirect"),
+    "req": ("cosocket.request", "req"),
+    "on_abort": ("cosocket.request", "on_abort"),
+    "shared": ("cosocket.request", "shared"),
+}
+for _name in ("sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
+              "unescape_uri", "encode_args", "decode_args", "now", "time", "update_time",
+              "http_time", "cookie_time", "parse_http_time", "localtime", "utctime", "today",
+              "crc32_short", "crc32_long", "hmac_sha1", "quote_sql_str"):
+    _LAZY[_name] = ("cosocket.helpers", _name)
+
+
+class _Ngx:
+    # Log levels (ngx.ERR ...), as lua-nginx-module numbers them.
+    STDERR, EMERG, ALERT, CRIT, ERR, WARN, NOTICE, INFO, DEBUG = range(9)
+    # Core status codes.
+    OK = 0
+    ERROR = -1
+    AGAIN = -2
+    DONE = -4
+    DECLINED = -5
+    # HTTP method constants, with lua-nginx-module's numbers (ngx.req.get_method() returns strings).
+    HTTP_GET = 2
+    HTTP_HEAD = 4
+    HTTP_POST = 8
+    HTTP_PUT = 16
+    HTTP_DELETE = 32
+    HTTP_OPTIONS = 512
+    HTTP_PATCH = 16384
+    # HTTP status codes.
+    HTTP_CONTINUE = 100
+    HTTP_SWITCHING_PROTOCOLS = 101
+    HTTP_OK = 200
+    HTTP_CREATED = 201
+    HTTP_ACCEPTED = 202
+    HTTP_NO_CONTENT = 204
+    HTTP_PARTIAL_CONTENT = 206
+    HTTP_SPECIAL_RESPONSE = 300
+    HTTP_MOVED_PERMANENTLY = 301
+    HTTP_MOVED_TEMPORARILY = 302
+    HTTP_SEE_OTHER = 303
+    HTTP_NOT_MODIFIED = 304
+    HTTP_TEMPORARY_REDIRECT = 307
+    HTTP_PERMANENT_REDIRECT = 308
+    HTTP_BAD_REQUEST = 400
+    HTTP_UNAUTHORIZED = 401
+    HTTP_PAYMENT_REQUIRED = 402
+    HTTP_FORBIDDEN = 403
+    HTTP_NOT_FOUND = 404
+    HTTP_NOT_ALLOWED = 405
+    HTTP_NOT_ACCEPTABLE = 406
+    HTTP_REQUEST_TIMEOUT = 408
+    HTTP_CONFLICT = 409
+    HTTP_GONE = 410
+    HTTP_UPGRADE_REQUIRED = 426
+    HTTP_TOO_MANY_REQUESTS = 429
+    HTTP_CLOSE = 444
+    HTTP_ILLEGAL = 451
+    HTTP_INTERNAL_SERVER_ERROR = 500
+    HTTP_METHOD_NOT_IMPLEMENTED = 501
+    HTTP_BAD_GATEWAY = 502
+    HTTP_SERVICE_UNAVAILABLE = 503
+    HTTP_GATEWAY_TIMEOUT = 504
+    HTTP_VERSION_NOT_SUPPORTED = 505
+    HTTP_INSUFFICIENT_STORAGE = 507
+
+    null = null
+    log = staticmethod(_log.ngx_log)
+
+    def __init__(self) -> None:
+        self.__dict__["socket"] = SimpleNamespace(tcp=_socket_tcp, stream=_socket_tcp, connect=_socket_connect)
+
+    def __getattr__(self, name: str):
+        try:
+            module_name, attr = _LAZY[name]
+        except KeyError:
+            raise AttributeError("ngx has no field %r" % name) from None
+        value = getattr(importlib.import_module(module_name), attr)
+        self.__dict__[name] = value
+        return value
+
+    # Request-bound fields -------------------------------------------------
+    @property
+    def status(self):
+        from .request import get_status
+        return get_status()
+
+    @status.setter
+    def status(self, value):
+        from .request import set_status
+        set_status(value)
+
+    @property
+    def headers_sent(self):
+        from .request import headers_sent
+        return headers_sent()
+
+    @property
+    def header(self):
+        from .request import header
+        return header
+
+    @property
+    def var(self):
+        from .request import var
+        return var
+
+    @property
+    def ctx(self):
+        from .request import get_ctx
+        return get_ctx()
+
+    @ctx.setter
+    def ctx(self, value):
+        from .request import set_ctx
+        set_ctx(value)
+
+    def __repr__(self) -> str:
+        return "<ngx>"
+
+
+def _socket_tcp():
+    from .tcp import tcp
+    return tcp()
+
+
+def _socket_connect(*args, **kwargs):
+    from .tcp import connect
+    return connect(*args, **kwargs)
+
+
+ngx = _Ngx()

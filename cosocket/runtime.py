@@ -1,0 +1,67 @@
+"""Process-wide and greenlet-local state shared by the cosocket modules.
+
+* `current_request` holds the request a greenlet works for (light threads
+  inherit it; timers run with none), so `ngx.say` and friends find it.
+* `worker` describes this process: its worker id, the loaded configuration,
+  whether it is exiting.  Outside the server it keeps its defaults, so the
+  cosocket API works in any plain gevent program.
+"""
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from typing import Any, Optional
+
+from .confmodel import HttpSettings, MainConf, SocketSettings
+
+#: The request object (cosocket.request.Request) the running greenlet serves.
+current_request: ContextVar[Any] = ContextVar("cosocket_current_request", default=None)
+
+#: True while the running greenlet is a timer callback (ngx.timer.*).
+in_timer: ContextVar[bool] = ContextVar("cosocket_in_timer", default=False)
+
+
+class NgxExit(BaseException):
+    """Raised by `ngx.exit(status)`; unwinds the handler, thread or timer.
+
+    Derived from BaseException so that a handler's `except Exception` does
+    not swallow it, as Lua's ngx.exit cannot be caught by pcall.
+    """
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+class WorkerState:
+    """What this process is: worker identity, configuration, exit flag."""
+
+    def __init__(self) -> None:
+        self.id: Optional[int] = None  # None outside a server worker, as ngx.worker.id() in init
+        self.count: int = 1
+        self.exiting: bool = False
+        self.main_conf: Optional[MainConf] = None
+        self.http_settings: HttpSettings = HttpSettings()
+
+    @property
+    def pid(self) -> int:
+        return os.getpid()
+
+
+worker = WorkerState()
+
+
+def socket_settings() -> SocketSettings:
+    """The lua_socket_* settings in force here: the request's location, else the worker's http block."""
+    req = current_request.get()
+    if req is not None:
+        return req.settings.socket
+    return worker.http_settings.socket
+
+
+def get_request(api: str):
+    """The current request, or RuntimeError naming `api` when there is none."""
+    req = current_request.get()
+    if req is None:
+        raise RuntimeError("%s: API not available in this context (no request)" % api)
+    return req
