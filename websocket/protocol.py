@@ -1,0 +1,283 @@
+"""RFC 6455 frames: reading, building and sending them over a cosocket.
+
+The one place for the wire rules (`resty.websocket.protocol`):
+
+* `recv_frame(sock, max_payload_len, force_masking)` -> `(data, typ, err)`
+* `build_frame(fin, opcode, payload_len, payload, masking)` -> `bytes`
+* `send_frame(sock, fin, opcode, payload, max_payload_len, masking)` -> `(bytes, err)`
+
+`sock` is anything with the cosocket `receive(n)` -> `(data, err, partial)`
+and `send(data)` -> `(count, err)` calls.  Failures come back as upstream's
+error strings.  Text payloads are decoded to `str` by an incremental UTF-8
+decoder held in a `MessageState`, which the server and client objects keep
+across fragments; a bare `recv_frame` call decodes one frame's text alone.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+from typing import Optional
+
+from cosocket import log
+from cosocket.text import lua_tostring
+
+# Opcodes (RFC 6455 section 5.2).
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+#: opcode -> the frame type name recv_frame returns.
+TYPES = {
+    OP_CONTINUATION: "continuation",
+    OP_TEXT: "text",
+    OP_BINARY: "binary",
+    OP_CLOSE: "close",
+    OP_PING: "ping",
+    OP_PONG: "pong",
+}
+
+# Close status codes (RFC 6455 section 7.4.1, and the IANA registry).
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_NO_STATUS = 1005
+CLOSE_ABNORMAL = 1006
+CLOSE_INVALID_PAYLOAD = 1007
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_MANDATORY_EXTENSION = 1010
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_BAD_GATEWAY = 1014
+CLOSE_TLS_HANDSHAKE = 1015
+
+#: The largest length the 64-bit length field can carry (its top bit must be 0).
+MAX_FRAME_LEN = (1 << 63) - 1
+
+# Error strings of our own (upstream passes payloads through undecoded).
+ERR_BAD_TEXT = "invalid UTF-8 text payload"
+ERR_BAD_REASON = "invalid UTF-8 close reason"
+
+_new_decoder = codecs.getincrementaldecoder("utf-8")
+
+# Below this size one big-integer XOR is the fastest unmasking in CPython;
+# above it, four strided bytes.translate passes win (measured on 3.10+).
+_INT_MASK_LIMIT = 16384
+_IDENTITY = int.from_bytes(bytes(range(256)), "big")
+_xor_tables: dict = {}
+
+
+def _xor_table(b: int) -> bytes:
+    table = _xor_tables.get(b)
+    if table is None:
+        table = _xor_tables[b] = (_IDENTITY ^ int.from_bytes(bytes((b,)) * 256, "big")).to_bytes(256, "big")
+    return table
+
+
+def apply_mask(data, key: bytes) -> bytes:
+    """XOR `data` with the 4-byte masking `key` repeated (masking and unmasking are the same)."""
+    n = len(data)
+    if n < _INT_MASK_LIMIT:
+        if n == 0:
+            return b""
+        stream = (key * ((n >> 2) + 1))[:n]
+        return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
+    out = bytearray(data)
+    for i in range(4):
+        out[i::4] = out[i::4].translate(_xor_table(key[i]))
+    return bytes(out)
+
+
+class MessageState:
+    """What the receiver remembers between the fragments of one message.
+
+    `in_text` is True while a fragmented text message is in progress, so
+    its continuation frames are decoded to `str` by `decoder`, which keeps a
+    character split across fragments until its last bytes arrive.
+    """
+
+    __slots__ = ("in_text", "decoder")
+
+    def __init__(self) -> None:
+        self.in_text = False
+        self.decoder = None
+
+    def reset(self) -> None:
+        """Forget any message in progress (a new connection)."""
+        self.in_text = False
+        self.decoder = None
+
+
+def _fail(what: str, err) -> tuple:
+    return None, None, "%s: %s" % (what, err if err is not None else "unknown")
+
+
+def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None):
+    """Receive one frame: `(data, typ, err)`.
+
+    `data` is `str` for text (and text continuation) frames, `bytes` for
+    binary, ping and pong frames.  A close frame gives `(reason, "close",
+    code)` (`("", "close", None)` without a body).  A non-final data frame
+    gives `"again"` as `err`.  On failure: `(None, None, message)`.  Pass
+    `state` (a MessageState) to decode text messages across fragments.
+    """
+    data, err, _ = sock.receive(2)
+    if data is None:
+        return _fail("failed to receive the first 2 bytes", err)
+
+    fst = data[0]
+    snd = data[1]
+    if fst & 0x70:
+        return None, None, "bad RSV1, RSV2, or RSV3 bits"
+    opcode = fst & 0x0F
+    if 0x3 <= opcode <= 0x7:
+        return None, None, "reserved non-control frames"
+    if opcode >= 0xB:
+        return None, None, "reserved control frames"
+
+    masked = snd & 0x80
+    if log.enabled(log.DEBUG):
+        log.error(log.DEBUG, "recv_frame: mask bit: %d" % (1 if masked else 0))
+    if force_masking and not masked:
+        return None, None, "frame unmasked"
+
+    fin = fst & 0x80
+    payload_len = snd & 0x7F
+    key = None
+    # The extended length and the masking key arrive in one receive.
+    if payload_len == 126:
+        head, err, _ = sock.receive(6 if masked else 2)
+        if head is None:
+            return _fail("failed to receive the 2 byte payload length", err)
+        payload_len = (head[0] << 8) | head[1]
+        if masked:
+            key = head[2:]
+    elif payload_len == 127:
+        head, err, _ = sock.receive(12 if masked else 8)
+        if head is None:
+            return _fail("failed to receive the 8 byte payload length", err)
+        if head[0] & 0x80:
+            return None, None, "payload len too large"
+        payload_len = int.from_bytes(head[:8], "big")
+        if masked:
+            key = head[8:]
+    elif masked:
+        key, err, _ = sock.receive(4)
+        if key is None:
+            return _fail("failed to read masking-len and payload", err)
+
+    if opcode & 0x8:
+        if payload_len > 125:
+            return None, None, "too long payload for control frame"
+        if not fin:
+            return None, None, "fragmented control frame"
+
+    if payload_len > max_payload_len:
+        return None, None, "exceeding max payload len"
+
+    if payload_len:
+        payload, err, _ = sock.receive(payload_len)
+        if payload is None:
+            return _fail("failed to read masking-len and payload", err)
+        if key is not None:
+            payload = apply_mask(payload, key)
+    else:
+        payload = b""
+
+    if opcode == OP_CLOSE:
+        if not payload_len:
+            return "", "close", None
+        if payload_len < 2:
+            return None, None, "close frame with a body must carry a 2-byte status code"
+        try:
+            reason = payload[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None, None, ERR_BAD_REASON
+        return reason, "close", (payload[0] << 8) | payload[1]
+
+    if opcode == OP_TEXT or (opcode == OP_CONTINUATION and state is not None and state.in_text):
+        if state is None:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                return None, None, ERR_BAD_TEXT
+        else:
+            if opcode == OP_TEXT or state.decoder is None:
+                state.decoder = _new_decoder()
+            try:
+                text = state.decoder.decode(payload, bool(fin))
+            except UnicodeDecodeError:
+                state.reset()
+                return None, None, ERR_BAD_TEXT
+            state.in_text = not fin
+        return text, TYPES[opcode], None if fin else "again"
+
+    if state is not None and opcode == OP_BINARY:
+        state.in_text = False  # a new binary message ends any unfinished text
+    return payload, TYPES[opcode], None if fin else "again"
+
+
+def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
+    """The wire bytes of one frame (`payload` is bytes of `payload_len` bytes).
+
+    Raises ValueError for a length the 64-bit field cannot carry
+    (`send_frame` checks it first and returns an error instead).
+    """
+    fst = (0x80 | opcode) if fin else opcode
+    mask_bit = 0x80 if masking else 0
+    if payload_len <= 125:
+        head = bytes((fst, mask_bit | payload_len))
+    elif payload_len <= 0xFFFF:
+        head = bytes((fst, mask_bit | 126, payload_len >> 8, payload_len & 0xFF))
+    elif payload_len <= MAX_FRAME_LEN:
+        head = bytes((fst, mask_bit | 127)) + payload_len.to_bytes(8, "big")
+    else:
+        raise ValueError("payload too big")
+    if masking:
+        key = os.urandom(4)
+        return head + key + apply_mask(payload, key)
+    return head + payload
+
+
+def payload_bytes(payload) -> bytes:
+    """The bytes a payload argument stands for: None -> b"", str -> UTF-8, others as Lua's tostring."""
+    if payload is None:
+        return b""
+    kind = type(payload)
+    if kind is bytes:
+        return payload
+    if kind is str:
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return str(payload).encode("utf-8")
+    return lua_tostring(payload).encode("utf-8")
+
+
+def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
+    """Build and send one frame with a single `sock.send`: `(bytes_sent, err)`."""
+    if type(opcode) is not int or not 0 <= opcode <= 0xF:
+        raise TypeError("bad argument #2 to 'send_frame' (opcode must be an integer from 0 to 15)")
+    payload = payload_bytes(payload)
+    payload_len = len(payload)
+    if payload_len > max_payload_len:
+        return None, "payload too big"
+    if opcode & 0x8:
+        if payload_len > 125:
+            return None, "too much payload for control frame"
+        if not fin:
+            return None, "fragmented control frame"
+    try:
+        frame = build_frame(fin, opcode, payload_len, payload, masking)
+    except ValueError as exc:
+        return None, "failed to build frame: %s" % exc
+    sent, err = sock.send(frame)
+    if sent is None:
+        return None, "failed to send frame: %s" % err
+    return sent, None
