@@ -1,0 +1,24 @@
+"""aiohttp echo peer: one process, asyncio, /echo echoes text and binary messages."""
+import argparse
+
+from aiohttp import WSMsgType, web
+
+
+async def echo(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=4 << 20, autoping=True)
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type == WSMsgType.TEXT:
+            await ws.send_str(msg.data)
+        elif msg.type == WSMsgType.BINARY:
+            await ws.send_bytes(msg.data)
+    return ws
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, required=True)
+    app = web.Application()
+    app.router.add_get("/echo", echo)
+    web.run_app(app, host="127.0.0.1", port=ap.parse_args().port, access_log=None,
+                print=None, backlog=4096)
