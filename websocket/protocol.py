@@ -281,3 +281,113 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
     if sent is None:
         return None, "failed to send frame: %s" % err
     return sent, None
+
+
+class Channel:
+    """The frame methods the server and client objects share (upstream's wb:* calls).
+
+    Every `send_*` returns `(bytes, err)` and `recv_frame` returns
+    `(data, typ, err)`.  After a fatal error (anything but a read timeout)
+    every call answers "fatal error already happened".
+    """
+
+    __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
+                 "fatal", "closed", "state")
+
+    def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
+        self.sock = sock
+        self.max_recv_len = max_recv_len
+        self.max_send_len = max_send_len
+        self.masking = masking
+        self.force_masking = force_masking
+        self.fatal = False
+        self.closed = False
+        self.state = MessageState()
+
+    def set_timeout(self, ms):
+        """Set the network timeout (milliseconds) for the following operations."""
+        return self.sock.settimeout(ms)
+
+    def recv_frame(self):
+        """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
+        if self.fatal:
+            return None, None, "fatal error already happened"
+        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state)
+        if data is None and ": timeout" not in err:
+            self.fatal = True
+        return data, typ, err
+
+    def send_frame(self, fin, opcode, payload=None):
+        """Send one raw frame: `(bytes, err)`."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        sent, err = send_frame(self.sock, fin, opcode, payload, self.max_send_len, self.masking)
+        if sent is None:
+            self.fatal = True
+        return sent, err
+
+    def send_text(self, data):
+        """Send `data` as one unfragmented text frame: `(bytes, err)`."""
+        return self.send_frame(True, OP_TEXT, data)
+
+    def send_binary(self, data):
+        """Send `data` as one unfragmented binary frame: `(bytes, err)`."""
+        return self.send_frame(True, OP_BINARY, data)
+
+    def send_continue(self, data):
+        """Send `data` as a final continuation frame: `(bytes, err)`."""
+        return self.send_frame(True, OP_CONTINUATION, data)
+
+    def send_ping(self, data=None):
+        """Send a ping frame (does not wait for the pong): `(bytes, err)`."""
+        return self.send_frame(True, OP_PING, data)
+
+    def send_pong(self, data=None):
+        """Send a pong frame: `(bytes, err)`."""
+        return self.send_frame(True, OP_PONG, data)
+
+    def send_close(self, code=None, msg=None):
+        """Send a close frame with an optional status code and message: `(bytes, err)`."""
+        payload = close_payload(code, msg)
+        if payload is None:
+            return None, "bad status code"
+        return self.send_frame(True, OP_CLOSE, payload)
+
+
+def close_payload(code, msg):
+    """A close frame's body for `code` and `msg`, or None for a bad status code (upstream's rule: a number <= 0x7fff)."""
+    if code is None:
+        return b""
+    if isinstance(code, bool) or not isinstance(code, (int, float)) or code != code:
+        return None
+    if code > 0x7FFF or code < 0 or int(code) != code:
+        return None
+    code = int(code)
+    return bytes((code >> 8, code & 0xFF)) + payload_bytes(msg)
+
+
+def take_options(opts, kw: dict, allowed: tuple, fname: str) -> dict:
+    """Merge an options dict and keyword options; an unknown name raises TypeError naming it."""
+    if opts is None:
+        merged = dict(kw)
+    elif isinstance(opts, dict):
+        merged = dict(opts)
+        merged.update(kw)
+    else:
+        raise TypeError("bad argument #1 to '%s' (table expected, got %s)" % (fname, type(opts).__name__))
+    for name in merged:
+        if name not in allowed:
+            raise TypeError("%s: unknown option %r" % (fname, name))
+    return merged
+
+
+def number_option(options: dict, name: str, fname: str):
+    """`options[name]` as a number, None when absent; TypeError for any other type."""
+    value = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("%s: option %r must be a number, got %s" % (fname, name, type(value).__name__))
+    return value

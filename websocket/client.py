@@ -1,0 +1,281 @@
+"""The WebSocket client (`resty.websocket.client`) on a cosocket.
+
+    wb, err = client.new(timeout=1000)
+    ok, err, res = wb.connect("ws://127.0.0.1:8080/s", protocols=["chat"])
+    bytes_, err = wb.send_text("hello")
+    data, typ, err = wb.recv_frame()
+    ok, err = wb.close()           # or wb.set_keepalive()
+
+Beyond upstream, `connect` checks the handshake response (status 101,
+Upgrade, Connection, Sec-WebSocket-Accept, a bounded head size) and refuses
+header values containing CR or LF.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+
+from cosocket import log
+from cosocket.tcp import tcp
+
+from .protocol import OP_CLOSE, Channel, close_payload, number_option, take_options
+
+_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_unmasked", "timeout")
+_CONNECT_OPTIONS = ("protocols", "origin", "pool", "pool_size", "backlog", "ssl_verify", "headers",
+                    "client_cert", "client_priv_key", "host", "server_name", "key")
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+#: The largest handshake response head (status line + headers) accepted.
+MAX_RESPONSE_HEAD = 16384
+
+# upstream's URI syntax: ws[s]://host[:port][path] and ws[s]://unix:/path/to.sock:[path]
+_URI = re.compile(r"^(wss?)://(\[[^\]/]*\]|[^:/]+)(?::(\d+))?(.*)", re.S)
+_UNIX_URI = re.compile(r"^(wss?)://(unix:[^:]+):(.*)", re.S)
+_STATUS_LINE = re.compile(r"^\s*HTTP/1\.1\s+")
+_STATUS_CODE = re.compile(r"^\s*HTTP/1\.1\s+(\d{3})(?:\s|$)")
+
+
+def new(opts=None, **kw):
+    """A client object: `(wb, err)`.  Options: max_payload_len (65535), max_recv_len,
+    max_send_len, send_unmasked, timeout (ms)."""
+    options = take_options(opts, kw, _NEW_OPTIONS, "new")
+    max_payload_len = number_option(options, "max_payload_len", "new")
+    max_recv_len = number_option(options, "max_recv_len", "new")
+    max_send_len = number_option(options, "max_send_len", "new")
+    timeout = number_option(options, "timeout", "new")
+    if max_payload_len is None:
+        max_payload_len = 65535
+    sock = tcp()
+    if timeout is not None:
+        sock.settimeout(timeout)
+    wb = WebSocketClient(sock,
+                         max_payload_len if max_recv_len is None else max_recv_len,
+                         max_payload_len if max_send_len is None else max_send_len,
+                         not options.get("send_unmasked"), False)
+    return wb, None
+
+
+def _has_crlf(value: str) -> bool:
+    return "\r" in value or "\n" in value
+
+
+def _check_value(name: str, value):
+    """An error string when a header value cannot be sent as is, else None."""
+    if _has_crlf(value):
+        return 'bad "%s" header value: contains CR or LF' % name
+    return None
+
+
+def _parse_head(head: str):
+    """Status code and lower-cased headers (first value of each) of a response head."""
+    lines = head.split("\r\n")
+    m = _STATUS_CODE.match(lines[0])
+    status = m.group(1) if m else None
+    headers: dict = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(name.strip().lower(), value.strip())
+    return status, headers
+
+
+def _check_response(head: str, key: str):
+    """The error string for a handshake response that does not accept `key`, else None."""
+    status, headers = _parse_head(head)
+    if status != "101":
+        return "bad HTTP response status: %s" % (status or "nil")
+    upgrade = headers.get("upgrade")
+    if upgrade is None or upgrade.lower() != "websocket":
+        return 'bad "upgrade" response header: %s' % ("nil" if upgrade is None else upgrade)
+    connection = headers.get("connection")
+    if connection is None or "upgrade" not in [t.strip() for t in connection.lower().split(",")]:
+        return 'bad "connection" response header: %s' % ("nil" if connection is None else connection)
+    accept = headers.get("sec-websocket-accept")
+    expected = base64.b64encode(hashlib.sha1(key.encode("latin-1") + _GUID).digest()).decode()
+    if accept != expected:
+        return 'bad "sec-websocket-accept" response header: %s' % ("nil" if accept is None else accept)
+    return None
+
+
+class WebSocketClient(Channel):
+    """A client WebSocket: `connect`, `close`, `set_keepalive` and the frame methods."""
+
+    __slots__ = ()
+
+    def connect(self, uri, opts=None, **kw):
+        """Connect and perform the opening handshake: `(ok, err, res)`.
+
+        `res` is the response head (status line and headers, without the
+        final blank line), or "connection reused" for a pooled connection.
+        """
+        if not isinstance(uri, str):
+            raise TypeError("bad argument #1 to 'connect' (string expected, got %s)" % type(uri).__name__)
+        options = take_options(opts, kw, _CONNECT_OPTIONS, "connect")
+        self.fatal = False
+        self.closed = False
+        self.state.reset()
+
+        is_unix = "unix:" in uri
+        m = (_UNIX_URI if is_unix else _URI).match(uri)
+        if m is None:
+            return None, "bad websocket uri", None
+        scheme, addr = m.group(1), m.group(2)
+        if is_unix:
+            port, path = None, m.group(3)
+        else:
+            port, path = m.group(3), m.group(4)
+        ssl = scheme == "wss"
+        port = int(port) if port else (443 if ssl else 80)
+        if path == "" or path.startswith("?"):
+            path = "/" + path
+        if _has_crlf(path) or " " in path or "\t" in path:
+            return None, "bad websocket uri", None
+
+        extra = []  # header lines in upstream's order: protocols go before the version, origin after
+        protocols = options.get("protocols")
+        if protocols is not None:
+            if isinstance(protocols, (list, tuple)):
+                protocols = ",".join(str(p) for p in protocols)
+            elif not isinstance(protocols, str):
+                raise TypeError("connect: option 'protocols' must be a string or a list of strings")
+            err = _check_value("Sec-WebSocket-Protocol", protocols)
+            if err:
+                return None, err, None
+        origin = options.get("origin")
+        if origin is not None:
+            if not isinstance(origin, str):
+                raise TypeError("connect: option 'origin' must be a string")
+            err = _check_value("Origin", origin)
+            if err:
+                return None, err, None
+
+        sock_opts = {}
+        for name in ("pool", "pool_size", "backlog"):
+            if options.get(name) is not None:
+                sock_opts[name] = options[name]
+
+        client_cert = options.get("client_cert")
+        client_priv_key = options.get("client_priv_key")
+        if client_cert is not None and client_priv_key is None:
+            raise TypeError("client_priv_key must be provided with client_cert")
+        ssl_verify = bool(options.get("ssl_verify"))
+
+        server_name = options.get("server_name")
+        if server_name is not None and not isinstance(server_name, str):
+            return None, "SSL server_name must be a string", None
+        headers = options.get("headers")
+        if headers is not None:
+            if not isinstance(headers, (list, tuple)):
+                return None, "custom headers must be a table", None
+            for line in headers:
+                if not isinstance(line, str):
+                    raise TypeError("connect: custom headers must be strings like \"Name: value\"")
+                if _has_crlf(line):
+                    return None, "bad custom header: contains CR or LF", None
+        header_host = options.get("host")
+        if header_host is not None:
+            if not isinstance(header_host, str):
+                return None, "custom host header must be a string", None
+            err = _check_value("Host", header_host)
+            if err:
+                return None, err, None
+        key = options.get("key")
+        if key is not None:
+            if not isinstance(key, str):
+                return None, "custom Sec-WebSocket-Key must be a string", None
+            err = _check_value("Sec-WebSocket-Key", key)
+            if err:
+                return None, err, None
+
+        sock = self.sock
+        if is_unix:
+            ok, err = sock.connect(addr, sock_opts)
+        else:
+            host = addr[1:-1] if addr.startswith("[") else addr
+            ok, err = sock.connect(host, port, sock_opts)
+        if not ok:
+            return None, "failed to connect: %s" % err, None
+
+        reused, err = sock.getreusedtimes()
+        if reused is None:
+            return None, "failed to get reused times: %s" % ("nil" if err is None else err), None
+        if reused > 0:
+            return 1, None, "connection reused"
+
+        if ssl:
+            if client_cert is not None:
+                ok, err = sock.setclientcert(client_cert, client_priv_key)
+                if not ok:
+                    sock.close()
+                    return None, "failed to set TLS client certificate: %s" % err, None
+            sni = server_name or header_host or addr
+            ok, err = sock.sslhandshake(False, sni, ssl_verify)
+            if not ok:
+                sock.close()
+                return None, "ssl handshake failed: %s" % err, None
+
+        if key is None:
+            key = base64.b64encode(os.urandom(16)).decode()
+        if header_host is None:
+            header_host = "unix_sock" if is_unix else "%s:%d" % (addr, port)
+        parts = ["GET ", path, " HTTP/1.1\r\nUpgrade: websocket\r\nHost: ", header_host,
+                 "\r\nSec-WebSocket-Key: ", key]
+        if protocols is not None:
+            parts += ["\r\nSec-WebSocket-Protocol: ", protocols]
+        parts.append("\r\nSec-WebSocket-Version: 13")
+        if origin is not None:
+            parts += ["\r\nOrigin: ", origin]
+        parts.append("\r\nConnection: Upgrade")
+        if headers:
+            parts += ["\r\n", "\r\n".join(headers)]
+        parts.append("\r\n\r\n")
+        sent, err = sock.send("".join(parts).encode("utf-8"))
+        if sent is None:
+            sock.close()
+            return None, "failed to send the handshake request: %s" % err, None
+
+        raw, err = sock._read_until(b"\r\n\r\n", MAX_RESPONSE_HEAD)
+        if raw is None:
+            sock.close()
+            if err == "too large":
+                return None, "failed to receive response header: too large (over %d bytes)" % MAX_RESPONSE_HEAD, None
+            return None, "failed to receive response header: %s" % err, None
+        head = raw[:-4].decode("utf-8", "replace")
+        if not _STATUS_LINE.match(head):
+            sock.close()
+            return None, "bad HTTP response status line: %s" % head, None
+        err = _check_response(head, key)
+        if err:
+            sock.close()
+            return None, err, None
+        return 1, None, head
+
+    def send_close(self, code=None, msg=None):
+        """Send a close frame (once): `(bytes, err)`; later data frames answer "already closed"."""
+        payload = close_payload(code, msg)
+        if payload is None:
+            return None, "bad status code"
+        if log.enabled(log.DEBUG):
+            log.error(log.DEBUG, "sending the close frame")
+        sent, err = self.send_frame(True, OP_CLOSE, payload)
+        if sent is None:
+            self.fatal = True
+        self.closed = True
+        return sent, err
+
+    def close(self):
+        """Send a close frame if none was sent yet, then close the connection: `(ok, err)`."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if not self.closed:
+            sent, err = self.send_close()
+            if sent is None:
+                return None, "failed to send close frame: %s" % err
+        return self.sock.close()
+
+    def set_keepalive(self, *args):
+        """Put the connection into the cosocket pool: `(ok, err)`; `connect` makes the object usable again."""
+        return self.sock.setkeepalive(*args)
