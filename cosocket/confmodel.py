@@ -69,6 +69,7 @@ class HttpSettings:
     # None = the default logs/access.log in combined format; [] = access_log off
     access_log: Optional[List[AccessLogConf]] = None
     lua_check_client_abort: bool = False
+    default_type: str = "text/plain"  # nginx's compiled-in default; OpenResty's conf sets it per location
     socket: SocketSettings = field(default_factory=SocketSettings)
 
     def copy(self) -> "HttpSettings":
@@ -136,6 +137,7 @@ class ServerConf:
     ssl: ServerSslConf = field(default_factory=ServerSslConf)
     file: str = ""
     line: int = 0
+    return_: Optional[Tuple[int, Optional[str]]] = None  # `return` at server level: runs before locations
 
 
 @dataclass
@@ -161,7 +163,10 @@ class MainConf:
     error_log: List[ErrorLogConf] = field(default_factory=list)
     worker_connections: int = 512
     worker_shutdown_timeout: Optional[int] = None  # ms; None = wait forever
-    python_path: List[str] = field(default_factory=list)  # entries as given, `?.py` templates
+    worker_rlimit_nofile: Optional[int] = None
+    # entries as given (`?.py` templates), relative ones made absolute under the prefix;
+    # a ";;" entry marks where the default sys.path goes (as in lua_package_path)
+    python_path: List[str] = field(default_factory=list)
     init_by_python: Optional[str] = None  # "module:function"
     init_worker_by_python: Optional[str] = None
     http: HttpConf = field(default_factory=HttpConf)

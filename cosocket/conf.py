@@ -1,0 +1,1068 @@
+"""nginx-style configuration: lexer, directive table, merging -> `MainConf`.
+
+    main = load("/p/conf/nginx.conf", "/p", extra_directives="daemon off;")
+
+The lexer follows nginx's `ngx_conf_read_token` rule for rule (quotes,
+backslash escapes, `#` comments only at the start of a word, `${var}`), and
+errors read as `nginx -t` prints them: `unknown directive "foo" in
+/p/conf/nginx.conf:12`.  As in nginx, the `-g` directives are parsed before
+the file, so setting one of them again in the file is "duplicate".
+
+Each http/server/location block records only the settings written in it;
+`_finish` merges them downwards (http -> server -> location), so every
+`ServerConf` and `LocationConf` carries complete `HttpSettings`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .confmodel import (LOG_LEVELS, AccessLogConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings,
+                        ListenConf, LocationConf, MainConf, ResolverConf, ServerConf, ServerSslConf)
+
+__all__ = ["ConfError", "load", "parse_time", "parse_size"]
+
+
+class ConfError(Exception):
+    """A configuration error; `str()` is nginx's text, with `in file:line` or `in command line`."""
+
+    def __init__(self, msg: str, file: Optional[str] = None, line: int = 0, where: bool = True):
+        self.msg = msg
+        self.file = file  # None: the -g string
+        self.line = line
+        if not where:
+            text = msg
+        elif file is None:
+            text = "%s in command line" % msg
+        else:
+            text = "%s in %s:%d" % (msg, file, line)
+        super().__init__(text)
+
+
+class _Rejected(Exception):
+    """Raised by a value parser: nginx's `"name" directive <reason>` (e.g. "invalid value")."""
+
+
+# --------------------------------------------------------------------------- units
+
+_TIME_UNITS = (("y", 365 * 86400000), ("M", 30 * 86400000), ("w", 7 * 86400000), ("d", 86400000),
+               ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1))
+_TIME_PART = re.compile(r"(\d+)(ms|[yMwdhms]?) *")
+
+
+def parse_time(text: str) -> int:
+    """nginx time -> milliseconds: `10s`, `500ms`, `1m`, `1h 30m`; a bare number is seconds.
+
+    Raises ValueError.  Units must come in decreasing order and once each, as in ngx_parse_time.
+    """
+    if not text or text != text.strip():
+        raise ValueError(text)
+    total, pos, last = 0, 0, -1
+    order = [unit for unit, _ in _TIME_UNITS]
+    while pos < len(text):
+        m = _TIME_PART.match(text, pos)
+        if m is None:
+            raise ValueError(text)
+        unit = m.group(2) or "s"
+        rank = order.index(unit)
+        if rank <= last:
+            raise ValueError(text)
+        last = rank
+        total += int(m.group(1)) * dict(_TIME_UNITS)[unit]
+        pos = m.end()
+        if not m.group(2) and pos < len(text):  # a bare number must be the last part
+            raise ValueError(text)
+    return total
+
+
+_SIZE = re.compile(r"(\d+)([kKmMgG]?)\Z")
+_SIZE_SCALE = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def parse_size(text: str, allow_g: bool = True) -> int:
+    """nginx size -> bytes: `8k`, `1m`, `1g`, bare bytes.  Raises ValueError."""
+    m = _SIZE.match(text)
+    if m is None or (m.group(2).lower() == "g" and not allow_g):
+        raise ValueError(text)
+    return int(m.group(1)) * _SIZE_SCALE[m.group(2).lower()]
+
+
+def _number(text: str) -> int:
+    if not text.isdigit() or not text.isascii():
+        raise ValueError(text)
+    return int(text)
+
+
+# --------------------------------------------------------------------------- lexer
+
+_OK, _BLOCK_START, _BLOCK_DONE, _FILE_DONE = "ok", "block", "}", "eof"
+_SPACE = " \t\r\n"
+_UNESCAPE = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
+
+
+class _Lexer:
+    """Splits one file (or the -g string, `name` None) into directives, as ngx_conf_read_token."""
+
+    def __init__(self, text: str, name: Optional[str]):
+        self.text = text
+        self.name = name
+        self.pos = 0
+        self.line = 1
+
+    def error(self, msg: str) -> ConfError:
+        return ConfError(msg, self.name, self.line)
+
+    def next(self) -> Tuple[List[str], str]:
+        """The next directive's words and how it ended: `;`, `{`, `}` or end of input."""
+        text, n = self.text, len(self.text)
+        args: List[str] = []
+        pos = self.pos
+        while True:
+            # between words
+            while pos < n and text[pos] in _SPACE:
+                if text[pos] == "\n":
+                    self.line += 1
+                pos += 1
+            if pos >= n:
+                self.pos = pos
+                if args:
+                    if self.name is None:
+                        raise self.error('unexpected end of parameter, expecting ";"')
+                    raise self.error('unexpected end of file, expecting ";" or "}"')
+                return args, _FILE_DONE
+            ch = text[pos]
+            if ch in ";{":
+                self.pos = pos + 1
+                if not args:
+                    raise self.error('unexpected "%s"' % ch)
+                return args, (_OK if ch == ";" else _BLOCK_START)
+            if ch == "}":
+                self.pos = pos + 1
+                if args:
+                    raise self.error('unexpected "}"')
+                return args, _BLOCK_DONE
+            if ch == "#":
+                end = text.find("\n", pos)
+                pos = n if end < 0 else end
+                continue
+            if ch in "\"'":
+                word, pos = self._quoted(pos)
+                args.append(word)
+                # a closing quote must be followed by a space, ";" or "{"
+                if pos >= n:
+                    continue
+                ch = text[pos]
+                if ch in ";{":
+                    self.pos = pos + 1
+                    return args, (_OK if ch == ";" else _BLOCK_START)
+                if ch != ")" and ch not in _SPACE:  # ")" starts the next word, as in nginx
+                    raise self.error('unexpected "%s"' % ch)
+                continue
+            word, pos, end = self._bare(pos)
+            args.append(word)
+            if end in ";{":
+                self.pos = pos
+                return args, (_OK if end == ";" else _BLOCK_START)
+
+    def _quoted(self, pos: int) -> Tuple[str, int]:
+        """A quoted word starting at `pos` (the quote); returns (word, position after the closing quote)."""
+        text, n, quote = self.text, len(self.text), self.text[pos]
+        start = pos = pos + 1
+        while True:
+            if pos >= n:
+                self.pos = pos
+                raise self.error('unexpected end of file, expecting ";" or "}"'
+                                 if self.name is not None else 'unexpected end of parameter, expecting ";"')
+            ch = text[pos]
+            if ch == "\n":
+                self.line += 1
+            if ch == "\\":
+                if pos + 1 < n and text[pos + 1] == "\n":
+                    self.line += 1
+                pos += 2
+                continue
+            if ch == quote:
+                return _unescape(text[start:pos]), pos + 1
+            pos += 1
+
+    def _bare(self, pos: int) -> Tuple[str, int, str]:
+        """An unquoted word; returns (word, position after its terminator, terminator or "")."""
+        text, n = self.text, len(self.text)
+        start = pos
+        variable = False
+        while pos < n:
+            ch = text[pos]
+            if ch == "\\":
+                if pos + 1 < n and text[pos + 1] == "\n":
+                    self.line += 1
+                pos += 2
+                variable = False
+                continue
+            if ch == "{" and variable:
+                pos += 1
+                variable = False
+                continue
+            variable = ch == "$"
+            if ch in _SPACE or ch in ";{":
+                if ch == "\n":
+                    self.line += 1
+                return _unescape(text[start:pos]), pos + 1, ch
+            pos += 1
+        return _unescape(text[start:min(pos, n)]), n, ""
+
+
+def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    out = []
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == "\\" and i + 1 < n and raw[i + 1] in _UNESCAPE:
+            out.append(_UNESCAPE[raw[i + 1]])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- parse state
+
+@dataclass
+class _Level:
+    """Settings written in one http, server or location block (merged later)."""
+
+    values: Dict[str, object] = field(default_factory=dict)  # HttpSettings field, or "socket.<field>"
+    access_logs: List[AccessLogConf] = field(default_factory=list)
+    access_off: bool = False
+    ssl: Dict[str, object] = field(default_factory=dict)  # ServerSslConf field -> value (http, server)
+
+
+@dataclass
+class _Location:
+    modifier: str
+    pattern: str
+    level: _Level
+    file: str
+    line: int
+    handler: Optional[HandlerConf] = None
+    return_: Optional[Tuple[int, Optional[str]]] = None
+
+
+@dataclass
+class _Server:
+    level: _Level
+    file: str
+    line: int
+    listens: List[Tuple[ListenConf, str, int, bool]] = field(default_factory=list)  # conf, file, line, opts set
+    names: List[str] = field(default_factory=list)
+    locations: List[_Location] = field(default_factory=list)
+    return_: Optional[Tuple[int, Optional[str]]] = None
+
+
+@dataclass
+class _Http:
+    level: _Level = field(default_factory=_Level)
+    servers: List[_Server] = field(default_factory=list)
+    shared_dicts: List[Tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Ctx:
+    """Where a directive is being read: its context name and the blocks around it."""
+
+    kind: str  # main | events | http | server | location | types
+    http: Optional[_Http] = None
+    server: Optional[_Server] = None
+    location: Optional[_Location] = None
+
+    @property
+    def level(self) -> _Level:
+        return (self.location or self.server or self.http).level
+
+
+@dataclass
+class _Directive:
+    contexts: frozenset
+    nargs: object  # tuple of allowed argument counts, or ("min", n)
+    handler: Callable
+    block: bool = False
+
+
+_TABLE: Dict[str, _Directive] = {}
+
+
+def _directive(names, contexts: str, nargs=(1,), block: bool = False):
+    """Register the decorated handler `fn(parser, ctx, name, args)` for `names` in `contexts`."""
+    def register(fn):
+        for name in names.split():
+            _TABLE[name] = _Directive(frozenset(contexts.split()), nargs, fn, block)
+        return fn
+    return register
+
+
+# --------------------------------------------------------------------------- the parser
+
+class _Parser:
+    def __init__(self, conf_file: str, prefix: str, dump: Optional[list]):
+        self.conf_file = conf_file
+        self.conf_dir = os.path.dirname(conf_file)
+        self.prefix = prefix
+        self.dump = dump
+        self.main = MainConf(prefix=prefix, conf_file=conf_file)
+        self.main_seen: set = set()
+        self.http: Optional[_Http] = None
+        self.events_seen = False
+        self.listen_keys: Dict[str, Tuple[bool, bool]] = {}  # key -> (options set, default_server)
+        self.lexer: Optional[_Lexer] = None
+
+    # errors and paths ----------------------------------------------------------
+
+    def error(self, msg: str) -> ConfError:
+        return self.lexer.error(msg)
+
+    def prefix_path(self, path: str) -> str:
+        return os.path.normpath(os.path.join(self.prefix, path))
+
+    def conf_path(self, path: str) -> str:
+        return os.path.normpath(os.path.join(self.conf_dir, path))
+
+    # reading -------------------------------------------------------------------
+
+    def parse_param(self, text: str) -> None:
+        """The -g string: main-context directives, no blocks."""
+        self._run(_Lexer(text, None), _Ctx("main"), "param")
+
+    def parse_file(self, path: str, ctx: _Ctx) -> None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            msg = 'open() "%s" failed (%d: %s)' % (path, e.errno or 0, os.strerror(e.errno or 0))
+            if self.lexer is None:
+                raise ConfError(msg, where=False)
+            raise self.error(msg)
+        text = data.decode("utf-8", "surrogateescape")
+        if self.dump is not None:
+            self.dump.append((path, text))
+        self._run(_Lexer(text, path), ctx, "file")
+
+    def _run(self, lexer: _Lexer, ctx: _Ctx, kind: str) -> None:
+        saved, self.lexer = self.lexer, lexer
+        try:
+            self._block(ctx, kind)
+        finally:
+            self.lexer = saved
+
+    def _block(self, ctx: _Ctx, kind: str) -> None:
+        """Read directives until the end of this block ("block") or input ("file", "param")."""
+        lexer = self.lexer
+        while True:
+            args, end = lexer.next()
+            if end == _BLOCK_DONE:
+                if kind != "block":
+                    raise self.error('unexpected "}"')
+                return
+            if end == _FILE_DONE:
+                if kind == "block":
+                    raise self.error('unexpected end of file, expecting "}"')
+                return
+            if end == _BLOCK_START and kind == "param":
+                raise self.error("block directives are not supported in -g option")
+            if ctx.kind == "types":
+                self._types_entry(ctx, args, end)
+                continue
+            self._handle(ctx, args, end)
+
+    def _types_entry(self, ctx: _Ctx, args: List[str], end: str) -> None:
+        """Inside `types { }`: entries `type ext...;` are accepted and ignored; `include` works."""
+        if end == _BLOCK_START:
+            raise self.error('unexpected "{"')
+        if args[0] == "include":
+            if len(args) != 2:
+                raise self.error('invalid number of arguments in "include" directive')
+            _include(self, ctx, "include", args)
+        elif len(args) < 2:
+            raise self.error('invalid number of arguments in "%s" directive' % args[0])
+
+    def _handle(self, ctx: _Ctx, args: List[str], end: str) -> None:
+        name = args[0]
+        d = _TABLE.get(name)
+        if d is None:
+            raise self.error('unknown directive "%s"' % name)
+        if ctx.kind not in d.contexts:
+            raise self.error('"%s" directive is not allowed here' % name)
+        if not d.block and end != _OK:
+            raise self.error('directive "%s" is not terminated by ";"' % name)
+        if d.block and end != _BLOCK_START:
+            raise self.error('directive "%s" has no opening "{"' % name)
+        count = len(args) - 1
+        if isinstance(d.nargs, tuple) and d.nargs and d.nargs[0] == "min":
+            ok = count >= d.nargs[1]
+        else:
+            ok = count in d.nargs
+        if not ok:
+            raise self.error('invalid number of arguments in "%s" directive' % name)
+        try:
+            d.handler(self, ctx, name, args[1:])
+        except _Rejected as e:
+            raise self.error('"%s" directive %s' % (name, e))
+
+    # helpers for handlers ----------------------------------------------------------
+
+    def main_once(self, name: str) -> None:
+        if name in self.main_seen:
+            raise _Rejected("is duplicate")
+        self.main_seen.add(name)
+
+
+def _set_level(ctx: _Ctx, key: str, value) -> None:
+    values = ctx.level.values
+    if key in values:
+        raise _Rejected("is duplicate")
+    values[key] = value
+
+
+def _time_value(text: str) -> int:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise _Rejected("invalid value") from None
+
+
+def _size_value(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise _Rejected("invalid value") from None
+
+
+def _num_value(text: str) -> int:
+    try:
+        return _number(text)
+    except ValueError:
+        raise _Rejected("invalid number") from None
+
+
+def _flag_value(p: _Parser, name: str, text: str) -> bool:
+    low = text.lower()
+    if low == "on":
+        return True
+    if low == "off":
+        return False
+    raise p.error('invalid value "%s" in "%s" directive, it must be "on" or "off"' % (text, name))
+
+
+def _enum_value(p: _Parser, text: str, allowed) -> str:
+    low = text.lower()
+    if low not in allowed:
+        raise p.error('invalid value "%s"' % text)
+    return low
+
+
+HTTP_ANY = "http server location"
+HTTP_SRV = "http server"
+
+
+def _level_setting(names: str, contexts: str, key: str, parse, nargs=(1,)):
+    """A directive storing one parsed value into the block's settings under `key`."""
+    def handler(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+        _set_level(ctx, key, parse(p, name, args))
+    _directive(names, contexts, nargs)(handler)
+
+
+# --------------------------------------------------------------------------- main context
+
+@_directive("include", "main events http server location types")
+def _include(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+    path = p.conf_path(args[0])
+    if not any(c in path for c in "*?["):
+        p.parse_file(path, ctx)
+        return
+    for match in sorted(glob.glob(path)):
+        if os.path.isfile(match):
+            p.parse_file(match, ctx)
+
+
+@_directive("worker_processes", "main")
+def _worker_processes(p, ctx, name, args):
+    p.main_once(name)
+    if args[0] == "auto":
+        p.main.worker_processes = os.cpu_count() or 1
+        return
+    try:
+        p.main.worker_processes = _number(args[0])
+    except ValueError:
+        raise _Rejected("invalid value") from None
+
+
+@_directive("daemon", "main")
+def _daemon(p, ctx, name, args):
+    p.main_once(name)
+    p.main.daemon = _flag_value(p, name, args[0])
+
+
+@_directive("pid", "main")
+def _pid(p, ctx, name, args):
+    p.main_once(name)
+    p.main.pid = p.prefix_path(args[0])
+
+
+@_directive("error_log", "main", nargs=("min", 1))
+def _error_log(p, ctx, name, args):
+    path = args[0]
+    if path.startswith("syslog:") or path.startswith("memory:"):
+        raise p.error('"%s" is not supported, use a file or "stderr"' % path.split(":", 1)[0])
+    level = "error"
+    if len(args) > 2:
+        raise p.error('duplicate log level "%s"' % args[2])
+    if len(args) == 2:
+        if args[1] not in LOG_LEVELS[1:]:
+            raise p.error('invalid log level "%s"' % args[1])
+        level = args[1]
+    if path != "stderr":
+        path = p.prefix_path(path)
+    p.main.error_log.append(ErrorLogConf(path=path, level=level))
+
+
+@_directive("worker_shutdown_timeout", "main")
+def _worker_shutdown_timeout(p, ctx, name, args):
+    p.main_once(name)
+    p.main.worker_shutdown_timeout = _time_value(args[0])
+
+
+@_directive("worker_rlimit_nofile", "main")
+def _worker_rlimit_nofile(p, ctx, name, args):
+    p.main_once(name)
+    p.main.worker_rlimit_nofile = _num_value(args[0])
+
+
+@_directive("user", "main", nargs=(1, 2))
+def _user(p, ctx, name, args):
+    p.main_once(name)  # accepted, no effect: workers keep the master's user
+
+
+@_directive("python_path", "main http")
+def _python_path(p, ctx, name, args):
+    p.main_once(name)
+    entries: List[str] = []
+    for part in re.split(r"(;;)", args[0]):
+        if part == ";;":
+            entries.append(";;")
+            continue
+        for entry in part.split(";"):
+            if entry:
+                entries.append(entry if os.path.isabs(entry) else p.prefix_path(entry))
+    p.main.python_path = entries
+
+
+_FUNC_REF = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+
+
+def _func_ref(p: _Parser, name: str, text: str) -> str:
+    if not _FUNC_REF.match(text):
+        raise p.error('invalid value "%s" in "%s" directive, it must be "module:function"' % (text, name))
+    return text
+
+
+@_directive("init_by_python init_worker_by_python", "main http")
+def _init_by(p, ctx, name, args):
+    p.main_once(name)
+    setattr(p.main, name, _func_ref(p, name, args[0]))
+
+
+@_directive("events", "main", nargs=(0,), block=True)
+def _events(p, ctx, name, args):
+    if p.events_seen:
+        raise _Rejected("is duplicate")
+    p.events_seen = True
+    p._block(_Ctx("events"), "block")
+
+
+@_directive("worker_connections", "events")
+def _worker_connections(p, ctx, name, args):
+    p.main_once(name)
+    try:
+        p.main.worker_connections = _number(args[0])
+    except ValueError:
+        raise p.error('invalid number "%s"' % args[0]) from None
+
+
+@_directive("multi_accept accept_mutex", "events")
+def _event_flags(p, ctx, name, args):
+    p.main_once(name)
+    _flag_value(p, name, args[0])  # accepted, no effect
+
+
+@_directive("use", "events")
+def _use(p, ctx, name, args):
+    p.main_once(name)
+    if args[0] not in ("epoll", "poll", "select", "kqueue", "eventport", "/dev/poll"):
+        raise p.error('invalid event type "%s"' % args[0])
+
+
+# --------------------------------------------------------------------------- http blocks
+
+@_directive("http", "main", nargs=(0,), block=True)
+def _http(p, ctx, name, args):
+    if p.http is not None:
+        raise _Rejected("is duplicate")
+    p.http = _Http()
+    p._block(_Ctx("http", http=p.http), "block")
+
+
+@_directive("server", "http", nargs=(0,), block=True)
+def _server(p, ctx, name, args):
+    server = _Server(level=_Level(), file=p.lexer.name, line=p.lexer.line)
+    ctx.http.servers.append(server)
+    p._block(_Ctx("server", http=ctx.http, server=server), "block")
+
+
+@_directive("location", "server location", nargs=(1, 2), block=True)
+def _location(p, ctx, name, args):
+    if len(args) == 2:
+        modifier, pattern = args
+        if modifier not in ("=", "~", "~*", "^~"):
+            raise p.error('invalid location modifier "%s"' % modifier)
+    else:
+        text = args[0]
+        if text.startswith("@"):
+            raise p.error('named location "%s" is not supported' % text)
+        for modifier in ("~*", "^~", "=", "~"):
+            if text.startswith(modifier) and len(text) > len(modifier):
+                pattern = text[len(modifier):]
+                break
+        else:
+            modifier, pattern = "", text
+    if ctx.location is not None:
+        raise p.error('location "%s" cannot be inside location "%s" (nested locations are not supported)'
+                      % (pattern, ctx.location.pattern))
+    if modifier in ("~", "~*"):
+        try:
+            re.compile(pattern, re.IGNORECASE if modifier == "~*" else 0)
+        except re.error as e:
+            raise p.error('pcre2_compile() failed: %s in "%s"' % (e.msg, pattern)) from None
+    loc = _Location(modifier=modifier, pattern=pattern, level=_Level(), file=p.lexer.name, line=p.lexer.line)
+    ctx.server.locations.append(loc)
+    p._block(_Ctx("location", http=ctx.http, server=ctx.server, location=loc), "block")
+
+
+@_directive("types", HTTP_ANY, nargs=(0,), block=True)
+def _types(p, ctx, name, args):
+    p._block(_Ctx("types", http=ctx.http, server=ctx.server, location=ctx.location), "block")
+
+
+@_directive("listen", "server", nargs=("min", 1))
+def _listen(p, ctx, name, args):
+    conf = _parse_listen_address(p, args[0])
+    options_set = False
+    for param in args[1:]:
+        if param == "ssl":
+            conf.ssl = True
+        elif param == "reuseport":
+            conf.reuseport = options_set = True
+        elif param in ("default_server", "default"):
+            conf.default_server = True
+        elif param.startswith("backlog="):
+            value = param[8:]
+            if not value.isdigit() or int(value) == 0:
+                raise p.error('invalid backlog "%s"' % value)
+            conf.backlog = int(value)
+            options_set = True
+        elif param in ("bind", "deferred") or param.split("=", 1)[0] in ("rcvbuf", "sndbuf", "ipv6only",
+                                                                          "so_keepalive"):
+            options_set = True  # accepted, no effect
+        else:
+            raise p.error('invalid parameter "%s"' % param)
+    key = conf.key
+    for other, _, _, _ in ctx.server.listens:
+        if other.key == key:
+            raise p.error("a duplicate listen %s" % key)
+    seen = p.listen_keys.get(key)
+    if seen is not None:
+        if options_set and seen[0]:
+            raise p.error("duplicate listen options for %s" % key)
+        if conf.default_server and seen[1]:
+            raise p.error("a duplicate default server for %s" % key)
+        options_set, default = options_set or seen[0], conf.default_server or seen[1]
+        p.listen_keys[key] = (options_set, default)
+    else:
+        p.listen_keys[key] = (options_set, conf.default_server)
+    ctx.server.listens.append((conf, p.lexer.name, p.lexer.line, options_set))
+
+
+def _parse_listen_address(p: _Parser, text: str) -> ListenConf:
+    def bad(what: str) -> ConfError:
+        return p.error('%s in "%s" of the "listen" directive' % (what, text))
+
+    if text.startswith("unix:"):
+        path = text[5:]
+        if not path:
+            raise bad("no path in the unix domain socket")
+        return ListenConf(unix=p.prefix_path(path))
+    host: Optional[str]
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise bad("invalid host")
+        host, rest = text[1:end], text[end + 1:]
+        if not host or ":" not in host:
+            raise bad("invalid IPv6 address")
+        if rest and not rest.startswith(":"):
+            raise bad("invalid host")
+        port_text = rest[1:] if rest else None
+    elif ":" in text:
+        host, port_text = text.rsplit(":", 1)
+        if not host:
+            raise bad("no host")
+    elif text.isdigit():
+        host, port_text = None, text
+    else:
+        host, port_text = text, None
+    if host == "*":
+        host = None
+    if host is not None and not re.match(r"[A-Za-z0-9.:_-]+\Z", host):
+        raise bad("invalid host")
+    if port_text is None:
+        port = 80
+    else:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise bad("invalid port")
+        port = int(port_text)
+    return ListenConf(host=host, port=port)
+
+
+@_directive("server_name", "server", nargs=("min", 1))
+def _server_name(p, ctx, name, args):
+    for server_name in args:
+        if server_name.startswith("~"):
+            if len(server_name) == 1:
+                raise p.error('empty regex in server name "%s"' % server_name)
+            try:
+                re.compile(server_name[1:])
+            except re.error as e:
+                raise p.error('pcre2_compile() failed: %s in "%s"' % (e.msg, server_name[1:])) from None
+        elif "/" in server_name:
+            raise p.error('server name "%s" is invalid' % server_name)
+        ctx.server.names.append(server_name.lower() if not server_name.startswith("~") else server_name)
+
+
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+
+
+@_directive("return", "server location", nargs=(1, 2))
+def _return(p, ctx, name, args):
+    target = ctx.location or ctx.server
+    if len(args) == 1 and (args[0].startswith(("http://", "https://", "$scheme"))):
+        value = (302, args[0])
+    else:
+        if not args[0].isdigit() or int(args[0]) > 999:
+            raise p.error('invalid return code "%s"' % args[0])
+        value = (int(args[0]), args[1] if len(args) == 2 else None)
+    if target.return_ is None:  # like the rewrite module, the first `return` is the one that runs
+        target.return_ = value
+
+
+@_directive("content_by_python_file content_by_python", "location")
+def _content_by(p, ctx, name, args):
+    if ctx.location.handler is not None:
+        raise _Rejected("is duplicate")
+    if name == "content_by_python":
+        kind, target = "function", _func_ref(p, name, args[0])
+    else:
+        kind, target = "file", p.prefix_path(args[0])
+    ctx.location.handler = HandlerConf(kind=kind, target=target, file=p.lexer.name, line=p.lexer.line)
+
+
+@_directive("lua_shared_dict", "http", nargs=(2,))
+def _shared_dict(p, ctx, name, args):
+    dict_name, size_text = args
+    if not dict_name:
+        raise p.error('invalid lua shared dict name "%s"' % dict_name)
+    try:
+        size = parse_size(size_text)
+    except ValueError:
+        size = 0
+    if size <= 8191:
+        raise p.error('invalid lua shared dict size "%s"' % size_text)
+    for other, other_size in ctx.http.shared_dicts:
+        if other == dict_name:
+            raise p.error('lua_shared_dict "%s" is already defined as "%s"' % (dict_name, other))
+    ctx.http.shared_dicts.append((dict_name, size))
+
+
+@_directive("access_log", HTTP_ANY, nargs=("min", 1))
+def _access_log(p, ctx, name, args):
+    level = ctx.level
+    if args[0] == "off":
+        if len(args) > 1:
+            raise p.error('invalid parameter "%s"' % args[1])
+        level.access_off = True
+        return
+    fmt = "combined"
+    if len(args) > 1:
+        fmt = args[1]
+        if fmt != "combined":
+            raise p.error('unknown log format "%s"' % fmt)
+    for param in args[2:]:
+        if not param.startswith(("buffer=", "flush=", "gzip", "if=")):
+            raise p.error('invalid parameter "%s"' % param)
+    level.access_logs.append(AccessLogConf(path=p.prefix_path(args[0]), format=fmt))
+
+
+@_directive("keepalive_timeout", HTTP_ANY, nargs=(1, 2))
+def _keepalive_timeout(p, ctx, name, args):
+    value = _time_value(args[0])
+    if len(args) == 2:
+        _time_value(args[1])  # the "Keep-Alive: timeout=" header value: checked, not sent
+    _set_level(ctx, "keepalive_timeout", value)
+
+
+@_directive("resolver", HTTP_ANY, nargs=("min", 1))
+def _resolver(p, ctx, name, args):
+    conf = ResolverConf()
+    for arg in args:
+        if arg.startswith("valid="):
+            try:
+                conf.valid = parse_time(arg[6:])
+            except ValueError:
+                raise p.error("invalid parameter: %s" % arg) from None
+        elif arg.startswith(("ipv4=", "ipv6=")):
+            value = arg[5:]
+            if value not in ("on", "off"):
+                raise p.error("invalid parameter: %s" % arg)
+            setattr(conf, arg[:4], value == "on")
+        elif arg.startswith("status_zone="):
+            pass
+        else:
+            conf.servers.append(_resolver_address(p, arg))
+    if not conf.ipv4 and not conf.ipv6:
+        raise p.error('"ipv4" and "ipv6" cannot both be "off"')
+    if not conf.servers:
+        raise p.error("no name servers defined")
+    _set_level(ctx, "socket.resolver", conf)
+
+
+def _resolver_address(p: _Parser, text: str) -> Tuple[str, int]:
+    def bad(what: str) -> ConfError:
+        return p.error('%s in resolver "%s"' % (what, text))
+
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise bad("invalid host")
+        host, rest = text[1:end], text[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise bad("invalid host")
+        port_text = rest[1:] if rest else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise bad("no host")
+    port = 53
+    if port_text or text.endswith(":"):
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise bad("invalid port")
+        port = int(port_text)
+    return host, port
+
+
+def _p_time(p, name, args):
+    return _time_value(args[0])
+
+
+def _p_size(p, name, args):
+    return _size_value(args[0])
+
+
+def _p_num(p, name, args):
+    return _num_value(args[0])
+
+
+def _p_flag(p, name, args):
+    return _flag_value(p, name, args[0])
+
+
+def _p_str(p, name, args):
+    return args[0]
+
+
+def _p_conf_path(p, name, args):
+    return p.conf_path(args[0])
+
+
+def _p_large_buffers(p, name, args):
+    try:
+        number = _number(args[0])
+        size = parse_size(args[1])
+    except ValueError:
+        raise _Rejected("invalid value") from None
+    if number == 0 or size == 0:
+        raise _Rejected("invalid value")
+    return (number, size)
+
+
+_level_setting("keepalive_requests", HTTP_ANY, "keepalive_requests", _p_num)
+_level_setting("send_timeout", HTTP_ANY, "send_timeout", _p_time)
+_level_setting("client_header_timeout", HTTP_SRV, "client_header_timeout", _p_time)
+_level_setting("client_body_timeout", HTTP_ANY, "client_body_timeout", _p_time)
+_level_setting("client_max_body_size", HTTP_ANY, "client_max_body_size", _p_size)
+_level_setting("client_header_buffer_size", HTTP_SRV, "client_header_buffer_size", _p_size)
+_level_setting("large_client_header_buffers", HTTP_SRV, "large_client_header_buffers", _p_large_buffers,
+               nargs=(2,))
+_level_setting("server_tokens", HTTP_ANY, "server_tokens",
+               lambda p, name, args: _enum_value(p, args[0], ("on", "off", "build")) != "off")
+_level_setting("lingering_close", HTTP_ANY, "lingering_close",
+               lambda p, name, args: _enum_value(p, args[0], ("on", "off", "always")))
+_level_setting("lingering_timeout", HTTP_ANY, "lingering_timeout", _p_time)
+_level_setting("default_type", HTTP_ANY, "default_type", _p_str)
+_level_setting("lua_check_client_abort", HTTP_ANY, "lua_check_client_abort", _p_flag)
+_level_setting("resolver_timeout", HTTP_ANY, "socket.resolver_timeout", _p_time)
+_level_setting("lua_socket_connect_timeout", HTTP_ANY, "socket.connect_timeout", _p_time)
+_level_setting("lua_socket_send_timeout", HTTP_ANY, "socket.send_timeout", _p_time)
+_level_setting("lua_socket_read_timeout", HTTP_ANY, "socket.read_timeout", _p_time)
+_level_setting("lua_socket_buffer_size", HTTP_ANY, "socket.buffer_size", _p_size)
+_level_setting("lua_socket_pool_size", HTTP_ANY, "socket.pool_size", _p_num)
+_level_setting("lua_socket_keepalive_timeout", HTTP_ANY, "socket.keepalive_timeout", _p_time)
+_level_setting("lua_socket_log_errors", HTTP_ANY, "socket.log_errors", _p_flag)
+_level_setting("lua_ssl_trusted_certificate", HTTP_ANY, "socket.ssl_trusted_certificate", _p_conf_path)
+_level_setting("lua_ssl_verify_depth", HTTP_ANY, "socket.ssl_verify_depth", _p_num)
+
+
+def _ssl_setting(names: str, key: str, parse, nargs=(1,)):
+    def handler(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+        ssl = ctx.level.ssl
+        if key in ssl and key not in ("certificate", "certificate_key"):
+            raise _Rejected("is duplicate")
+        ssl[key] = parse(p, name, args)  # a second certificate replaces the first (one per server here)
+    _directive(names, HTTP_SRV, nargs)(handler)
+
+
+_SSL_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+
+def _p_protocols(p, name, args):
+    for proto in args:
+        if proto not in _SSL_PROTOCOLS:
+            raise p.error('invalid value "%s"' % proto)
+    return list(dict.fromkeys(args))
+
+
+_ssl_setting("ssl_certificate", "certificate", _p_conf_path)
+_ssl_setting("ssl_certificate_key", "certificate_key", _p_conf_path)
+_ssl_setting("ssl_client_certificate", "client_certificate", _p_conf_path)
+_ssl_setting("ssl_verify_client", "verify_client",
+             lambda p, name, args: _enum_value(p, args[0], ("on", "off", "optional", "optional_no_ca")))
+_ssl_setting("ssl_verify_depth", "verify_depth", _p_num)
+_ssl_setting("ssl_protocols", "protocols", _p_protocols, nargs=("min", 1))
+
+
+# --------------------------------------------------------------------------- merging
+
+_SOCKET_FIELDS = {f.name for f in dataclasses.fields(HttpSettings().socket)}
+
+
+def _merge(parent: HttpSettings, level: _Level) -> HttpSettings:
+    """`parent` with the values written at `level` applied (a new, independent object)."""
+    settings = parent.copy()
+    for key, value in level.values.items():
+        if key.startswith("socket."):
+            setattr(settings.socket, key[7:], value)
+        else:
+            setattr(settings, key, value)
+    if level.access_off:
+        settings.access_log = []
+    elif level.access_logs:
+        settings.access_log = list(level.access_logs)
+    elif settings.access_log is not None:
+        settings.access_log = list(settings.access_log)
+    return settings
+
+
+def _finish(p: _Parser) -> MainConf:
+    main = p.main
+    if not main.pid:
+        main.pid = p.prefix_path("logs/nginx.pid")
+    if not main.error_log:
+        main.error_log = [ErrorLogConf(path=p.prefix_path("logs/error.log"), level="error")]
+    if p.http is None:
+        return main
+    http = p.http
+    http_settings = _merge(HttpSettings(), http.level)
+    main.http = HttpConf(settings=http_settings, shared_dicts=list(http.shared_dicts))
+    ssl_keys: Dict[str, ListenConf] = {}
+    for raw in http.servers:
+        main.http.servers.append(_finish_server(p, raw, http_settings, http.level.ssl, ssl_keys))
+    # nginx keeps one socket per address: options given on any listen apply to all of them
+    by_key: Dict[str, List[ListenConf]] = {}
+    for server in main.http.servers:
+        for listen in server.listens:
+            by_key.setdefault(listen.key, []).append(listen)
+    for listens in by_key.values():
+        ssl = any(l.ssl for l in listens)
+        reuseport = any(l.reuseport for l in listens)
+        backlog = next((l.backlog for l in listens if l.backlog != 511), 511)
+        for listen in listens:
+            listen.ssl, listen.reuseport, listen.backlog = ssl, reuseport, backlog
+    return main
+
+
+def _finish_server(p: _Parser, raw: _Server, http_settings: HttpSettings, http_ssl: dict,
+                   ssl_keys: dict) -> ServerConf:
+    settings = _merge(http_settings, raw.level)
+    ssl = ServerSslConf(**{**http_ssl, **raw.level.ssl})
+    listens = [conf for conf, _, _, _ in raw.listens]
+    if not listens:
+        listens = [ListenConf(host=None, port=80 if os.geteuid() == 0 else 8000)]
+    if any(l.ssl for l in listens):
+        if ssl.certificate is None:
+            raise ConfError('no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d'
+                            % (raw.file, raw.line), where=False)
+    if ssl.certificate is not None and ssl.certificate_key is None:
+        raise ConfError('no "ssl_certificate_key" is defined for certificate "%s"' % ssl.certificate,
+                        where=False)
+    if ssl.verify_client in ("on", "optional") and ssl.client_certificate is None:
+        raise ConfError("no ssl_client_certificate or ssl_trusted_certificate for ssl_verify_client",
+                        where=False)
+    seen: Dict[Tuple[str, str], _Location] = {}
+    locations = []
+    for loc in raw.locations:
+        if loc.modifier not in ("~", "~*"):
+            kind = "exact" if loc.modifier == "=" else "prefix"
+            if (kind, loc.pattern) in seen:
+                raise ConfError('duplicate location "%s" in %s:%d' % (loc.pattern, loc.file, loc.line),
+                                where=False)
+            seen[(kind, loc.pattern)] = loc
+        locations.append(LocationConf(modifier=loc.modifier, pattern=loc.pattern,
+                                      settings=_merge(settings, loc.level), handler=loc.handler,
+                                      return_=loc.return_, file=loc.file, line=loc.line))
+    server = ServerConf(listens=listens, server_names=raw.names or [""], settings=settings,
+                        locations=locations, ssl=ssl, file=raw.file, line=raw.line, return_=raw.return_)
+    return server
+
+
+# --------------------------------------------------------------------------- entry point
+
+def load(conf_file: str, prefix: str, extra_directives: str = "", *, dump: Optional[list] = None) -> MainConf:
+    """Read `conf_file` (relative paths are taken under `prefix`) into a merged `MainConf`.
+
+    `extra_directives` is the `-g` string, parsed first as main-context directives.
+    `dump`, when a list, receives `(path, text)` for every file read (for `-T`).
+    Raises `ConfError` with nginx's message text.
+    """
+    if not isinstance(conf_file, str) or not isinstance(prefix, str) or not isinstance(extra_directives, str):
+        raise TypeError("conf_file, prefix and extra_directives must be str")
+    prefix = os.path.abspath(prefix)
+    conf_file = os.path.normpath(os.path.join(prefix, conf_file))
+    parser = _Parser(conf_file, prefix, dump)
+    if extra_directives:
+        parser.parse_param(extra_directives)
+    parser.parse_file(conf_file, _Ctx("main"))
+    return _finish(parser)
