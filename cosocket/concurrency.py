@@ -110,10 +110,23 @@ _thread_var: contextvars.ContextVar[Optional["LightThread"]] = contextvars.Conte
     "cosocket_light_thread", default=None)
 
 
+# Scopes of the requests whose entry thread is running, by id(request): lets code that only
+# set runtime.current_request (the worker's client-abort watcher) spawn into the right request.
+_request_scopes: dict = {}
+
+
+def _current_scope() -> _Scope:
+    scope = _scope_var.get()
+    req = runtime.current_request.get()
+    if req is not None and scope.request is not req:
+        scope = _request_scopes.get(id(req), scope)
+    return scope
+
+
 def _current_coroutine():
     """Who is running, as the parent of threads it spawns: a LightThread, or the scope for its entry."""
     me = _thread_var.get()
-    return me if me is not None else _scope_var.get()
+    return me if me is not None else _current_scope()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -162,9 +175,12 @@ def run_entry(request, fn: Callable[[], Any]) -> Optional[int]:
         setattr(request, "threads", threads)
     scope = _Scope(request, threads, getcurrent())
     tokens = (runtime.current_request.set(request), _scope_var.set(scope), _thread_var.set(None))
+    _request_scopes[id(request)] = scope
     try:
         return _run_scope(scope, fn)
     finally:
+        if _request_scopes.get(id(request)) is scope:
+            del _request_scopes[id(request)]
         _thread_var.reset(tokens[2])
         _scope_var.reset(tokens[1])
         runtime.current_request.reset(tokens[0])
@@ -197,6 +213,10 @@ class LightThread:
     def __repr__(self) -> str:
         return "thread: 0x%08x" % id(self)
 
+    def _run_in(self, scope: _Scope) -> None:
+        _scope_var.set(scope)
+        self._body()
+
     def _body(self) -> None:
         _thread_var.set(self)
         try:
@@ -228,10 +248,10 @@ def spawn(fn, *args) -> LightThread:
     """`ngx.thread.spawn(f, ...)`: run `f(*args)` now until it first yields, then return its thread."""
     if not callable(fn):
         raise TypeError("bad argument #1 to 'spawn' (function expected, got %s)" % type(fn).__name__)
-    scope = _scope_var.get()
+    scope = _current_scope()
     t = LightThread(fn, args, _current_coroutine(), scope)
     ctx = contextvars.copy_context()
-    t._greenlet = Greenlet(ctx.run, t._body)
+    t._greenlet = Greenlet(ctx.run, t._run_in, scope)
     scope.threads.add(t)
     scope.idle.clear()
     t._greenlet.start()

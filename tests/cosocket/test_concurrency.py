@@ -447,3 +447,29 @@ def test_worker_info_follows_runtime_state(monkeypatch):
     monkeypatch.setattr(runtime.worker, "id", 3)
     monkeypatch.setattr(runtime.worker, "count", 4)
     assert (ngx.worker.id(), ngx.worker.count()) == (3, 4)
+
+
+def test_spawn_from_outside_the_entry_joins_the_current_request():
+    """The worker's client-abort watcher sets current_request and spawns ngx.on_abort's handler."""
+    req = FakeRequest()
+    out = []
+
+    def abort_handler():
+        exit_(499)
+
+    def watcher():
+        token = runtime.current_request.set(req)
+        try:
+            ngx.thread.spawn(abort_handler)
+        finally:
+            runtime.current_request.reset(token)
+
+    def entry():
+        gevent.spawn_later(0.002, watcher)
+        ngx.sleep(0.05)
+        out.append("not reached")
+
+    t0 = time.monotonic()
+    assert run_entry(req, entry) == 499
+    assert time.monotonic() - t0 < 0.04
+    assert out == []
