@@ -1,0 +1,922 @@
+"""The cosocket: `ngx.socket.tcp()` on gevent sockets, with nginx's semantics.
+
+* Timeouts are nginx's: the read (send) timeout bounds each wait for data
+  (for buffer space) and is re-armed whenever some arrives, so a slow but
+  steady peer never times out.  A read timeout leaves the connection usable;
+  every other failure closes it.
+* One read buffer per socket (`bytearray`, consumed from the front with
+  `del buf[:n]`, which CPython does in O(1)), filled `lua_socket_buffer_size`
+  bytes at a time; `receive(n)` for large n reads straight into a
+  preallocated buffer with `recv_into`.
+* Failures are returned in fixed-arity tuples with lua-nginx-module's
+  strings and logged in nginx's words unless `lua_socket_log_errors off`.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket as _stdsocket
+import ssl as _stdssl
+from typing import Optional
+
+from gevent import socket as gsocket
+
+from . import log, pool as _pool, resolver, runtime, tls
+from .log import DEBUG, ERR
+from .text import lua_tostring, send_bytes
+
+_timeout = _stdsocket.timeout
+_BIG_READ = 65536  # receive(n) beyond this many missing bytes reads into a preallocated buffer
+_UNSET = object()
+
+_SOCKOPTS = {
+    "keepalive": (_stdsocket.SOL_SOCKET, _stdsocket.SO_KEEPALIVE),
+    "reuseaddr": (_stdsocket.SOL_SOCKET, _stdsocket.SO_REUSEADDR),
+    "tcp-nodelay": (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY),
+    "sndbuf": (_stdsocket.SOL_SOCKET, _stdsocket.SO_SNDBUF),
+    "rcvbuf": (_stdsocket.SOL_SOCKET, _stdsocket.SO_RCVBUF),
+}
+if hasattr(_stdsocket, "TCP_KEEPINTVL"):
+    _SOCKOPTS["keepintvl"] = (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_KEEPINTVL)
+if hasattr(_stdsocket, "TCP_KEEPCNT"):
+    _SOCKOPTS["keepcnt"] = (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_KEEPCNT)
+
+_CONNECT_OPTS = ("pool", "pool_size", "backlog")
+
+
+def _strerror(exc: OSError) -> str:
+    """nginx's returned error text: strerror, lower-cased (for LuaSocket compatibility)."""
+    if exc.errno:
+        return os.strerror(exc.errno).lower()
+    return "error"
+
+
+def _errno_text(exc: OSError) -> str:
+    """`111: Connection refused`, as nginx's logged `(errno: text)`."""
+    if exc.errno:
+        return "%d: %s" % (exc.errno, os.strerror(exc.errno))
+    return str(exc)
+
+
+def _log_errors() -> bool:
+    return runtime.socket_settings().log_errors
+
+
+def _int_arg(value, n: int, fname: str, what: str = "number") -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError("bad argument #%d to '%s' (%s expected, got %s)"
+                        % (n, fname, what, "nil" if value is None else type(value).__name__))
+    try:
+        return int(value)
+    except ValueError:
+        raise TypeError("bad argument #%d to '%s' (%s expected, got string)" % (n, fname, what)) from None
+
+
+def _check_timeout(value, n: int, fname: str) -> int:
+    ms = _int_arg(value, n, fname)
+    if ms >> 31:
+        raise TypeError("bad timeout value")
+    return ms
+
+
+class _UntilReader:
+    """The iterator `receiveuntil` returns: `reader(size=None)` -> (data, err, partial)."""
+
+    __slots__ = ("_owner", "_pattern", "_inclusive", "_done")
+
+    def __init__(self, owner: "TCPSocket", pattern: bytes, inclusive: bool):
+        self._owner = owner
+        self._pattern = pattern
+        self._inclusive = inclusive
+        self._done = False
+
+    def __call__(self, size=None):
+        """Read up to the pattern; with `size`, hand the data out in chunks, then (None, None, None)."""
+        owner = self._owner
+        if size is None:
+            size = 0
+        else:
+            size = _int_arg(size, 1, "receiveuntil iterator")
+            if size < 0:
+                size = 0
+        if owner._sock is None or owner._read_closed:
+            return None, "closed", None
+        if owner._request is not None:
+            owner._check_request()
+        if self._done:
+            self._done = False
+            return None, None, None
+        return owner._read_pattern(self, size)
+
+
+class TCPSocket:
+    """A cosocket object (`ngx.socket.tcp()`); see lua-nginx-module's `tcpsock:*` methods."""
+
+    __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
+                 "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
+                 "_tls_session", "_client_cert", "_client_key", "_downstream", "__weakref__")
+
+    def __init__(self) -> None:
+        self._sock = None
+        self._buf = bytearray()
+        self._bufsize = 4096
+        self._read_closed = False
+        self._request = None
+        self._key = None
+        self._pool = None  # the pool that counts this connection, if any
+        self._reused = 0
+        self._peer = None
+        self._peer_text = ""
+        self._tmo = [0, 0, 0]  # connect, send, read as set by the user (0 = the directive's value)
+        self._rt = self._st = self._ct = 60.0
+        self._cur_to = _UNSET
+        self._reading = False
+        self._writing = False
+        self._tls_session = None
+        self._client_cert = None
+        self._client_key = None
+        self._downstream = False
+
+    # ------------------------------------------------------------------ setup
+    @classmethod
+    def from_accepted(cls, gevent_socket, peer_addr) -> "TCPSocket":
+        """Wrap a server-side connection (the HTTP layer reads the request through it)."""
+        self = cls()
+        self._sock = gevent_socket
+        self._peer = peer_addr
+        self._peer_text = _addr_text(peer_addr)
+        self._downstream = True
+        self._apply_settings()
+        return self
+
+    def _apply_settings(self) -> None:
+        settings = runtime.socket_settings()
+        self._bufsize = max(1, settings.buffer_size)
+        c, s, r = self._tmo
+        self._ct = (c if c > 0 else settings.connect_timeout) / 1000.0
+        self._st = (s if s > 0 else settings.send_timeout) / 1000.0
+        self._rt = (r if r > 0 else settings.read_timeout) / 1000.0
+
+    def _check_request(self) -> None:
+        if runtime.current_request.get() is not self._request:
+            raise RuntimeError("bad request")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._sock is None else "connected to %s" % self._peer_text
+        return "<cosocket tcp %s>" % state
+
+    # ---------------------------------------------------------------- timeouts
+    def settimeout(self, ms) -> None:
+        """Connect, send and read timeout in ms (0 or negative: the lua_socket_* directives)."""
+        ms = _check_timeout(ms, 1, "settimeout")
+        self._tmo = [ms, ms, ms]
+        self._apply_timeouts()
+
+    def settimeouts(self, connect_ms, send_ms, read_ms) -> None:
+        """Separate connect, send and read timeouts in ms (0: the directive's value)."""
+        self._tmo = [_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
+                     _check_timeout(read_ms, 3, "settimeouts")]
+        self._apply_timeouts()
+
+    def _apply_timeouts(self) -> None:
+        settings = runtime.socket_settings()
+        c, s, r = self._tmo
+        self._ct = (c if c > 0 else settings.connect_timeout) / 1000.0
+        self._st = (s if s > 0 else settings.send_timeout) / 1000.0
+        self._rt = (r if r > 0 else settings.read_timeout) / 1000.0
+
+    # ----------------------------------------------------------------- connect
+    def connect(self, host, port=None, opts=None, **kw):
+        """`connect(host, port, opts)` / `connect("unix:/path", opts)` -> (1, None) or (None, err)."""
+        if isinstance(port, dict):
+            if opts is not None:
+                raise TypeError("bad argument #3 to 'connect' (number expected, got table)")
+            port, opts = None, port
+        options = {}
+        if opts is not None:
+            if not isinstance(opts, dict):
+                raise TypeError("bad argument #3 to 'connect' (table expected, got %s)" % type(opts).__name__)
+            options.update(opts)
+        options.update(kw)
+        for name in options:
+            if name not in _CONNECT_OPTS:
+                raise TypeError('unknown option "%s"' % name)
+        if isinstance(host, bytes):
+            host = host.decode("utf-8", "replace")
+        if not isinstance(host, str):
+            raise TypeError("bad argument #1 to 'connect' (string expected, got %s)"
+                            % ("nil" if host is None else type(host).__name__))
+
+        pool_size = options.get("pool_size")
+        if pool_size is not None:
+            pool_size = _int_arg(pool_size, 3, "connect")
+            if pool_size <= 0:
+                raise TypeError("bad argument #3 to 'connect' (bad \"pool_size\" option value: %d)" % pool_size)
+        backlog = options.get("backlog")
+        if backlog is not None:
+            backlog = _int_arg(backlog, 3, "connect")
+            if backlog < 0:
+                raise TypeError("bad argument #3 to 'connect' (bad \"backlog\" option value: %d)" % backlog)
+        custom_key = options.get("pool")
+        if custom_key is not None:
+            if isinstance(custom_key, bool) or not isinstance(custom_key, (str, bytes, int, float)):
+                raise TypeError("bad argument #3 to 'connect' (bad \"pool\" option type: %s)"
+                                % type(custom_key).__name__)
+            custom_key = lua_tostring(custom_key)
+
+        settings = runtime.socket_settings()
+        if backlog is not None and pool_size is None:
+            pool_size = settings.pool_size
+
+        unix_path = None
+        if port is not None:
+            port = _int_arg(port, 2, "connect")
+            if port < 0 or port > 65535:
+                return None, "bad port number: %d" % port
+            key = "%s:%d" % (host, port)
+        elif host[:5].lower() == "unix:":
+            unix_path = host[5:]
+            key = host
+        else:
+            return None, "missing the port number"
+        if custom_key is not None:
+            key = custom_key
+
+        if self._downstream:
+            raise RuntimeError("attempt to re-connect a request socket")
+        if self._sock is not None:
+            if log.enabled(DEBUG):
+                log.error(DEBUG, "lua tcp socket reconnect without shutting down")
+            self._finalize()
+
+        self._request = runtime.current_request.get()
+        self._key = key
+        self._reused = 0
+        self._read_closed = False
+        self._tls_session = None
+        self._apply_settings()
+
+        spool = _pool.get(key)
+        if spool is None and pool_size:
+            spool = _pool.create(key, pool_size, backlog)
+        if spool is not None:
+            entry = spool.take_idle()
+            if entry is None:
+                entry, err = spool.acquire(int(self._ct * 1000), host, port)
+                if err is not None:
+                    return None, err
+            self._pool = spool
+            if entry is not None:
+                self._adopt(entry)
+                return 1, None
+
+        if log.enabled(DEBUG):
+            log.error(DEBUG, "lua tcp socket connect timeout: %d" % int(self._ct * 1000))
+        if unix_path is not None:
+            return self._open(_stdsocket.AF_UNIX, unix_path, host)
+
+        literal = resolver.numeric_address(host)
+        if literal is None:
+            addrs, err = resolver.resolve(host, settings.resolver, settings.resolver_timeout)
+            if err is not None:
+                self._release_pool()
+                return None, err
+            if len(addrs) > 1 and settings.resolver is not None:
+                import random
+                family, address = addrs[random.randrange(len(addrs))]
+            else:
+                family, address = addrs[0]
+        else:
+            family, address = literal
+        addr = (address, port) if family == _stdsocket.AF_INET else (address, port, 0, 0)
+        return self._open(family, addr, host)
+
+    def _adopt(self, entry) -> None:
+        self._sock = entry.sock
+        self._cur_to = _UNSET
+        self._reused = entry.reused + 1
+        self._peer = entry.peer
+        self._peer_text = entry.peer_text
+        self._tls_session = entry.tls_session
+        self._buf.clear()
+
+    def _open(self, family, addr, host: str):
+        sock = gsocket.socket(family, _stdsocket.SOCK_STREAM)
+        sock.settimeout(self._ct)
+        self._peer = addr
+        self._peer_text = _addr_text(addr) if family != _stdsocket.AF_UNIX else "unix:" + addr
+        try:
+            sock.connect(addr)
+        except _timeout:
+            sock.close()
+            if _log_errors():
+                log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
+            self._release_pool()
+            return None, "timeout"
+        except OSError as exc:
+            sock.close()
+            if _log_errors():
+                log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
+            self._release_pool()
+            return None, _strerror(exc)
+        if family != _stdsocket.AF_UNIX:
+            try:
+                sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self._sock = sock
+        self._cur_to = self._ct
+        self._buf.clear()
+        if log.enabled(DEBUG):
+            log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
+        return 1, None
+
+    # ------------------------------------------------------------------ close
+    def _release_pool(self) -> None:
+        spool = self._pool
+        if spool is not None:
+            self._pool = None
+            spool.release()
+
+    def _finalize(self) -> None:
+        """Close the connection, whatever its state, and give back its pool slot."""
+        sock = self._sock
+        if sock is None:
+            return
+        self._sock = None
+        self._buf.clear()
+        if self._tls_session is not None:
+            self._tls_session.detach()
+        try:
+            sock.close()
+        except OSError:
+            pass
+        self._release_pool()
+
+    def close(self):
+        """-> (1, None), or (None, "closed") when there is no connection."""
+        if self._sock is None:
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._downstream:
+            raise RuntimeError("attempt to close a request socket")
+        self._finalize()
+        return 1, None
+
+    def _fail(self, err: str) -> str:
+        self._finalize()
+        return err
+
+    # ------------------------------------------------------------------ reads
+    def _settimeout(self, seconds: float) -> None:
+        if self._cur_to != seconds:
+            self._sock.settimeout(seconds)
+            self._cur_to = seconds
+
+    def _fill(self, want: int = 0) -> Optional[str]:
+        """Append at least one chunk from the peer to the buffer -> None or an error (socket closed unless timeout)."""
+        if self._reading:
+            return "socket busy reading"
+        sock = self._sock
+        self._settimeout(self._rt)
+        self._reading = True
+        try:
+            chunk = sock.recv(want if want > self._bufsize else self._bufsize)
+        except _timeout:
+            if _log_errors():
+                log.error(ERR, "lua tcp socket read timed out")
+            return "timeout"
+        except _stdssl.SSLError as exc:
+            if _log_errors():
+                log.error(ERR, "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
+            return self._fail("closed")
+        except OSError as exc:
+            if _log_errors():
+                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+            return self._fail(_strerror(exc))
+        finally:
+            self._reading = False
+        if not chunk:
+            return self._fail("closed")
+        self._buf += chunk
+        return None
+
+    def _closed_read(self, method: str):
+        if _log_errors():
+            log.error(ERR, "attempt to %s data on a closed socket" % method)
+        return None, "closed", None
+
+    def receive(self, pattern=None):
+        """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
+        if self._sock is None or self._read_closed:
+            return self._closed_read("receive")
+        if self._request is not None:
+            self._check_request()
+        if type(pattern) is int:
+            buf = self._buf
+            if 0 < pattern <= len(buf):
+                data = bytes(buf[:pattern])
+                del buf[:pattern]
+                return data, None, None
+            return self._read_bytes(pattern)
+        if pattern is None or pattern == "*l" or pattern == b"*l":
+            return self._read_line()
+        if pattern == "*a" or pattern == b"*a":
+            return self._read_all()
+        if isinstance(pattern, float) or (isinstance(pattern, str) and pattern[:1] != "*"):
+            try:
+                return self._read_bytes(int(float(pattern)))
+            except ValueError:
+                pass
+        if isinstance(pattern, (str, bytes)):
+            raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % lua_tostring(pattern))
+        raise TypeError("bad argument #1 to 'receive' (bad argument)")
+
+    def _read_bytes(self, n: int):
+        if n < 0:
+            raise TypeError("bad argument #1 to 'receive' (bad number argument)")
+        if n == 0:
+            return b"", None, None
+        buf = self._buf
+        missing = n - len(buf)
+        if missing > _BIG_READ:
+            return self._read_big(n)
+        while len(buf) < n:
+            err = self._fill(n - len(buf))
+            if err is not None:
+                partial = bytes(buf)
+                buf.clear()
+                return None, err, partial
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data, None, None
+
+    def _read_big(self, n: int):
+        out = bytearray(n)
+        view = memoryview(out)
+        buf = self._buf
+        got = len(buf)
+        view[:got] = buf
+        buf.clear()
+        if self._reading:
+            return None, "socket busy reading", bytes(view[:got])
+        sock = self._sock
+        self._settimeout(self._rt)
+        self._reading = True
+        err = None
+        try:
+            while got < n:
+                k = sock.recv_into(view[got:])
+                if k == 0:
+                    err = "closed"
+                    break
+                got += k
+        except _timeout:
+            if _log_errors():
+                log.error(ERR, "lua tcp socket read timed out")
+            err = "timeout"
+        except OSError as exc:
+            if _log_errors():
+                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+            err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
+        finally:
+            self._reading = False
+        if err is None:
+            view.release()
+            return bytes(out), None, None
+        partial = bytes(view[:got])
+        view.release()
+        if err != "timeout":
+            self._finalize()
+        return None, err, partial
+
+    def _read_line(self):
+        buf = self._buf
+        start = 0
+        while True:
+            i = buf.find(b"\n", start)
+            if i >= 0:
+                line = bytes(buf[:i])
+                del buf[:i + 1]
+                if b"\r" in line:
+                    line = line.replace(b"\r", b"")
+                return line, None, None
+            start = len(buf)
+            err = self._fill()
+            if err is not None:
+                partial = bytes(buf).replace(b"\r", b"")
+                buf.clear()
+                return None, err, partial
+
+    def _read_all(self):
+        buf = self._buf
+        chunks = [bytes(buf)]
+        buf.clear()
+        if self._reading:
+            return None, "socket busy reading", chunks[0]
+        sock = self._sock
+        self._settimeout(self._rt)
+        size = max(self._bufsize, 65536)
+        self._reading = True
+        err = None
+        try:
+            while True:
+                chunk = sock.recv(size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except _timeout:
+            if _log_errors():
+                log.error(ERR, "lua tcp socket read timed out")
+            err = "timeout"
+        except OSError as exc:
+            if _log_errors():
+                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+            err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
+        finally:
+            self._reading = False
+        data = b"".join(chunks)
+        if err is None:
+            self._read_closed = True
+            return data, None, None
+        if err != "timeout":
+            self._finalize()
+        return None, err, data
+
+    def receiveany(self, max_bytes):
+        """Whatever is available, at most `max_bytes`, waiting for some if none -> (data, None) / (None, err)."""
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, float)) or max_bytes <= 0:
+            raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
+        max_bytes = int(max_bytes)
+        if self._sock is None or self._read_closed:
+            return self._closed_read("receive")[:2]
+        if self._request is not None:
+            self._check_request()
+        buf = self._buf
+        if not buf:
+            err = self._fill()
+            if err is not None:
+                buf.clear()
+                return None, err
+        data = bytes(buf[:max_bytes])
+        del buf[:max_bytes]
+        return data, None
+
+    def receiveuntil(self, pattern, opts=None, **kw):
+        """An iterator reading up to `pattern`: `reader(size=None)` -> (data, err, partial).
+
+        Option `inclusive` (bool): include the pattern in the data.
+        """
+        options = dict(opts or {})
+        options.update(kw)
+        for name in options:
+            if name != "inclusive":
+                raise TypeError('unknown option "%s"' % name)
+        inclusive = options.get("inclusive", False)
+        if inclusive is None:
+            inclusive = False
+        if not isinstance(inclusive, bool):
+            raise TypeError("bad argument #2 to 'receiveuntil' (bad \"inclusive\" option value type: %s)"
+                            % type(inclusive).__name__)
+        if isinstance(pattern, str):
+            pattern = pattern.encode("utf-8")
+        elif isinstance(pattern, (int, float)) and not isinstance(pattern, bool):
+            pattern = lua_tostring(pattern).encode()
+        elif isinstance(pattern, (bytearray, memoryview)):
+            pattern = bytes(pattern)
+        elif not isinstance(pattern, bytes):
+            raise TypeError("bad argument #1 to 'receiveuntil' (string expected, got %s)"
+                            % ("nil" if pattern is None else type(pattern).__name__))
+        if not pattern:
+            raise TypeError("bad argument #1 to 'receiveuntil' (pattern is empty)")
+        return _UntilReader(self, pattern, inclusive)
+
+    def _read_pattern(self, reader: _UntilReader, size: int):
+        pat = reader._pattern
+        plen = len(pat)
+        buf = self._buf
+        start = 0
+        while True:
+            i = buf.find(pat, start)
+            if i >= 0:
+                if size and i >= size:
+                    data = bytes(buf[:size])
+                    del buf[:size]
+                    return data, None, None
+                data = bytes(buf[:i + plen]) if reader._inclusive else bytes(buf[:i])
+                del buf[:i + plen]
+                if size:
+                    reader._done = True
+                return data, None, None
+            if size and len(buf) >= size:
+                held = _held_prefix(buf, pat)
+                if len(buf) - held >= size:
+                    data = bytes(buf[:size])
+                    del buf[:size]
+                    return data, None, None
+            start = len(buf) - plen + 1
+            if start < 0:
+                start = 0
+            err = self._fill()
+            if err is not None:
+                partial = bytes(buf)
+                buf.clear()
+                return None, err, partial
+
+    # --- fast paths for the HTTP layer -------------------------------------
+    def _read_until(self, delim: bytes, limit: int):
+        """Data up to and including `delim` -> (bytes, None) / (None, "too large") / (None, err)."""
+        buf = self._buf
+        dlen = len(delim)
+        start = 0
+        while True:
+            i = buf.find(delim, start)
+            if i >= 0:
+                end = i + dlen
+                if end > limit:
+                    return None, "too large"
+                data = bytes(buf[:end])
+                del buf[:end]
+                return data, None
+            if len(buf) >= limit:
+                return None, "too large"
+            if self._sock is None:
+                return None, "closed"
+            start = max(0, len(buf) - dlen + 1)
+            err = self._fill()
+            if err is not None:
+                return None, err
+
+    def _buffered(self) -> int:
+        """Bytes already read from the peer and not yet consumed."""
+        return len(self._buf)
+
+    # ------------------------------------------------------------------ send
+    def send(self, data):
+        """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
+        sock = self._sock
+        if sock is None:
+            if _log_errors():
+                log.error(ERR, "attempt to send data on a closed socket")
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        payload = data if type(data) is bytes else send_bytes(data)
+        n = len(payload)
+        if not n:
+            return 0, None
+        if self._writing:
+            return None, "socket busy writing"
+        if self._cur_to != self._st:
+            sock.settimeout(self._st)
+            self._cur_to = self._st
+        self._writing = True
+        try:
+            sent = sock.send(payload)
+            if sent < n:
+                view = memoryview(payload)
+                while sent < n:
+                    sent += sock.send(view[sent:])
+        except _timeout:
+            if _log_errors():
+                log.error(ERR, "lua tcp socket write timed out")
+            return None, self._fail("timeout")
+        except OSError as exc:
+            if _log_errors():
+                log.error(ERR, "send() failed (%s)" % _errno_text(exc))
+            return None, self._fail(_strerror(exc))
+        finally:
+            self._writing = False
+        return n, None
+
+    # ------------------------------------------------------------- keepalive
+    def setkeepalive(self, timeout_ms=None, pool_size=None):
+        """Park the connection in its pool -> (1, None) or (None, err); the object is closed afterwards."""
+        sock = self._sock
+        if sock is None or self._read_closed:
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._downstream:
+            raise RuntimeError("attempt to put a request socket into the pool")
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
+        if self._buf:
+            return None, "unread data in buffer"
+        settings = runtime.socket_settings()
+        timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
+        size = settings.pool_size if pool_size is None else _int_arg(pool_size, 2, "setkeepalive")
+
+        # Anything waiting in the kernel (or an EOF) makes the connection unfit for reuse.
+        state = _peek_state(sock)
+        if state != "idle":
+            self._finalize()
+            return None, "closed" if state == "eof" else "connection in dubious state"
+
+        spool = _pool.get(self._key)
+        if spool is None:
+            if size <= 0:
+                raise TypeError("bad argument #2 to 'setkeepalive' (bad \"pool_size\" option value: %d)" % size)
+            spool = _pool.create(self._key, size, None)
+        counted = self._pool is spool
+        if self._pool is not None and not counted:
+            self._release_pool()  # its old pool was freed meanwhile
+        if log.enabled(DEBUG):
+            log.error(DEBUG, "lua tcp socket set keepalive: saving connection fd:%d" % sock.fileno())
+            log.error(DEBUG, "lua tcp socket keepalive timeout: %s" %
+                      ("unlimited" if not timeout_ms else "%d ms" % timeout_ms))
+        if self._tls_session is not None:
+            self._tls_session.refresh()
+        entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
+        self._sock = None
+        self._pool = None
+        self._buf.clear()
+        if runtime.worker.exiting:
+            try:
+                sock.close()
+            except OSError:
+                pass
+            if counted:
+                spool.release()
+            return 1, None
+        spool.put(entry, counted, timeout_ms)
+        return 1, None
+
+    def getreusedtimes(self):
+        """How many times this connection came from the pool -> (count, None) / (None, "closed")."""
+        if self._sock is None:
+            return None, "closed"
+        return self._reused, None
+
+    def setoption(self, name=None, value=None):
+        """setsockopt by lua-resty-core's names (keepalive, reuseaddr, tcp-nodelay, sndbuf, rcvbuf) -> (True, None)."""
+        if name is None:
+            return None, 'missing the "option" argument'
+        if value is None:
+            return None, 'missing the "value" argument'
+        if self._sock is None:
+            return None, "closed"
+        opt = _SOCKOPTS.get(name)
+        if opt is None:
+            return None, "unsupported option " + lua_tostring(name)
+        try:
+            self._sock.setsockopt(opt[0], opt[1], int(value))
+        except (OSError, ValueError, TypeError) as exc:
+            return None, os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
+        return True, None
+
+    # ------------------------------------------------------------------- TLS
+    def setclientcert(self, cert=None, key=None):
+        """Client certificate for the next sslhandshake, from ngx.ssl.parse_pem_cert/parse_pem_priv_key -> (True, None)."""
+        if cert is None and key is None:
+            self._client_cert = self._client_key = None
+            return True, None
+        if cert is None or key is None:
+            return None, "client certificate must be supplied with corresponding private key"
+        if not isinstance(cert, tls.PemCertChain):
+            return None, "bad cert arg: cdata expected, got %s" % type(cert).__name__
+        if not isinstance(key, tls.PemPrivKey):
+            return None, "bad pkey arg: cdata expected, got %s" % type(key).__name__
+        self._client_cert = cert
+        self._client_key = key
+        return True, None
+
+    def sslhandshake(self, reused_session=None, server_name=None, ssl_verify=False, send_status_req=False):
+        """TLS over the connection -> (session, None), (True, None) when reused_session is False, or (None, err)."""
+        sock = self._sock
+        if sock is None:
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._downstream:
+            return None, "not supported for downstream sockets"
+        if server_name is False:
+            server_name = None
+        if server_name is not None and not isinstance(server_name, str):
+            if isinstance(server_name, bytes):
+                server_name = server_name.decode("ascii", "replace")
+            else:
+                raise TypeError("bad argument #2 to 'sslhandshake' (string expected, got %s)"
+                                % type(server_name).__name__)
+        if server_name == "":
+            server_name = None
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
+
+        if self._tls_session is not None:  # a connection from the pool, TLS already up
+            if isinstance(reused_session, tls.Session):
+                return reused_session, None
+            if reused_session is False:
+                return True, None
+            return self._tls_session, None
+
+        settings = runtime.socket_settings()
+        verify = bool(ssl_verify)
+        try:
+            ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
+                                     verify and server_name is not None, self._client_cert, self._client_key)
+        except (OSError, ValueError) as exc:
+            if _log_errors():
+                log.error(ERR, "lua ssl failed to create context: %s" % exc)
+            return None, "failed to create ssl connection"
+        session = None
+        if isinstance(reused_session, tls.Session) and reused_session.context is ctx:
+            session = reused_session.session
+        if self._buf:
+            return None, "unread data in buffer"
+        try:
+            ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,
+                                    session=session)
+        except (OSError, ValueError) as exc:
+            if _log_errors():
+                log.error(ERR, "lua ssl failed to create connection: %s" % exc)
+            return None, self._fail("failed to create ssl connection")
+        self._sock = ssock
+        self._cur_to = _UNSET
+        self._settimeout(self._ct)
+        try:
+            ssock.do_handshake()
+        except _stdssl.SSLCertVerificationError as exc:
+            code = exc.verify_code
+            if code == tls.HOSTNAME_MISMATCH:
+                if _log_errors():
+                    log.error(ERR, 'lua ssl certificate does not match host "%s"' % server_name)
+                return None, self._fail("certificate host mismatch")
+            msg = exc.verify_message
+            if _log_errors():
+                log.error(ERR, "lua ssl certificate verify error: (%d: %s)" % (code, msg))
+            return None, self._fail("%d: %s" % (code, msg))
+        except _timeout:
+            if _log_errors():
+                log.error(ERR, "lua tcp socket ssl handshake timed out")
+            return None, self._fail("timeout")
+        except _stdssl.SSLError as exc:
+            if _log_errors():
+                log.error(ERR, "SSL_do_handshake() failed (SSL: %s)" % (exc.reason or exc))
+            return None, self._fail("handshake failed")
+        except OSError as exc:
+            if _log_errors():
+                log.error(ERR, "SSL_do_handshake() failed (%s)" % _errno_text(exc))
+            return None, self._fail("handshake failed")
+        self._tls_session = tls.Session(ssock, ctx)
+        if log.enabled(DEBUG):
+            log.error(DEBUG, "lua ssl handshake done, session reused: %s" % ssock.session_reused)
+        if reused_session is False:
+            return True, None
+        return self._tls_session, None
+
+    def getsslsession(self):
+        """Whether the last handshake resumed a session (extension for tests and diagnostics)."""
+        sock = self._sock
+        return bool(getattr(sock, "session_reused", False))
+
+
+def _held_prefix(buf: bytearray, pat: bytes) -> int:
+    """Length of the longest tail of `buf` that is a proper prefix of `pat` (those bytes may start the pattern)."""
+    for k in range(min(len(pat) - 1, len(buf)), 0, -1):
+        if buf.endswith(pat[:k]):
+            return k
+    return 0
+
+
+def _peek_state(sock) -> str:
+    """"idle" (nothing pending), "eof" (peer closed) or "data" (unread bytes) without blocking."""
+    if hasattr(sock, "_sslobj"):
+        try:
+            return "data" if sock.pending() else "idle"
+        except (OSError, ValueError):
+            return "eof"
+    try:
+        raw = sock._sock if hasattr(sock, "_sock") else sock
+        chunk = raw.recv(1, _stdsocket.MSG_PEEK | _stdsocket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return "idle"
+    except OSError:
+        return "eof"
+    return "data" if chunk else "eof"
+
+
+def _addr_text(addr) -> str:
+    if isinstance(addr, tuple):
+        host, port = addr[0], addr[1]
+        if ":" in host:
+            return "[%s]:%d" % (host, port)
+        return "%s:%d" % (host, port)
+    if isinstance(addr, (str, bytes)):
+        return "unix:" + (addr.decode() if isinstance(addr, bytes) else addr)
+    return str(addr)
+
+
+def tcp() -> TCPSocket:
+    """`ngx.socket.tcp()`: a new, unconnected cosocket."""
+    return TCPSocket()
+
+
+def connect(host, port=None, opts=None, **kw):
+    """`ngx.socket.connect(host, port, opts)` -> (sock, None) or (None, err)."""
+    sock = TCPSocket()
+    ok, err = sock.connect(host, port, opts, **kw)
+    if ok is None:
+        return None, err
+    return sock, None
