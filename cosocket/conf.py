@@ -51,7 +51,7 @@ class _Rejected(Exception):
 
 _TIME_UNITS = (("y", 365 * 86400000), ("M", 30 * 86400000), ("w", 7 * 86400000), ("d", 86400000),
                ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1))
-_TIME_PART = re.compile(r"(\d+)(ms|[yMwdhms]?) *")
+_TIME_PART = re.compile(r"(\d{1,18})(ms|[yMwdhms]?) *", re.ASCII)
 
 
 def parse_time(text: str) -> int:
@@ -79,7 +79,7 @@ def parse_time(text: str) -> int:
     return total
 
 
-_SIZE = re.compile(r"(\d+)([kKmMgG]?)\Z")
+_SIZE = re.compile(r"(\d{1,18})([kKmMgG]?)\Z", re.ASCII)
 _SIZE_SCALE = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 
 
@@ -92,9 +92,19 @@ def parse_size(text: str, allow_g: bool = True) -> int:
 
 
 def _number(text: str) -> int:
-    if not text.isdigit() or not text.isascii():
+    """A non-negative decimal integer (nginx's ngx_atoi); raises ValueError."""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
         raise ValueError(text)
     return int(text)
+
+
+def _port(text: str) -> Optional[int]:
+    """1..65535, or None."""
+    try:
+        port = _number(text)
+    except ValueError:
+        return None
+    return port if 1 <= port <= 65535 else None
 
 
 # --------------------------------------------------------------------------- lexer
@@ -164,7 +174,7 @@ class _Lexer:
                 continue
             word, pos, end = self._bare(pos)
             args.append(word)
-            if end in ";{":
+            if end and end in ";{":
                 self.pos = pos
                 return args, (_OK if end == ";" else _BLOCK_START)
 
@@ -308,6 +318,9 @@ def _directive(names, contexts: str, nargs=(1,), block: bool = False):
 
 # --------------------------------------------------------------------------- the parser
 
+_MAX_INCLUDE_DEPTH = 32
+
+
 class _Parser:
     def __init__(self, conf_file: str, prefix: str, dump: Optional[list]):
         self.conf_file = conf_file
@@ -320,6 +333,7 @@ class _Parser:
         self.events_seen = False
         self.listen_keys: Dict[str, Tuple[bool, bool]] = {}  # key -> (options set, default_server)
         self.lexer: Optional[_Lexer] = None
+        self.depth = 0  # files being read (the conf file and its includes)
 
     # errors and paths ----------------------------------------------------------
 
@@ -339,18 +353,25 @@ class _Parser:
         self._run(_Lexer(text, None), _Ctx("main"), "param")
 
     def parse_file(self, path: str, ctx: _Ctx) -> None:
+        if self.depth >= _MAX_INCLUDE_DEPTH:
+            raise self.error('too deep nesting of includes, "%s" not read' % path)
         try:
             with open(path, "rb") as f:
                 data = f.read()
-        except OSError as e:
-            msg = 'open() "%s" failed (%d: %s)' % (path, e.errno or 0, os.strerror(e.errno or 0))
+        except (OSError, ValueError) as e:  # ValueError: a NUL byte in the name
+            errno = getattr(e, "errno", None) or 2
+            msg = 'open() "%s" failed (%d: %s)' % (path, errno, os.strerror(errno))
             if self.lexer is None:
                 raise ConfError(msg, where=False)
             raise self.error(msg)
         text = data.decode("utf-8", "surrogateescape")
         if self.dump is not None:
             self.dump.append((path, text))
-        self._run(_Lexer(text, path), ctx, "file")
+        self.depth += 1
+        try:
+            self._run(_Lexer(text, path), ctx, "file")
+        finally:
+            self.depth -= 1
 
     def _run(self, lexer: _Lexer, ctx: _Ctx, kind: str) -> None:
         saved, self.lexer = self.lexer, lexer
@@ -386,7 +407,7 @@ class _Parser:
         if args[0] == "include":
             if len(args) != 2:
                 raise self.error('invalid number of arguments in "include" directive')
-            _include(self, ctx, "include", args)
+            _include(self, ctx, "include", args[1:])
         elif len(args) < 2:
             raise self.error('invalid number of arguments in "%s" directive' % args[0])
 
@@ -484,7 +505,11 @@ def _include(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
     if not any(c in path for c in "*?["):
         p.parse_file(path, ctx)
         return
-    for match in sorted(glob.glob(path)):
+    try:
+        matches = sorted(glob.glob(path))
+    except ValueError:  # a NUL byte
+        matches = []
+    for match in matches:
         if os.path.isfile(match):
             p.parse_file(match, ctx)
 
@@ -670,9 +695,12 @@ def _listen(p, ctx, name, args):
             conf.default_server = True
         elif param.startswith("backlog="):
             value = param[8:]
-            if not value.isdigit() or int(value) == 0:
+            try:
+                conf.backlog = _number(value)
+            except ValueError:
+                conf.backlog = 0
+            if conf.backlog == 0:
                 raise p.error('invalid backlog "%s"' % value)
-            conf.backlog = int(value)
             options_set = True
         elif param in ("bind", "deferred") or param.split("=", 1)[0] in ("rcvbuf", "sndbuf", "ipv6only",
                                                                           "so_keepalive"):
@@ -720,7 +748,7 @@ def _parse_listen_address(p: _Parser, text: str) -> ListenConf:
         host, port_text = text.rsplit(":", 1)
         if not host:
             raise bad("no host")
-    elif text.isdigit():
+    elif text.isascii() and text.isdigit():
         host, port_text = None, text
     else:
         host, port_text = text, None
@@ -731,9 +759,9 @@ def _parse_listen_address(p: _Parser, text: str) -> ListenConf:
     if port_text is None:
         port = 80
     else:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        port = _port(port_text)
+        if port is None:
             raise bad("invalid port")
-        port = int(port_text)
     return ListenConf(host=host, port=port)
 
 
@@ -761,9 +789,10 @@ def _return(p, ctx, name, args):
     if len(args) == 1 and (args[0].startswith(("http://", "https://", "$scheme"))):
         value = (302, args[0])
     else:
-        if not args[0].isdigit() or int(args[0]) > 999:
+        code = _port(args[0]) if args[0] != "0" else 0
+        if code is None or code > 999:
             raise p.error('invalid return code "%s"' % args[0])
-        value = (int(args[0]), args[1] if len(args) == 2 else None)
+        value = (code, args[1] if len(args) == 2 else None)
     if target.return_ is None:  # like the rewrite module, the first `return` is the one that runs
         target.return_ = value
 
@@ -868,9 +897,9 @@ def _resolver_address(p: _Parser, text: str) -> Tuple[str, int]:
         raise bad("no host")
     port = 53
     if port_text or text.endswith(":"):
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        port = _port(port_text)
+        if port is None:
             raise bad("invalid port")
-        port = int(port_text)
     return host, port
 
 
