@@ -1,0 +1,274 @@
+"""Routing and running handlers: server_name and location matching, `return`,
+`content_by_python_file` and `content_by_python module:function`.
+
+Location precedence is nginx's: an exact `=` match wins; otherwise the
+longest prefix is remembered, and if it is `^~` the regexes are skipped;
+regexes (`~`, `~*`) are tried in the order written; the first that matches
+wins, else the longest prefix.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import traceback
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import log, runtime
+from .runtime import NgxExit
+
+
+# ---------------------------------------------------------------------------
+# server_name
+
+class VirtualHosts:
+    """The servers listening on one address, and nginx's server_name lookup among them."""
+
+    def __init__(self, servers: list) -> None:
+        self.default = servers[0]
+        self.exact: Dict[str, object] = {}
+        self.front: List[Tuple[str, object]] = []  # "*.example.com" -> ".example.com"
+        self.back: List[Tuple[str, object]] = []  # "example.*" -> "example."
+        self.regex: List[Tuple[re.Pattern, object]] = []
+        for server in servers:
+            for name in server.server_names:
+                name = name.lower()
+                if name.startswith("~"):
+                    try:
+                        self.regex.append((re.compile(name[1:], re.I), server))
+                    except re.error:
+                        pass
+                elif name.startswith("*."):
+                    self.front.append((name[1:], server))
+                elif name.startswith("."):
+                    self.exact.setdefault(name[1:], server)
+                    self.front.append((name, server))
+                elif name.endswith(".*"):
+                    self.back.append((name[:-1], server))
+                else:
+                    self.exact.setdefault(name, server)
+        self.front.sort(key=lambda item: -len(item[0]))  # the longest wildcard wins
+        self.back.sort(key=lambda item: -len(item[0]))
+
+    def set_default(self, server) -> None:
+        self.default = server
+
+    def find(self, host: Optional[str]):
+        """The server for `host` (lower-case, no port); the default server when none matches."""
+        if not host:
+            return self.default
+        server = self.exact.get(host)
+        if server is not None:
+            return server
+        for suffix, server in self.front:
+            if host.endswith(suffix):
+                return server
+        for prefix, server in self.back:
+            if host.startswith(prefix):
+                return server
+        for pattern, server in self.regex:
+            if pattern.search(host):
+                return server
+        return self.default
+
+
+# ---------------------------------------------------------------------------
+# locations
+
+class LocationTable:
+    """A server's locations, compiled for nginx's matching order."""
+
+    def __init__(self, locations: list) -> None:
+        self.exact: Dict[str, object] = {}
+        self.prefixes: List[object] = []
+        self.regexes: List[Tuple[re.Pattern, object]] = []
+        for loc in locations:
+            if loc.modifier == "=":
+                self.exact.setdefault(loc.pattern, loc)
+            elif loc.modifier in ("", "^~"):
+                self.prefixes.append(loc)
+            elif loc.modifier in ("~", "~*"):
+                flags = re.I if loc.modifier == "~*" else 0
+                self.regexes.append((re.compile(loc.pattern, flags), loc))
+        self.prefixes.sort(key=lambda loc: -len(loc.pattern))
+
+    def find(self, uri: str):
+        """The LocationConf for `uri`, or None."""
+        loc = self.exact.get(uri)
+        if loc is not None:
+            return loc
+        best = None
+        for candidate in self.prefixes:
+            if uri.startswith(candidate.pattern):
+                best = candidate
+                break
+        if best is not None and best.modifier == "^~":
+            return best
+        for pattern, candidate in self.regexes:
+            if pattern.search(uri):
+                return candidate
+        return best
+
+
+# ---------------------------------------------------------------------------
+# handler loading
+
+_compiled: Dict[str, object] = {}
+_functions: Dict[str, Callable] = {}
+
+
+class HandlerLoadError(Exception):
+    """A handler that cannot be loaded; the message is what the error log says."""
+
+
+def apply_python_path(entries: List[str], prefix: str) -> None:
+    """Put `python_path` entries ("dir/?.py", ";;" = the default) at the front of sys.path."""
+    dirs = []
+    for entry in entries:
+        if not entry:
+            continue
+        d = entry
+        if d.endswith("?.py"):
+            d = d[:-4]
+        elif d.endswith("?/__init__.py"):
+            d = d[:-len("?/__init__.py")]
+        d = d.rstrip("/") or "/"
+        if not os.path.isabs(d):
+            d = os.path.join(prefix, d)
+        if d not in dirs:
+            dirs.append(d)
+    for d in reversed(dirs):
+        if d in sys.path:
+            sys.path.remove(d)
+        sys.path.insert(0, d)
+
+
+def load_file(path: str):
+    """The compiled code of a `content_by_python_file` script (compiled once per worker)."""
+    code = _compiled.get(path)
+    if code is not None:
+        return code
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as exc:
+        raise HandlerLoadError('failed to load external Python file "%s": cannot open %s: %s'
+                               % (path, path, exc.strerror)) from None
+    try:
+        code = compile(source, path, "exec")
+    except SyntaxError as exc:
+        raise HandlerLoadError('failed to load external Python file "%s": %s:%s: %s: %s'
+                               % (path, path, exc.lineno, type(exc).__name__, exc.msg)) from None
+    _compiled[path] = code
+    return code
+
+
+def load_function(target: str) -> Callable:
+    """The callable named by `package.module:function`."""
+    fn = _functions.get(target)
+    if fn is not None:
+        return fn
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        fn = module
+        for part in (attr or "main").split("."):
+            fn = getattr(fn, part)
+    except Exception as exc:  # the handler's import error is the user's, reported in the log
+        raise HandlerLoadError('failed to load Python handler "%s": %s: %s'
+                               % (target, type(exc).__name__, exc)) from None
+    if not callable(fn):
+        raise HandlerLoadError('failed to load Python handler "%s": not callable' % target)
+    _functions[target] = fn
+    return fn
+
+
+def _file_runner(code, path: str) -> Callable[[], None]:
+    def run() -> None:
+        exec(code, {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__})
+    return run
+
+
+def run_entry(request, fn) -> Optional[int]:
+    """concurrency.run_entry, or a minimal stand-in until that module exists."""
+    try:
+        from .concurrency import run_entry as real_run_entry
+    except ImportError:
+        real_run_entry = None
+    if real_run_entry is not None:
+        return real_run_entry(request, fn)
+    token = runtime.current_request.set(request)
+    try:
+        fn()
+        return None
+    except NgxExit as exc:
+        return exc.status
+    finally:
+        runtime.current_request.reset(token)
+
+
+def format_exception(exc: BaseException) -> str:
+    """`file.py:5: ZeroDivisionError: division by zero` + a stack traceback, as lua's runtime errors read."""
+    tb = exc.__traceback__
+    frames = traceback.extract_tb(tb)
+    where = ""
+    # the innermost frame outside this package names the user's line
+    for frame in reversed(frames):
+        if os.sep + "cosocket" + os.sep not in frame.filename:
+            where = "%s:%d: " % (frame.filename, frame.lineno)
+            break
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    stack = "".join(traceback.format_list(frames)).rstrip("\n")
+    return "%s%s\nstack traceback:\n%s" % (where, text, stack)
+
+
+def _log_in_request(request, level: int, msg: str) -> None:
+    token = runtime.current_request.set(request)
+    try:
+        log.error(level, msg)
+    finally:
+        runtime.current_request.reset(token)
+
+
+def dispatch(request, location) -> None:
+    """Run the content phase for `request` in `location` and finalize the response."""
+    if location is None:
+        request.finalize(404)
+        return
+    if location.return_ is not None:
+        code, text = location.return_
+        if code == 444:
+            request.finalize(444)
+            return
+        if code in (301, 302, 303, 307, 308) and text is not None:
+            request.out_headers.set("Location", text)
+            request.finalize(code)
+            return
+        if text is not None:
+            request.status = code
+            request.output(text.encode("utf-8"))
+            request.finalize(None)
+            return
+        request.finalize(code)
+        return
+    handler = location.handler
+    if handler is None:
+        request.finalize(404)
+        return
+    try:
+        if handler.kind == "file":
+            fn = _file_runner(load_file(handler.target), handler.target)
+        else:
+            fn = load_function(handler.target)
+    except HandlerLoadError as exc:
+        _log_in_request(request, log.ERR, str(exc))
+        request.finalize(500)
+        return
+    try:
+        status = run_entry(request, fn)
+    except Exception as exc:  # the handler's own bug: log it, answer 500, keep serving
+        _log_in_request(request, log.ERR, "lua entry thread aborted: runtime error: " + format_exception(exc))
+        request.finalize(500)
+        return
+    request.finalize(status)

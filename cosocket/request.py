@@ -1,0 +1,1009 @@
+"""The per-request object and the request side of the ngx API.
+
+`Request` holds one HTTP request and its response state; the module-level
+functions (`say`, `print_`, `flush`, `exit`, `req.*`, `header`, `var` ...)
+are what `cosocket.ngx` hands out, each finding the current request
+through `runtime.current_request`.
+
+Output is buffered until the handler flushes or ends, so a complete
+response goes out with a Content-Length; `ngx.flush()` (or a large
+output) sends the head first and the body chunked (HTTP/1.1) or
+close-delimited (HTTP/1.0).
+"""
+from __future__ import annotations
+
+import binascii
+import os
+import time
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import unquote_plus
+
+from . import http, log, runtime
+from .runtime import NgxExit
+from .text import say_bytes
+
+#: Output buffered before the head is sent; past this the response goes out chunked.
+OUTPUT_BUFFER_LIMIT = 65536
+
+
+def _canonical(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class ResponseHeaders:
+    """Response headers: case-insensitive, ordered, a value is a str or a list of str."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: Dict[str, Tuple[str, Any]] = {}
+
+    def get(self, name: str):
+        item = self._items.get(_canonical(name).lower())
+        return item[1] if item is not None else None
+
+    def set(self, name: str, value) -> None:
+        name = _canonical(name)
+        key = name.lower()
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            self._items.pop(key, None)
+            return
+        if isinstance(value, (list, tuple)):
+            value = [_header_value(v) for v in value]
+        else:
+            value = _header_value(value)
+        old = self._items.get(key)
+        self._items[key] = (old[0] if old is not None else name, value)
+
+    def has(self, lower_name: str) -> bool:
+        return lower_name in self._items
+
+    def items(self) -> List[Tuple[str, str]]:
+        out = []
+        for name, value in self._items.values():
+            if isinstance(value, list):
+                out.extend((name, v) for v in value)
+            else:
+                out.append((name, value))
+        return out
+
+
+def _header_value(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        from .text import lua_number
+        return lua_number(value)
+    raise TypeError("bad argument #3 to 'ngx.header' (string, number or table expected)")
+
+
+class RequestHeaders(dict):
+    """`ngx.req.get_headers()`: lower-case keys, case-insensitive (and `_` = `-`) lookup, lists for repeats."""
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, _canonical(key).lower())
+
+    def get(self, key, default=None):
+        return dict.get(self, _canonical(key).lower(), default)
+
+    def __contains__(self, key):
+        return dict.__contains__(self, _canonical(key).lower())
+
+
+class Request:
+    """One HTTP request on a connection, with its response state."""
+
+    def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
+        self.conn = conn
+        self.socket = conn.sock
+        self.connection_number: int = conn.number
+        self.head = head
+        self.server = server  # ServerConf
+        self.settings = settings  # the matched location's HttpSettings (server's until matched)
+        self.location = None
+        self.threads: set = set()
+        self.ctx: Dict = {}
+        self.start_time = time.time()
+        self.status = 0
+        self.out_headers = ResponseHeaders()
+        self.mime_set = False
+        self.headers_sent = False
+        self._out: List[bytes] = []
+        self._out_len = 0
+        self.seen_body = False
+        self.chunked = False
+        self.close_delimited = False
+        self.eof = False
+        self.header_only = head.method == "HEAD"
+        self.raw_acquired = False
+        self.keepalive = _wants_keepalive(head)
+        self.broken = False
+        self.body: Optional[bytes] = None
+        self.body_state = "none" if not self._has_body() else "unread"
+        self.body_bytes_sent = 0
+        self.abort_handler = None
+        self._request_id: Optional[str] = None
+        self.server_name_matched = None
+
+    # -- context for the error log -----------------------------------------
+    def log_context(self) -> str:
+        """`, client: 127.0.0.1, server: localhost, request: "GET / HTTP/1.1", host: "..."`."""
+        parts = [", client: ", self.conn.remote_addr, ", server: ", self.server_name(),
+                 ', request: "', self.head.request_line, '"']
+        host = self.head.get("host")
+        if host is not None:
+            parts.append(', host: "%s"' % host)
+        return "".join(parts)
+
+    def server_name(self) -> str:
+        names = self.server.server_names if self.server is not None else None
+        return names[0] if names else ""
+
+    # -- request body --------------------------------------------------------
+    def _has_body(self) -> bool:
+        te = self.head.get("transfer-encoding")
+        if te is not None and te.lower() != "identity":
+            return True
+        cl = self.head.get("content-length")
+        return cl is not None and cl.strip() not in ("", "0")
+
+    def content_length(self) -> Optional[int]:
+        cl = self.head.get("content-length")
+        if cl is None:
+            return None
+        try:
+            value = int(cl)
+        except ValueError:
+            return -1
+        return value if value >= 0 else -1
+
+    def is_chunked(self) -> bool:
+        te = self.head.get("transfer-encoding")
+        return te is not None and te.lower() == "chunked"
+
+    def read_body(self) -> None:
+        """Read the whole body once (ngx.req.read_body); a failure ends the request like nginx."""
+        if self.body_state != "unread":
+            return
+        if self.head.get("expect", "").lower() == "100-continue" and self.head.http_version >= 1.1:
+            self.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        s = self.settings
+        self.socket.settimeouts(s.socket.connect_timeout, s.send_timeout, s.client_body_timeout)
+        try:
+            self.body = http.read_body(self.socket, self.content_length(), self.is_chunked(),
+                                       s.client_max_body_size)
+        except http.BodyError as exc:
+            self.body_state = "failed"
+            self.keepalive = False
+            if exc.log_msg:
+                log.error(log.INFO if exc.status in (0, 408) else log.ERR, exc.log_msg)
+            if exc.status == 0:
+                self.broken = True
+                raise NgxExit(444) from None
+            raise NgxExit(exc.status) from None
+        self.body_state = "read"
+
+    def discard_body(self) -> bool:
+        """Drop an unread body so the connection can serve the next request; False if it cannot."""
+        if self.body_state != "unread":
+            return self.body_state != "failed"
+        try:
+            self.read_body()
+        except NgxExit:
+            return False
+        self.body = None
+        self.body_state = "discarded"
+        return True
+
+    # -- response ---------------------------------------------------------------
+    def _response_headers(self, content_length: Optional[int]) -> List[Tuple[str, str]]:
+        s = self.settings
+        status = self.status or 200
+        headers = [("Server", http.server_header(s.server_tokens)), ("Date", http.http_date())]
+        oh = self.out_headers
+        if status != 101 and status != 204 and status != 304:
+            if not self.mime_set:
+                ctype = getattr(s, "default_type", "text/plain")
+                if ctype:
+                    headers.append(("Content-Type", ctype))
+            elif oh.has("content-type"):
+                headers.append(("Content-Type", oh.get("content-type")))
+            if not oh.has("content-length") and not self.chunked and content_length is not None:
+                headers.append(("Content-Length", str(content_length)))
+        if self.chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        if status == 101:
+            headers.append(("Connection", "upgrade"))
+        elif self.keepalive:
+            headers.append(("Connection", "keep-alive"))
+        else:
+            headers.append(("Connection", "close"))
+        for name, value in oh.items():
+            low = name.lower()
+            if low in ("content-type", "connection", "transfer-encoding"):
+                continue
+            if low in ("server", "date"):
+                headers = [h for h in headers if h[0].lower() != low]
+            headers.append((name, value))
+        return headers
+
+    def send_head(self, complete: bool) -> bool:
+        """Send the response head; `complete`: the buffered output is the whole body."""
+        if self.headers_sent:
+            return True
+        self.headers_sent = True
+        status = self.status or 200
+        self.status = status
+        if self.raw_acquired:
+            return True
+        length = None
+        if self.header_only or status in (101, 204, 304):
+            length = self._out_len if complete and status not in (101, 204, 304) else None
+        elif self.out_headers.has("content-length"):
+            pass
+        elif complete:
+            length = self._out_len
+        elif self.head.http_version >= 1.1:
+            self.chunked = True
+        else:
+            self.close_delimited = True
+            self.keepalive = False
+        if status == 101:
+            self.keepalive = False
+        head = http.build_head(self.head.protocol if self.head.http_version >= 1.1 else "HTTP/1.1",
+                               status, self._response_headers(length))
+        if self.header_only or status in (101, 204, 304):
+            self._out.clear()
+            self._out_len = 0
+            return self._write(head)
+        return self._write(head)
+
+    def _write(self, data: bytes) -> bool:
+        if self.broken:
+            return False
+        _n, err = self.socket.send(data)
+        if err is not None:
+            self.broken = True
+            self.keepalive = False
+            log.error(log.INFO, "client prematurely closed connection while sending response to client"
+                      if err != "timeout" else
+                      "client timed out (110: Connection timed out) while sending response to client")
+            return False
+        return True
+
+    def output(self, data: bytes) -> Tuple[Optional[int], Optional[str]]:
+        """ngx.print/ngx.say: buffer or send `data`."""
+        if self.raw_acquired:
+            return None, "raw request socket acquired"
+        if self.eof:
+            return None, "seen eof"
+        if self.header_only and self.headers_sent:
+            return None, "header only"
+        if not data:
+            return 1, None
+        self.seen_body = True
+        if self.header_only:
+            self._out_len += len(data)
+            return 1, None
+        if not self.headers_sent:
+            self._out.append(data)
+            self._out_len += len(data)
+            if self._out_len > OUTPUT_BUFFER_LIMIT:
+                self._send_buffered()
+            return 1, None
+        ok = self._write(http.chunk(data) if self.chunked else data)
+        self.body_bytes_sent += len(data)
+        return (1, None) if ok else (None, "nginx output filter error")
+
+    def _send_buffered(self) -> bool:
+        if not self.send_head(complete=False):
+            return False
+        if not self._out:
+            return True
+        data = b"".join(self._out)
+        self._out.clear()
+        self._out_len = 0
+        self.body_bytes_sent += len(data)
+        return self._write(http.chunk(data) if self.chunked else data)
+
+    def flush(self, wait: bool = False) -> Tuple[Optional[int], Optional[str]]:
+        """ngx.flush: send the head (if needed) and the buffered output now."""
+        if self.raw_acquired:
+            return None, "raw request socket acquired"
+        if self.header_only and self.headers_sent:
+            return None, "header only"
+        if self.eof:
+            return None, "seen eof"
+        if not self.headers_sent and not self._out:
+            return None, "nothing to flush"
+        if self.headers_sent and not self.seen_body and not wait:
+            return None, "nothing to flush"
+        if not self._send_buffered():
+            return None, "nginx output filter error"
+        return 1, None
+
+    def send_eof(self) -> Tuple[Optional[int], Optional[str]]:
+        """ngx.eof and the normal end of a handler: complete the response body."""
+        if self.raw_acquired:
+            return None, "raw request socket acquired"
+        if self.eof:
+            return None, "seen eof"
+        self.eof = True
+        if not self.headers_sent:
+            if not self.send_head(complete=True):
+                return None, "nginx output filter error"
+            if self._out and not self.header_only:
+                data = b"".join(self._out)
+                self._out.clear()
+                self.body_bytes_sent += len(data)
+                if not self._write(data):
+                    return None, "nginx output filter error"
+            self._out_len = 0
+            return 1, None
+        if self.chunked and not self._write(http.LAST_CHUNK):
+            return None, "nginx output filter error"
+        return 1, None
+
+    def send_special(self, status: int, location: Optional[str] = None) -> None:
+        """An nginx error or redirect page for `status` (494..497: the special 400 pages)."""
+        page_status = status
+        self.status = 400 if status in http.SPECIAL_400 else status
+        self._out.clear()
+        self._out_len = 0
+        self.seen_body = False
+        if status in http.CLOSING_STATUSES:
+            self.keepalive = False
+        self.out_headers = ResponseHeaders()
+        if location is not None:
+            self.out_headers.set("Location", location)
+        body = http.error_page(page_status, self.settings.server_tokens)
+        self.mime_set = True
+        if body:
+            self.out_headers.set("Content-Type", "text/html")
+        self._out.append(body)
+        self._out_len = len(body)
+        self.send_eof()
+
+    def finalize(self, status: Optional[int]) -> None:
+        """End the request as lua-nginx-module ends a content handler that returned or called ngx.exit."""
+        if self.raw_acquired:
+            self.keepalive = False
+            return
+        if status is None or status == 0:
+            if not self.eof:
+                self.send_eof()
+            return
+        if status == 444 or status == -1:
+            self.keepalive = False
+            self.broken = True
+            if not self.status:
+                self.status = 444 if status == 444 else 500
+            return
+        sent = self.headers_sent or self.seen_body
+        if sent and status >= 300 and status not in (408, 499):
+            current = self.status or 200
+            if status != current:
+                log.error(log.ERR, "attempt to set status %d via ngx.exit after sending out the "
+                          "response status %d" % (status, current))
+            if not self.eof:
+                self.send_eof()
+            return
+        if status >= 300 or (status >= 200 and status < 300 and not sent):
+            if status >= 300:
+                self.send_special(status, self.out_headers.get("location"))
+            else:
+                self.status = status
+                if not self.eof:
+                    self.send_eof()
+            return
+        if not self.eof:
+            self.send_eof()
+
+    # -- variables --------------------------------------------------------------
+    @property
+    def request_id(self) -> str:
+        if self._request_id is None:
+            self._request_id = binascii.hexlify(os.urandom(16)).decode()
+        return self._request_id
+
+    def access_log(self, now: Optional[float] = None) -> bytes:
+        """This request's line in the combined format."""
+        return http.combined_line(self.conn.remote_addr, self.head.request_line, self.status or 0,
+                                  self.body_bytes_sent, self.head.get("referer"),
+                                  self.head.get("user-agent"), now or time.time())
+
+
+def _wants_keepalive(head) -> bool:
+    conn = head.get("connection")
+    tokens = conn.lower() if conn else ""
+    if head.http_version >= 1.1:
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+# ---------------------------------------------------------------------------
+# The ngx.* functions
+
+def _req(api: str) -> Request:
+    return runtime.get_request(api)
+
+
+def say(*args) -> Tuple[Optional[int], Optional[str]]:
+    """ngx.say(...): the arguments joined, then a newline; (1, None) or (None, err)."""
+    r = _req("ngx.say")
+    return r.output(say_bytes(args, "say") + b"\n")
+
+
+def print_(*args) -> Tuple[Optional[int], Optional[str]]:
+    """ngx.print(...): the arguments joined; (1, None) or (None, err)."""
+    r = _req("ngx.print")
+    return r.output(say_bytes(args, "print"))
+
+
+def flush(wait: bool = False) -> Tuple[Optional[int], Optional[str]]:
+    """ngx.flush(wait): send the head and buffered output now (writes are synchronous, so wait is implied)."""
+    if not isinstance(wait, bool):
+        raise TypeError("bad argument #1 to 'flush' (boolean expected, got %s)" % type(wait).__name__)
+    return _req("ngx.flush").flush(wait)
+
+
+def send_headers() -> Tuple[Optional[int], Optional[str]]:
+    """ngx.send_headers(): send the response head now (HTTP/1.1 bodies then go chunked)."""
+    r = _req("ngx.send_headers")
+    if r.headers_sent:
+        return None, "header already sent"  # lua-nginx-module returns nil here; the message is ours
+    if not r.send_head(complete=False):
+        return None, "nginx output filter error"
+    return 1, None
+
+
+def exit(status) -> None:  # noqa: A001 - the Lua name
+    """ngx.exit(status): end the handler (or light thread / timer); never returns."""
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise TypeError("bad argument #1 to 'exit' (number expected, got %s)" % type(status).__name__)
+    if runtime.current_request.get() is None and not runtime.in_timer.get():
+        raise RuntimeError("ngx.exit: API not available in this context (no request)")
+    raise NgxExit(status)
+
+
+def eof() -> Tuple[Optional[int], Optional[str]]:
+    """ngx.eof(): finish the response body while the handler keeps running."""
+    return _req("ngx.eof").send_eof()
+
+
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+
+
+def redirect(uri, status: int = 302) -> None:
+    """ngx.redirect(uri, status=302): a redirect page with Location; ends the handler."""
+    if not isinstance(uri, (str, bytes)):
+        raise TypeError("bad argument #1 to 'redirect' (string expected)")
+    if status not in _REDIRECT_CODES:
+        raise RuntimeError("only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, "
+                           "ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and "
+                           "ngx.HTTP_TEMPORARY_REDIRECT are allowed")
+    r = _req("ngx.redirect")
+    if r.headers_sent or r.seen_body:
+        raise RuntimeError("attempt to call ngx.redirect after sending out the headers")
+    if isinstance(uri, bytes):
+        uri = uri.decode("latin-1")
+    for ch in uri:
+        if ch in "\r\n" or ord(ch) < 0x20 or ord(ch) == 0x7f:
+            raise RuntimeError('unsafe byte "0x%02x" in redirect uri "%s"' % (ord(ch), uri.encode(
+                "unicode_escape").decode()))
+    r.out_headers.set("Location", uri)
+    raise NgxExit(status)
+
+
+def headers_sent() -> bool:
+    """ngx.headers_sent."""
+    r = _req("ngx.headers_sent")
+    return r.headers_sent
+
+
+def get_status() -> int:
+    """ngx.status (0 until set or sent, as nginx's r->headers_out.status)."""
+    return _req("ngx.status").status
+
+
+def set_status(value) -> None:
+    """ngx.status = value; after the head is sent this only logs an error, as nginx."""
+    r = _req("ngx.status")
+    if r.headers_sent:
+        log.error(log.ERR, "attempt to set ngx.status after sending out response headers")
+        return
+    try:
+        status = int(value)
+    except (TypeError, ValueError):
+        raise TypeError("bad argument to 'ngx.status' (number expected)") from None
+    if status < 100 or status > 999:
+        log.error(log.ERR, "invalid HTTP status code %d" % status)
+        return
+    r.status = status
+
+
+def get_ctx() -> dict:
+    """ngx.ctx: a dict per request."""
+    return _req("ngx.ctx").ctx
+
+
+def set_ctx(value) -> None:
+    """ngx.ctx = table."""
+    if not isinstance(value, dict):
+        raise TypeError("bad argument to 'ngx.ctx' (table expected)")
+    _req("ngx.ctx").ctx = value
+
+
+def on_abort(fn) -> Tuple[Optional[int], Optional[str]]:
+    """ngx.on_abort(fn): run fn in a light thread when the client closes (lua_check_client_abort on)."""
+    if not callable(fn):
+        raise TypeError("bad argument #1 to 'on_abort' (function expected)")
+    r = _req("ngx.on_abort")
+    if r.abort_handler is not None:
+        return None, "duplicate call"
+    if not r.settings.lua_check_client_abort:
+        return None, "lua_check_client_abort is off"
+    r.abort_handler = fn
+    watch = getattr(r.conn, "watch_abort", None)
+    if watch is not None:
+        watch(r)
+    return 1, None
+
+
+# -- ngx.header ------------------------------------------------------------------
+
+class _HeaderProxy:
+    """`ngx.header`: the current request's response headers (`ngx.header.content_type = ...`)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str):
+        r = _req("ngx.header")
+        if not isinstance(name, str):
+            raise TypeError("bad argument to 'ngx.header' (string expected)")
+        return r.out_headers.get(name)
+
+    def __setitem__(self, name: str, value) -> None:
+        r = _req("ngx.header")
+        if not isinstance(name, str):
+            raise TypeError("bad argument to 'ngx.header' (string expected)")
+        if r.headers_sent or r.raw_acquired:
+            log.error(log.ERR, "attempt to set ngx.header.HEADER after sending out response headers")
+            return
+        r.out_headers.set(name, value)
+        if _canonical(name).lower() == "content-type":
+            r.mime_set = True
+
+    def __delitem__(self, name: str) -> None:
+        self[name] = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __setattr__(self, name: str, value) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        self[name] = None
+
+    def __repr__(self) -> str:
+        return "<ngx.header>"
+
+
+header = _HeaderProxy()
+
+
+# -- ngx.var ---------------------------------------------------------------------
+
+def _var_args(r: Request):
+    return r.head.args
+
+
+def _var_host(r: Request):
+    if r.head.host:
+        return r.head.host
+    return r.server_name() or r.conn.local_addr
+
+
+def _var_request_time(r: Request):
+    return "%.3f" % max(0.0, time.time() - r.start_time)
+
+
+_VARS: Dict[str, Callable[[Request], Optional[str]]] = {
+    "uri": lambda r: r.head.uri,
+    "document_uri": lambda r: r.head.uri,
+    "request_uri": lambda r: r.head.request_uri,
+    "args": _var_args,
+    "query_string": _var_args,
+    "is_args": lambda r: "?" if r.head.args is not None else "",
+    "host": _var_host,
+    "hostname": lambda r: os.uname().nodename,
+    "scheme": lambda r: "https" if r.conn.ssl else "http",
+    "https": lambda r: "on" if r.conn.ssl else "",
+    "request_method": lambda r: r.head.method,
+    "request": lambda r: r.head.request_line,
+    "server_protocol": lambda r: r.head.protocol,
+    "server_name": lambda r: r.server_name(),
+    "server_addr": lambda r: r.conn.local_addr,
+    "server_port": lambda r: r.conn.local_port,
+    "remote_addr": lambda r: r.conn.remote_addr,
+    "remote_port": lambda r: r.conn.remote_port,
+    "binary_remote_addr": lambda r: r.conn.remote_addr,
+    "request_id": lambda r: r.request_id,
+    "status": lambda r: "%03d" % r.status if r.headers_sent else "000",
+    "request_time": _var_request_time,
+    "msec": lambda r: "%.3f" % time.time(),
+    "connection": lambda r: str(r.connection_number),
+    "connection_requests": lambda r: str(r.conn.requests),
+    "content_length": lambda r: r.head.get("content-length"),
+    "content_type": lambda r: r.head.get("content-type"),
+    "body_bytes_sent": lambda r: str(r.body_bytes_sent),
+    "request_length": lambda r: None,
+    "ssl_server_name": lambda r: r.conn.ssl_server_name,
+    "ssl_client_verify": lambda r: r.conn.ssl_client_verify if r.conn.ssl else None,
+    "ssl_protocol": lambda r: r.conn.ssl_protocol,
+    "ssl_cipher": lambda r: r.conn.ssl_cipher,
+    "pid": lambda r: str(os.getpid()),
+    "nginx_version": lambda r: "1.25.3",
+    "time_local": lambda r: http.time_local(time.time()),
+    "request_body": lambda r: r.body.decode("latin-1") if r.body is not None else None,
+}
+
+
+def _lookup_var(r: Request, name: str) -> Optional[str]:
+    fn = _VARS.get(name)
+    if fn is not None:
+        return fn(r)
+    if name.startswith("http_"):
+        return r.head.get(name[5:].replace("_", "-"))
+    if name.startswith("arg_"):
+        args = get_uri_args_of(r, 0)
+        value = args.get(name[4:].lower())
+        if value is None:
+            for k, v in args.items():
+                if k.lower() == name[4:].lower():
+                    value = v
+                    break
+        if isinstance(value, list):
+            value = value[0]
+        if value is True:
+            return ""
+        return value
+    if name.startswith("cookie_"):
+        cookies = r.head.get("cookie")
+        if not cookies:
+            return None
+        want = name[7:]
+        for part in cookies.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == want:
+                return v
+        return None
+    if name.startswith("sent_http_"):
+        value = r.out_headers.get(name[10:])
+        return value if not isinstance(value, list) else value[0]
+    return None
+
+
+class _VarProxy:
+    """`ngx.var`: nginx variables of the current request, as str (None when unset)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name):
+        r = _req("ngx.var")
+        if isinstance(name, int):
+            return None  # regex captures ($1): no rewrite phase here
+        if not isinstance(name, str):
+            raise TypeError("bad argument to 'ngx.var' (string expected)")
+        return _lookup_var(r, name.lower())
+
+    def __setitem__(self, name, value):
+        _req("ngx.var")
+        raise RuntimeError('variable "%s" not found for writing; maybe it is a built-in variable that is '
+                           'not changeable or you forgot to use "set $%s \'\';" in the config to define it '
+                           'first' % (name, name))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __repr__(self) -> str:
+        return "<ngx.var>"
+
+
+var = _VarProxy()
+
+
+# -- ngx.req ---------------------------------------------------------------------
+
+def _http_version() -> float:
+    """ngx.req.http_version(): 1.1 or 1.0."""
+    return _req("ngx.req.http_version").head.http_version
+
+
+def _get_method() -> str:
+    """ngx.req.get_method(): "GET", "POST", ..."""
+    return _req("ngx.req.get_method").head.method
+
+
+def _get_headers(max_headers: int = 100, raw: bool = False):
+    """ngx.req.get_headers(max_headers=100, raw=False): a mapping; repeated headers as lists."""
+    r = _req("ngx.req.get_headers")
+    out = {} if raw else RequestHeaders()
+    count = 0
+    for name, value in r.head.headers:
+        if max_headers and count >= max_headers:
+            break
+        count += 1
+        key = name if raw else name.lower()
+        old = dict.get(out, key)
+        if old is None:
+            dict.__setitem__(out, key, value)
+        elif isinstance(old, list):
+            old.append(value)
+        else:
+            dict.__setitem__(out, key, [old, value])
+    return out
+
+
+def _decode_args(text: Optional[str], max_args: int) -> dict:
+    out: dict = {}
+    if not text:
+        return out
+    count = 0
+    for part in text.split("&"):
+        if not part:
+            continue
+        if max_args and count >= max_args:
+            break
+        count += 1
+        if "=" in part:
+            k, v = part.split("=", 1)
+            key, value = unquote_plus(k), unquote_plus(v)
+        else:
+            key, value = unquote_plus(part), True
+        if not key:
+            continue
+        old = out.get(key)
+        if old is None:
+            out[key] = value
+        elif isinstance(old, list):
+            old.append(value)
+        else:
+            out[key] = [old, value]
+    return out
+
+
+def get_uri_args_of(r: Request, max_args: int = 100) -> dict:
+    return _decode_args(r.head.args, max_args)
+
+
+def _get_uri_args(max_args: int = 100) -> dict:
+    """ngx.req.get_uri_args(max_args=100): a dict; bare keys give True, repeats give lists."""
+    return get_uri_args_of(_req("ngx.req.get_uri_args"), max_args)
+
+
+def _get_post_args(max_args: int = 100) -> dict:
+    """ngx.req.get_post_args(): the urlencoded body as a dict (call read_body first)."""
+    r = _req("ngx.req.get_post_args")
+    if r.body_state == "unread":
+        raise RuntimeError("request body not read yet")
+    return _decode_args(r.body.decode("latin-1") if r.body else None, max_args)
+
+
+def _read_body() -> None:
+    """ngx.req.read_body(): read the body; a too large body ends the request with 413."""
+    r = _req("ngx.req.read_body")
+    if r.raw_acquired:
+        return
+    r.read_body()
+
+
+def _discard_body() -> None:
+    """ngx.req.discard_body()."""
+    _req("ngx.req.discard_body").discard_body()
+
+
+def _get_body_data() -> Optional[bytes]:
+    """ngx.req.get_body_data(): the body read by read_body, or None."""
+    r = _req("ngx.req.get_body_data")
+    return r.body if r.body else None
+
+
+def _get_body_file() -> None:
+    """ngx.req.get_body_file(): bodies are always kept in memory here, so None."""
+    _req("ngx.req.get_body_file")
+    return None
+
+
+class _BodyReader:
+    """The non-raw `ngx.req.socket()`: reads at most Content-Length bytes of the body."""
+
+    def __init__(self, r: Request, rest: int):
+        self._r = r
+        self._sock = r.socket
+        self._rest = rest
+
+    def settimeout(self, ms):
+        return self._sock.settimeout(ms)
+
+    def settimeouts(self, connect_ms, send_ms, read_ms):
+        return self._sock.settimeouts(connect_ms, send_ms, read_ms)
+
+    def receive(self, size="*l"):
+        """receive(n) / receive("*a") / receive("*l") within the remaining body."""
+        if self._rest <= 0:
+            return None, "closed", b""
+        if size == "*a":
+            size = self._rest
+        if isinstance(size, int) and not isinstance(size, bool):
+            n = min(size, self._rest)
+            data, err, partial = self._sock.receive(n)
+            if data is None:
+                self._rest -= len(partial or b"")
+                return None, err, partial
+            self._rest -= n
+            return data, None, None
+        data, err, partial = self._sock.receive("*l")
+        if data is not None:
+            self._rest -= len(data) + 1
+        return data, err, partial
+
+    def receiveuntil(self, pattern, *args, **kwargs):
+        return self._sock.receiveuntil(pattern, *args, **kwargs)
+
+
+def _socket(raw: bool = False):
+    """ngx.req.socket(raw=False) -> (sock, err); raw=True gives the full-duplex connection cosocket."""
+    r = _req("ngx.req.socket")
+    if raw:
+        if r.body_state == "unread" and r.is_chunked():
+            pass  # the raw socket reads the body itself
+        if r.close_delimited and not r.headers_sent:
+            return None, "http 1.0 buffering"
+        if r.raw_acquired:
+            return None, "duplicate call"
+        if r._out:
+            if not r._send_buffered():
+                return None, "pending data to write"
+        r.headers_sent = True
+        r.raw_acquired = True
+        r.keepalive = False
+        if r.body_state == "unread":
+            r.body_state = "raw"
+        if not r.status:
+            r.status = 200
+        return r.socket, None
+    if r.is_chunked():
+        return None, "chunked request bodies not supported yet"
+    if r.body_state in ("read", "raw", "reader"):
+        return None, "request body already exists"
+    if r.body_state == "discarded":
+        return None, "request body discarded"
+    length = r.content_length()
+    if not length or length <= 0:
+        return None, "no body"
+    if r.head.get("expect", "").lower() == "100-continue" and r.head.http_version >= 1.1:
+        r.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+    r.body_state = "reader"
+    return _BodyReader(r, length), None
+
+
+req = SimpleNamespace(
+    http_version=_http_version,
+    get_method=_get_method,
+    get_headers=_get_headers,
+    get_uri_args=_get_uri_args,
+    get_post_args=_get_post_args,
+    read_body=_read_body,
+    discard_body=_discard_body,
+    get_body_data=_get_body_data,
+    get_body_file=_get_body_file,
+    socket=_socket,
+)
+
+
+# -- ngx.shared --------------------------------------------------------------------
+
+class SharedDict:
+    """A `lua_shared_dict` zone. NOTE: per worker process here, not shared across workers."""
+
+    def __init__(self, name: str, size: int):
+        self.name = name
+        self.size = size
+        self._data: Dict[Any, Tuple[Any, float, int]] = {}
+
+    def _live(self, key):
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[1] and item[1] <= time.time():
+            del self._data[key]
+            return None
+        return item
+
+    def get(self, key):
+        """(value, flags) or (None, None)."""
+        item = self._live(key)
+        if item is None:
+            return None, None
+        return item[0], (item[2] or None)
+
+    def set(self, key, value, exptime: float = 0, flags: int = 0):
+        """(True, None, False)."""
+        if value is None:
+            self._data.pop(key, None)
+        else:
+            self._data[key] = (value, time.time() + exptime if exptime else 0, flags)
+        return True, None, False
+
+    safe_set = set
+
+    def add(self, key, value, exptime: float = 0, flags: int = 0):
+        """(True, None, False), or (False, "exists", False) when the key is present."""
+        if self._live(key) is not None:
+            return False, "exists", False
+        return self.set(key, value, exptime, flags)
+
+    safe_add = add
+
+    def replace(self, key, value, exptime: float = 0, flags: int = 0):
+        if self._live(key) is None:
+            return False, "not found", False
+        return self.set(key, value, exptime, flags)
+
+    def incr(self, key, value, init=None, init_ttl: float = 0):
+        """(new_value, None) or (None, "not found") / (None, "not a number")."""
+        item = self._live(key)
+        if item is None:
+            if init is None:
+                return None, "not found"
+            self._data[key] = (init + value, time.time() + init_ttl if init_ttl else 0, 0)
+            return init + value, None
+        if not isinstance(item[0], (int, float)) or isinstance(item[0], bool):
+            return None, "not a number"
+        new = item[0] + value
+        self._data[key] = (new, item[1], item[2])
+        return new, None
+
+    def delete(self, key):
+        self._data.pop(key, None)
+
+    def flush_all(self):
+        self._data.clear()
+
+    def get_keys(self, max_count: int = 1024):
+        keys = [k for k in list(self._data) if self._live(k) is not None]
+        return keys[:max_count] if max_count else keys
+
+
+class _Shared(dict):
+    """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+shared = _Shared()
+
+
+def setup_shared(zones) -> None:
+    """Create the `lua_shared_dict` zones (name, size) for this worker."""
+    shared.clear()
+    for name, size in zones:
+        shared[name] = SharedDict(name, size)
