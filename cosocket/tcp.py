@@ -338,13 +338,17 @@ class TCPSocket:
             self._pool = None
             spool.release()
 
-    def _finalize(self) -> None:
-        """Close the connection, whatever its state, and give back its pool slot."""
+    def _finalize(self, keep_buffer: bool = False) -> None:
+        """Close the connection, whatever its state, and give back its pool slot.
+
+        `keep_buffer`: a failing read still hands the buffered bytes out as its partial.
+        """
         sock = self._sock
         if sock is None:
             return
         self._sock = None
-        self._buf.clear()
+        if not keep_buffer:
+            self._buf.clear()
         if self._tls_session is not None:
             self._tls_session.detach()
         try:
@@ -365,7 +369,7 @@ class TCPSocket:
         return 1, None
 
     def _fail(self, err: str) -> str:
-        self._finalize()
+        self._finalize(keep_buffer=True)
         return err
 
     # ------------------------------------------------------------------ reads
