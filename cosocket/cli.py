@@ -123,12 +123,41 @@ def _show_version(opts: Options) -> None:
     sys.stderr.flush()
 
 
+def _log_files(main_conf) -> List[str]:
+    """Every error and access log file the configuration writes to (nginx -t opens them all)."""
+    paths = [e.path for e in main_conf.error_log if e.path != "stderr"]
+    http = main_conf.http
+    levels = [http.settings] + [s.settings for s in http.servers] + [
+        loc.settings for s in http.servers for loc in s.locations]
+    for settings in levels:
+        if settings.access_log is None:
+            if http.servers:
+                paths.append(os.path.join(main_conf.prefix, "logs", "access.log"))
+        else:
+            paths.extend(a.path for a in settings.access_log)
+    return list(dict.fromkeys(paths))
+
+
+def _open_logs(main_conf) -> Optional[str]:
+    """Open (creating, as nginx does) every log file; the first failure as nginx words it, or None."""
+    for path in _log_files(main_conf):
+        try:
+            with open(path, "a"):
+                pass
+        except OSError as e:
+            return 'open() "%s" failed (%d: %s)' % (path, e.errno or 0, os.strerror(e.errno or 0))
+    return None
+
+
 def _test(opts: Options, prefix: str, conf_file: str) -> int:
     dump: list = []
     try:
-        conf.load(conf_file, prefix, opts.directives, dump=dump)
+        main_conf = conf.load(conf_file, prefix, opts.directives, dump=dump)
+        failure = _open_logs(main_conf)
     except conf.ConfError as e:
-        _say("[emerg] %s" % e)
+        failure = str(e)
+    if failure is not None:
+        _say("[emerg] %s" % failure)
         _say("configuration file %s test failed" % conf_file)
         return 1
     if not opts.quiet:

@@ -789,8 +789,11 @@ def _return(p, ctx, name, args):
     if len(args) == 1 and (args[0].startswith(("http://", "https://", "$scheme"))):
         value = (302, args[0])
     else:
-        code = _port(args[0]) if args[0] != "0" else 0
-        if code is None or code > 999:
+        try:
+            code = _number(args[0])
+        except ValueError:
+            code = 1000
+        if code > 999:
             raise p.error('invalid return code "%s"' % args[0])
         value = (code, args[1] if len(args) == 2 else None)
     if target.return_ is None:  # like the rewrite module, the first `return` is the one that runs

@@ -190,3 +190,14 @@ def test_serving_hands_over_to_master(tmp_path, monkeypatch):
     monkeypatch.setattr(cosocket, "master", fake, raising=False)
     assert cli.main(["-p", str(tmp_path), "-c", "my.conf", "-g", "daemon off;"]) == 7
     assert calls == [(str(tmp_path), str(tmp_path / "my.conf"), "daemon off;")]
+
+
+def test_t_opens_the_log_files_like_nginx(tmp_path, capsys):
+    prefix = make_prefix(tmp_path, GOOD + "error_log logs/e.log info;\n")
+    assert cli.main(["-q", "-t", "-p", str(prefix)]) == 0
+    assert (prefix / "logs" / "e.log").exists() and (prefix / "logs" / "access.log").exists()
+    prefix = make_prefix(tmp_path, GOOD + "error_log nodir/e.log;\n")
+    assert cli.main(["-t", "-p", str(prefix)]) == 1
+    assert capsys.readouterr().err.startswith(
+        'cosocket-server: [emerg] open() "%s" failed (2: No such file or directory)\n'
+        % (prefix / "nodir" / "e.log"))
