@@ -169,7 +169,9 @@ class Bench:
             return servers.start(peer, cores, workers)
         except RuntimeError as exc:
             print("bench: skipping %s from now on: %s" % (peer.name, exc), file=sys.stderr)
-            self.skipped[peer.name] = str(exc).splitlines()[0] + " (log: %s)" % (
+            lines = str(exc).strip().splitlines()
+            self.skipped[peer.name] = "%s %s (logs in %s)" % (
+                lines[0], lines[-1].strip() if len(lines) > 1 else "",
                 servers.RUN_DIR / peer.name.replace(" ", "-") / "logs")
             return None
 

@@ -1,0 +1,74 @@
+"""wsload's modes against a real echo server (the websockets peer) on 127.0.0.1, a fraction of a second each."""
+import os
+import subprocess
+
+import pytest
+
+import loadgen
+import servers
+
+
+@pytest.fixture(scope="module")
+def echo_server():
+    loadgen.build()
+    peer = next(p for p in servers.PEERS if p.name == "websockets")
+    if peer.unusable():
+        pytest.fail(peer.unusable())
+    srv = servers.start(peer, cores="")
+    yield srv
+    srv.stop()
+
+
+def test_closed_loop_echo_counts_verified_messages(echo_server):
+    res = loadgen.wsload(echo_server.port, ["-c", "4", "-s", "1000", "-d", "0.3"], "", timeout=20)
+    assert res["mode"] == "echo" and res["msgs"] > 0
+    assert res["errors"] == 0 and res["bad_echo"] == 0 and res["alive"] == 4
+    assert 0 < res["cpu_pct"] <= 100.5
+
+
+def test_large_messages_use_64_bit_lengths(echo_server):
+    res = loadgen.wsload(echo_server.port, ["-c", "2", "-s", "70000", "-d", "0.3"], "", timeout=20)
+    assert res["msgs"] > 0 and res["errors"] == 0 and res["bad_echo"] == 0
+
+
+def test_open_loop_sends_at_the_offered_rate(echo_server):
+    res = loadgen.wsload(echo_server.port, ["-c", "5", "-s", "64", "-r", "500", "-d", "0.4"], "", timeout=20)
+    assert res["errors"] == 0
+    assert 350 <= res["msgs_per_s"] <= 650
+    assert 0 < res["p50_us"] <= res["p99_us"]
+
+
+def test_connect_mode_completes_handshake_and_close_cycles(echo_server):
+    res = loadgen.wsload(echo_server.port, ["-C", "-c", "2", "-d", "0.3"], "", timeout=20)
+    assert res["mode"] == "connect" and res["msgs"] > 0 and res["errors"] == 0
+
+
+def test_idle_mode_reports_ready_while_connections_are_held(echo_server):
+    seen = {}
+
+    def on_ready(ready):
+        seen["pids_rss"] = echo_server.rss()
+        seen.update(ready)
+
+    ready = loadgen.hold_idle(echo_server.port, 50, "", on_ready, ramp=10)
+    assert ready["conns"] == 50 and ready["errors"] == 0
+    assert seen["pids_rss"] > 0
+
+
+def test_rss_and_cpu_of_a_process_tree_come_from_proc():
+    me = os.getpid()
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        assert set(servers.tree_pids(me)) >= {me, child.pid}
+    finally:
+        child.kill()
+        child.wait()
+    assert servers.rss_bytes([me]) > 1 << 20
+    assert servers.cpu_seconds([me]) > 0
+
+
+def test_conf_placeholders_are_filled_but_nginx_braces_kept(tmp_path):
+    src = tmp_path / "in.conf"
+    src.write_text("listen 127.0.0.1:{port};\nevents { worker_connections 10; }\n")
+    servers.render(src, tmp_path / "out.conf", {"port": 4242})
+    assert (tmp_path / "out.conf").read_text() == "listen 127.0.0.1:4242;\nevents { worker_connections 10; }\n"
