@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import signal as _signal  # the class below has a method named `signal`
 import socket
 import subprocess
 import sys
@@ -79,7 +80,7 @@ class ServerProcess:
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+    def stop(self, sig: int = _signal.SIGTERM, timeout: float = 10.0) -> int:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
         self.proc.send_signal(sig)
