@@ -870,11 +870,6 @@ class TCPSocket:
             return True, None
         return self._tls_session, None
 
-    def getsslsession(self):
-        """Whether the last handshake resumed a session (extension for tests and diagnostics)."""
-        sock = self._sock
-        return bool(getattr(sock, "session_reused", False))
-
 
 def _held_prefix(buf: bytearray, pat: bytes) -> int:
     """Length of the longest tail of `buf` that is a proper prefix of `pat` (those bytes may start the pattern)."""

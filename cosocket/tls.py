@@ -7,10 +7,11 @@ the context that made it).  TLS 1.2 is the minimum protocol version.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import ctypes
 import os
 import re
-import ssl as _stdssl
 import tempfile
 from types import SimpleNamespace
 from typing import Dict, Optional, Tuple
@@ -56,6 +57,13 @@ def _as_bytes(pem, fname: str) -> bytes:
     raise TypeError("bad argument #1 to '%s' (string expected, got %s)" % (fname, type(pem).__name__))
 
 
+def _valid_base64(block: bytes) -> bool:
+    try:
+        return bool(base64.b64decode(b"".join(block.split()), validate=True))
+    except (binascii.Error, ValueError):
+        return False
+
+
 def parse_pem_cert(pem) -> Tuple[Optional[PemCertChain], Optional[str]]:
     """`ngx.ssl.parse_pem_cert(pem)` -> (cert chain, None) or (None, "PEM_read_bio_X509_AUX() failed")."""
     data = _as_bytes(pem, "parse_pem_cert")
@@ -63,10 +71,7 @@ def parse_pem_cert(pem) -> Tuple[Optional[PemCertChain], Optional[str]]:
     if not blocks:
         return None, "PEM_read_bio_X509_AUX() failed"
     for block in blocks:
-        try:
-            _stdssl.PEM_cert_to_DER_cert(
-                "-----BEGIN CERTIFICATE-----\n%s-----END CERTIFICATE-----\n" % block.decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
+        if not _valid_base64(block):
             return None, "PEM_read_bio_X509_AUX() failed"
     return PemCertChain(data), None
 
@@ -77,11 +82,7 @@ def parse_pem_priv_key(pem) -> Tuple[Optional[PemPrivKey], Optional[str]]:
     match = _PEM_KEY_RE.search(data)
     if match is None or match.group(1).startswith(b"ENCRYPTED"):
         return None, "PEM_read_bio_PrivateKey() failed"
-    import base64
-    import binascii
-    try:
-        base64.b64decode(b"".join(match.group(2).split()), validate=True)
-    except (binascii.Error, ValueError):
+    if not _valid_base64(match.group(2)):
         return None, "PEM_read_bio_PrivateKey() failed"
     return PemPrivKey(data), None
 
@@ -132,7 +133,7 @@ class Session:
 _contexts: Dict[tuple, gssl.SSLContext] = {}
 
 
-def _set_verify_depth(ctx: _stdssl.SSLContext, depth: int) -> bool:
+def _set_verify_depth(ctx: gssl.SSLContext, depth: int) -> bool:
     """SSL_CTX_set_verify_depth on a CPython SSLContext (the stdlib has no API for it)."""
     try:
         import _ssl
