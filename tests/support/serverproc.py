@@ -13,7 +13,6 @@ with -g) and is stopped with SIGTERM at the end (or `stop(sig)`).
 from __future__ import annotations
 
 import os
-import signal as _signal
 import signal as _signal  # the class below has a method named `signal`
 import socket
 import subprocess
