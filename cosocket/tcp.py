@@ -624,8 +624,14 @@ class TCPSocket:
                 start = 0
             err = self._fill()
             if err is not None:
-                partial = bytes(buf)
-                buf.clear()
+                # bytes that may start the pattern stay with the iterator, as nginx keeps them
+                # in its matching state: out of the partial, still there after a timeout
+                cut = len(buf) - _held_prefix(buf, pat)
+                partial = bytes(buf[:cut])
+                if err == "timeout":
+                    del buf[:cut]
+                else:
+                    buf.clear()
                 return None, err, partial
 
     # --- fast paths for the HTTP layer -------------------------------------
