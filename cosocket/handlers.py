@@ -208,14 +208,19 @@ def run_entry(request, fn) -> Optional[int]:
         runtime.current_request.reset(token)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def format_exception(exc: BaseException) -> str:
     """`file.py:5: ZeroDivisionError: division by zero` + a stack traceback, as lua's runtime errors read."""
     tb = exc.__traceback__
     frames = traceback.extract_tb(tb)
+    while len(frames) > 1 and frames[0].filename.startswith(_PACKAGE_DIR):
+        frames = frames[1:]  # the server's own frames above the handler say nothing to its author
     where = ""
     # the innermost frame outside this package names the user's line
     for frame in reversed(frames):
-        if os.sep + "cosocket" + os.sep not in frame.filename:
+        if not frame.filename.startswith(_PACKAGE_DIR):
             where = "%s:%d: " % (frame.filename, frame.lineno)
             break
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -269,6 +274,6 @@ def dispatch(request, location) -> None:
         status = run_entry(request, fn)
     except Exception as exc:  # the handler's own bug: log it, answer 500, keep serving
         _log_in_request(request, log.ERR, "lua entry thread aborted: runtime error: " + format_exception(exc))
-        request.finalize(500)
+        request.finalize_error()
         return
     request.finalize(status)

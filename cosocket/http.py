@@ -143,9 +143,9 @@ class RequestHead:
         self._index = index
         self.host = None
 
-    def get(self, lower_name: str) -> Optional[str]:
-        """The first value of a header (name in lower case), or None."""
-        return self._index.get(lower_name)
+    def get(self, lower_name: str, default: Optional[str] = None) -> Optional[str]:
+        """The first value of a header (name in lower case), or `default`."""
+        return self._index.get(lower_name, default)
 
 
 def _decode_path(raw: str) -> str:
@@ -232,37 +232,37 @@ def parse_header_block(block: bytes, line_limit: int) -> List[Tuple[str, str]]:
 def read_head(sock, settings) -> RequestHead:
     """Read and parse one request head from `sock` (a TCPSocket) under `settings`' limits.
 
-    Raises HeadError: status 0 when the peer closed before sending anything
-    (or timed out: nginx closes silently), 400/414/494/505 otherwise.
+    The head is read with one `_read_until`; only when it is too large is
+    the request line looked at alone, to choose between 414 and 400.
+    Raises HeadError: status 0 when the peer closed or timed out before
+    sending a request line (nginx closes silently), 408 on a timeout in the
+    headers, 400/414/494/505 for a bad or too large head.
     """
     number, size = settings.large_client_header_buffers
-    line, err = sock._read_until(b"\n", size)
-    if line is None:
+    raw, err = sock._read_until(b"\r\n\r\n", number * size)
+    if raw is None:
         if err == "too large":
-            raise HeadError(414, "client sent too long URI")
+            line, err = sock._read_until(b"\n", size)
+            if line is None:
+                raise HeadError(414, "client sent too long URI")
+            raise HeadError(494, "client sent too long header line",
+                            line.rstrip(b"\r\n").decode("latin-1"))
         if err == "timeout":
             raise HeadError(0, "client timed out (110: Connection timed out) while reading client request line")
         raise HeadError(0, "")
-    if line == b"\r\n" or line == b"\n":  # nginx skips empty lines before a request line
-        line, err = sock._read_until(b"\n", size)
-        if line is None:
-            if err == "too large":
-                raise HeadError(414, "client sent too long URI")
-            raise HeadError(0, "")
-    method, request_uri, uri, args, protocol = parse_request_line(line)
-    request_line = line.rstrip(b"\r\n").decode("latin-1")
-    first, err = sock._read_until(b"\n", size)
-    if first is None:
-        raise _head_read_error(err, request_line, size)
-    if first == b"\r\n" or first == b"\n":
-        block = b""
-    else:
-        rest, err = sock._read_until(b"\r\n\r\n", number * size)
-        if rest is None:
-            raise _head_read_error(err, request_line, size)
-        block = first + rest[:-4]
+    if raw[:2] == b"\r\n":  # nginx skips empty lines before a request line
+        raw = raw.lstrip(b"\r\n")
+        if not raw:
+            raise HeadError(400, "client sent invalid request")
+        if not raw.endswith(b"\r\n\r\n"):
+            raw += b"\r\n"  # the first line was everything: give it its blank line back
+    eol = raw.find(b"\r\n")
+    if eol + 2 > size:
+        raise HeadError(414, "client sent too long URI")
+    method, request_uri, uri, args, protocol = parse_request_line(raw[:eol])
+    request_line = raw[:eol].decode("latin-1")
     try:
-        headers = parse_header_block(block, size)
+        headers = parse_header_block(raw[eol + 2:-4], size)
     except HeadError as exc:
         exc.request_line = request_line
         raise

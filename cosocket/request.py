@@ -95,6 +95,38 @@ class RequestHeaders(dict):
         return dict.__contains__(self, _canonical(key).lower())
 
 
+_quiet_settings: Dict[int, Any] = {}
+
+
+class QuietReads:
+    """The current request while the HTTP layer itself reads from the client.
+
+    nginx reports client read failures in its own words ("client timed
+    out ... while reading client request headers"), so the cosocket must
+    not log them as `lua tcp socket read timed out`: this stand-in carries
+    the same settings with lua_socket_log_errors off.
+    """
+
+    __slots__ = ("owner", "settings")
+
+    def __init__(self, owner) -> None:
+        self.owner = owner
+        base = owner.settings
+        quiet = _quiet_settings.get(id(base))
+        if quiet is None or quiet[0] is not base:
+            copy = base.copy()
+            copy.socket.log_errors = False
+            quiet = _quiet_settings[id(base)] = (base, copy)
+        self.settings = quiet[1]
+
+    @property
+    def connection_number(self) -> int:
+        return self.owner.connection_number
+
+    def log_context(self) -> str:
+        return self.owner.log_context()
+
+
 class Request:
     """One HTTP request on a connection, with its response state."""
 
@@ -174,10 +206,13 @@ class Request:
             self.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         s = self.settings
         self.socket.settimeouts(s.socket.connect_timeout, s.send_timeout, s.client_body_timeout)
+        token = runtime.current_request.set(QuietReads(self))
         try:
             self.body = http.read_body(self.socket, self.content_length(), self.is_chunked(),
                                        s.client_max_body_size)
         except http.BodyError as exc:
+            runtime.current_request.reset(token)
+            token = None
             self.body_state = "failed"
             self.keepalive = False
             if exc.log_msg:
@@ -186,6 +221,9 @@ class Request:
                 self.broken = True
                 raise NgxExit(444) from None
             raise NgxExit(exc.status) from None
+        finally:
+            if token is not None:
+                runtime.current_request.reset(token)
         self.body_state = "read"
 
     def discard_body(self) -> bool:
@@ -266,7 +304,11 @@ class Request:
     def _write(self, data: bytes) -> bool:
         if self.broken:
             return False
-        _n, err = self.socket.send(data)
+        token = runtime.current_request.set(QuietReads(self))
+        try:
+            _n, err = self.socket.send(data)
+        finally:
+            runtime.current_request.reset(token)
         if err is not None:
             self.broken = True
             self.keepalive = False
@@ -403,6 +445,16 @@ class Request:
             return
         if not self.eof:
             self.send_eof()
+
+    def finalize_error(self) -> None:
+        """End a request whose handler raised: a 500 page, or a cut connection if the head is out."""
+        if self.raw_acquired or self.headers_sent:
+            self.keepalive = False
+            self.broken = True  # the client sees a truncated response, as with nginx
+            if not self.status:
+                self.status = 500
+            return
+        self.send_special(500)
 
     # -- variables --------------------------------------------------------------
     @property

@@ -24,7 +24,7 @@ import gevent.ssl
 from gevent import GreenletExit
 
 from . import handlers, http, log, runtime
-from .request import Request, setup_shared
+from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
 
@@ -133,9 +133,9 @@ class Connection:
             self.worker.connections.discard(self)
 
     def _close(self) -> None:
+        # the cosocket of a downstream connection refuses close() (it is a request socket):
+        # closing the raw socket ends it
         try:
-            if self.sock is not None:
-                self.sock.close()
             self.raw.close()
         except OSError:
             pass
@@ -199,12 +199,15 @@ class Connection:
             self.idle = self.sock._buffered() == 0
             self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
                                   settings.client_header_timeout)
+            token = runtime.current_request.set(QuietReads(self))
             try:
                 head = http.read_head(self.sock, settings)
             except http.HeadError as exc:
+                runtime.current_request.reset(token)
                 self.idle = False
                 self._head_error(exc)
                 return
+            runtime.current_request.reset(token)
             self.idle = False
             self.requests += 1
             server = listener.vhosts.find(head.host or self.ssl_server_name)
