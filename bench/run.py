@@ -285,7 +285,11 @@ def main(argv=None) -> int:
     if os.cpu_count() and os.cpu_count() < 2:
         print("bench: fewer than 2 cores; pinning will put server and load on one core", file=sys.stderr)
     if not opts.no_setup:
-        subprocess.run(["bash", str(Path(__file__).resolve().parent / "setup.sh")], check=True)
+        env = dict(os.environ, PYTHON=sys.executable)  # install into the Python running the bench
+        setup = subprocess.run(["bash", str(Path(__file__).resolve().parent / "setup.sh")], env=env)
+        if setup.returncode:
+            print("bench: bench/setup.sh failed (exit %d); servers that are missing will be skipped"
+                  % setup.returncode, file=sys.stderr)
     raise_fd_limit(opts.idle_conns + 2048)
     loadgen.build()
     bench = Bench(opts)
