@@ -248,7 +248,12 @@ def read_head(sock, settings) -> RequestHead:
             raise HeadError(494, "client sent too long header line",
                             line.rstrip(b"\r\n").decode("latin-1"))
         if err == "timeout":
-            raise HeadError(0, "client timed out (110: Connection timed out) while reading client request line")
+            if sock._buffered():
+                raise HeadError(408, "client timed out (110: Connection timed out) while reading client request "
+                                     "headers")
+            raise HeadError(0, "client timed out (110: Connection timed out) while waiting for request")
+        if sock._buffered():
+            raise HeadError(-1, "client prematurely closed connection while reading client request headers")
         raise HeadError(0, "")
     if raw[:2] == b"\r\n":  # nginx skips empty lines before a request line
         raw = raw.lstrip(b"\r\n")

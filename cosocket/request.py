@@ -165,8 +165,9 @@ class Request:
     # -- context for the error log -----------------------------------------
     def log_context(self) -> str:
         """`, client: 127.0.0.1, server: localhost, request: "GET / HTTP/1.1", host: "..."`."""
-        parts = [", client: ", self.conn.remote_addr, ", server: ", self.server_name(),
-                 ', request: "', self.head.request_line, '"']
+        parts = [", client: ", self.conn.remote_addr, ", server: ", self.server_name()]
+        if self.head.request_line:
+            parts.extend((', request: "', self.head.request_line, '"'))
         host = self.head.get("host")
         if host is not None:
             parts.append(', host: "%s"' % host)
@@ -279,6 +280,8 @@ class Request:
         self.status = status
         if self.raw_acquired:
             return True
+        if runtime.worker.exiting:
+            self.keepalive = False
         length = None
         if self.header_only or status in (101, 204, 304):
             length = self._out_len if complete and status not in (101, 204, 304) else None

@@ -15,6 +15,7 @@ import os
 import signal
 import socket as _stdsocket
 import sys
+import time
 import traceback
 from typing import Callable, Dict, List, Optional
 
@@ -77,7 +78,7 @@ class Connection:
         self.raw = raw
         self.number = number
         self.requests = 0
-        self.idle = True
+        self.idle = False
         self.current: Optional[Request] = None
         self.greenlet = None
         self.sock = None
@@ -196,7 +197,8 @@ class Connection:
                     return
             elif self.worker.exiting:
                 return
-            self.idle = self.sock._buffered() == 0
+            # a connection reading its first head is not idle: nginx serves it even when exiting
+            self.idle = False
             self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
                                   settings.client_header_timeout)
             token = runtime.current_request.set(QuietReads(self))
@@ -265,9 +267,8 @@ class Connection:
 
     def _head_error(self, exc: "http.HeadError") -> None:
         if exc.status <= 0:
-            if exc.log_msg and self.requests == 0 or exc.status < 0:
-                if exc.log_msg:
-                    self._log(log.INFO, exc.log_msg)
+            if exc.log_msg and (self.requests == 0 or exc.status < 0):
+                self._log(log.INFO, exc.log_msg)
             return
         line = exc.request_line
         head = http.RequestHead("GET", "/", "/", None, "HTTP/1.1", [], line)
@@ -452,9 +453,14 @@ class Worker:
             gevent.spawn(concurrency.shutdown, timeout)
         except ImportError:
             pass
-        greenlets = [c.greenlet for c in list(self.connections) if c.greenlet is not None]
-        done = gevent.joinall(greenlets, timeout=timeout)
-        if len(done) < len(greenlets):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.connections:  # re-read: a connection accepted just before the stop is served too
+            remaining = 1.0 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            greenlets = [c.greenlet for c in list(self.connections) if c.greenlet is not None]
+            gevent.joinall(greenlets, timeout=min(remaining, 1.0), count=1)
+        if self.connections:
             for conn in list(self.connections):
                 if conn.greenlet is not None and not conn.greenlet.dead:
                     token = runtime.current_request.set(conn.current or conn)
