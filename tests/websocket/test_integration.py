@@ -428,3 +428,76 @@ def test_server_handshake_errors(srv):
     finally:
         conn.close()
     log.wait('failed to new websocket: bad "upgrade" request header: nil')
+
+
+# --- raw requests: the server's handshake on the wire (upstream t/sanity.t) ----
+
+def raw_exchange(srv, request: bytes, wait=0.3):
+    import socket
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=2) as s:
+        s.sendall(request)
+        s.settimeout(wait)
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            pass  # closed with unread data: the kernel resets
+    return out
+
+
+HANDSHAKE = (b"GET /s_echo HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             b"Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Protocol: chat\r\n"
+             b"Sec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n\r\n")
+
+
+def test_server_handshake_response_on_the_wire(srv):
+    from .test_protocol import KEY, wire
+    out = raw_exchange(srv, HANDSHAKE + wire(1, b"hello", key=KEY) + wire(8, b"\x03\xe8", key=KEY))
+    head, _, frames = out.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HTTP/1.1 101 Switching Protocols"
+    fields = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
+    assert fields["upgrade"] == "websocket"
+    assert fields["connection"].lower() == "upgrade"
+    assert fields["sec-websocket-accept"] == "HSmrc0sMlYUkAGmm5OPpG2HaGWk="
+    assert fields["sec-websocket-protocol"] == "chat"
+    assert "content-type" not in fields and "content-length" not in fields
+    # unmasked frames from the server: the echo, then the close reply
+    assert frames == wire(1, b"hello") + wire(8, b"\x03\xe8bye")
+
+
+def test_server_rejects_oversized_frame_before_reading_it(srv):
+    from .test_protocol import KEY, wire
+    log = Log(srv)
+    raw_exchange(srv, HANDSHAKE.replace(b"/s_echo", b"/s_echo?verbose=1") + wire(1, b"a" * 65536, key=KEY))
+    log.wait("failed receiving frame: exceeding max payload len")
+
+
+@pytest.mark.parametrize("change,err", [
+    ((b"Upgrade: websocket\r\n", b""), 'bad "upgrade" request header: nil'),
+    ((b"Upgrade: websocket", b"Upgrade: h2c"), 'bad "upgrade" request header: h2c'),
+    ((b"Connection: Upgrade", b"Connection: keep-alive"), 'bad "connection" request header'),
+    ((b"Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n", b""), 'bad "sec-websocket-key" request header'),
+    ((b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Version: 8"), 'bad "sec-websocket-version" request header'),
+    ((b"HTTP/1.1", b"HTTP/1.0"), "bad http version"),
+])
+def test_server_handshake_errors_on_the_wire(srv, change, err):
+    log = Log(srv)
+    request = HANDSHAKE.replace(b"/s_echo", b"/s_hello").replace(*change)
+    out = raw_exchange(srv, request)
+    assert out == b""  # the handler answers 444: the connection closes without a response
+    log.wait("failed to new websocket: " + err)
+
+
+def test_firefox_connection_header(srv):
+    request = HANDSHAKE.replace(b"Connection: Upgrade", b"Connection: keep-alive, Upgrade").replace(
+        b"x3JJHMbDL1EzLkh9GBhXDw==", b"05EiFj8mhoZ5F/oFE3Tyeg==")
+    out = raw_exchange(srv, request, wait=0.1)
+    assert out.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"Sec-WebSocket-Accept: tBNO4O+F4DrQyajB62pvtRNU8LM=\r\n" in out
