@@ -16,7 +16,6 @@ from websocket import client
 from .peer import accept_for
 
 APPS = Path(__file__).resolve().parent / "apps"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _locations(names):

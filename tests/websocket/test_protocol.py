@@ -341,3 +341,13 @@ def test_big_frame_is_fast_enough():
     data, typ, err = recv_frame(FakeSocket(sock.sent[0]), 1 << 21, True)
     assert data == payload
     assert time.perf_counter() - t0 < 0.5
+
+
+@settings(max_examples=80, deadline=None)
+@given(payload=st.binary(max_size=70000), opcode=st.sampled_from([0, 2]), fin=st.booleans(),
+       masking=st.booleans(), chunk=st.integers(min_value=0, max_value=5000))
+def test_send_then_recv_round_trip(payload, opcode, fin, masking, chunk):
+    out = FakeSocket()
+    assert send_frame(out, fin, opcode, payload, 1 << 20, masking)[1] is None
+    data, typ, err = recv_frame(FakeSocket(out.sent_bytes(), chunk=chunk), 1 << 20, masking)
+    assert (data, typ, err) == (payload, protocol.TYPES[opcode], None if fin else "again")
