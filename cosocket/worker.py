@@ -195,8 +195,6 @@ class Connection:
             if self.requests:
                 if not settings.keepalive_timeout or not self._wait_keepalive(settings.keepalive_timeout):
                     return
-            elif self.worker.exiting:
-                return
             # a connection reading its first head is not idle: nginx serves it even when exiting
             self.idle = False
             self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
