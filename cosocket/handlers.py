@@ -15,8 +15,7 @@ import sys
 import traceback
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import log, runtime
-from .runtime import NgxExit
+from . import concurrency, log, runtime
 
 
 # ---------------------------------------------------------------------------
@@ -190,24 +189,6 @@ def _file_runner(code, path: str) -> Callable[[], None]:
     return run
 
 
-def run_entry(request, fn) -> Optional[int]:
-    """concurrency.run_entry, or a minimal stand-in until that module exists."""
-    try:
-        from .concurrency import run_entry as real_run_entry
-    except ImportError:
-        real_run_entry = None
-    if real_run_entry is not None:
-        return real_run_entry(request, fn)
-    token = runtime.current_request.set(request)
-    try:
-        fn()
-        return None
-    except NgxExit as exc:
-        return exc.status
-    finally:
-        runtime.current_request.reset(token)
-
-
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -271,7 +252,7 @@ def dispatch(request, location) -> None:
         request.finalize(500)
         return
     try:
-        status = run_entry(request, fn)
+        status = concurrency.run_entry(request, fn)
     except Exception as exc:  # the handler's own bug: log it, answer 500, keep serving
         _log_in_request(request, log.ERR, "lua entry thread aborted: runtime error: " + format_exception(exc))
         request.finalize_error()

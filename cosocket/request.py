@@ -935,6 +935,8 @@ def _socket(raw: bool = False):
                 return None, "pending data to write"
         r.headers_sent = True
         r.raw_acquired = True
+        # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
+        r.socket.settimeouts(0, 0, 0)
         r.keepalive = False
         if r.body_state == "unread":
             r.body_state = "raw"
@@ -953,6 +955,7 @@ def _socket(raw: bool = False):
     if r.head.get("expect", "").lower() == "100-continue" and r.head.http_version >= 1.1:
         r.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
     r.body_state = "reader"
+    r.socket.settimeouts(0, 0, 0)
     return _BodyReader(r, length), None
 
 

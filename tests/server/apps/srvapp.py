@@ -165,3 +165,19 @@ def init_worker():
 
 def init_worker_value():
     ngx.say("init_worker=", init_worker_ran)
+
+
+def ws_echo():
+    """A WebSocket echo through the server module (integration smoke test)."""
+    from websocket import server
+    wb, err = server.new(timeout=2000, max_payload_len=65535)
+    if wb is None:
+        ngx.log(ngx.ERR, "failed to new websocket: ", err)
+        return ngx.exit(444)
+    while True:
+        data, typ, err = wb.recv_frame()
+        if data is None or typ == "close":
+            wb.send_close()
+            return
+        if typ == "text":
+            wb.send_text(data)
