@@ -18,6 +18,8 @@ In the server each worker process has its own pools: the worker calls
 from __future__ import annotations
 
 import collections
+import socket as _stdsocket
+import ssl as _stdssl
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -157,12 +159,10 @@ class Pool:
             if hasattr(sock, "_sslobj"):
                 sock.recv(1)  # consumes TLS-level records such as session tickets
             else:
-                import socket as _stdsocket
                 sock.recv(1, _stdsocket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
             return  # a stale event
         except OSError as exc:
-            import ssl as _stdssl
             if isinstance(exc, (_stdssl.SSLWantReadError, _stdssl.SSLWantWriteError)):
                 return
         except Exception:  # noqa: BLE001 - whatever it is, the connection is not reusable

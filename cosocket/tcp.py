@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import errno
 import os
 import socket as _stdsocket
 import ssl as _stdssl
