@@ -17,7 +17,6 @@ The master never runs handlers.
 """
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import socket
@@ -425,7 +424,7 @@ def _emerg(msg: str) -> int:
 
 def serve(prefix: str, conf_file: str, extra_directives: str = "") -> int:
     """Run the server: conf, error log, init_by_python, listeners, daemon, pid file, workers."""
-    from . import conf, handlers
+    from . import conf
     from .worker import setup_process, _call_init
 
     try:

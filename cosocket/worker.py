@@ -403,6 +403,11 @@ class Worker:
                 except OSError:
                     pass
                 continue
+            if listener.conf.unix is None:
+                try:  # nginx's tcp_nodelay: small responses are not held back by Nagle
+                    raw.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
             self.counter += 1
             conn = Connection(self, listener, raw, addr, self.counter)
             self.connections.add(conn)
