@@ -22,6 +22,7 @@ SERVER = """
         location = /worker { content_by_python srvapp:worker_info; }
         location = /init { content_by_python srvapp:init_worker_value; }
         location = /log { content_by_python srvapp:log_line; }
+        location = /hook { content_by_python srvapp:exiting_hook; }
     }
 """
 
@@ -226,3 +227,28 @@ def test_bind_failure_is_an_emerg(tmp_path):
         assert srv.proc.wait(10) == 1
         out = srv.output()
         assert "[emerg] bind() to 127.0.0.1:%d failed (98: Address already in use)" % port in out
+
+
+def test_on_exiting_hooks_run_on_graceful_exit(start_server):
+    srv = start_server(conf(SERVER % "one"))
+    assert get(srv.port, "/hook").body == b"registered\n"
+    srv.signal(signal.SIGQUIT)
+    assert srv.proc.wait(5) == 0
+    assert "hook saw exiting=true" in srv.error_log()
+
+
+def test_daemon_mode_detaches_and_stops_with_s_quit(tmp_path):
+    import subprocess
+    import sys
+    from tests.support.serverproc import ROOT, ServerProcess, wait_port
+    srv = ServerProcess(tmp_path, conf(SERVER % "one"), wait=False)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    assert subprocess.run(srv.command(), env=env, cwd=str(tmp_path), timeout=10).returncode == 0
+    wait_port(srv.port)
+    pid = int((tmp_path / "logs" / "nginx.pid").read_text())
+    assert get(srv.port, "/v").body == b"one"
+    assert os.getsid(pid) == pid  # a session leader, detached from ours
+    subprocess.run(srv.command("-s", "quit"), env=env, cwd=str(tmp_path), timeout=10, check=True)
+    wait_for(lambda: not (tmp_path / "logs" / "nginx.pid").exists())
+    with pytest.raises(OSError):
+        get(srv.port, "/v")

@@ -181,3 +181,9 @@ def ws_echo():
             return
         if typ == "text":
             wb.send_text(data)
+
+
+def exiting_hook():
+    from cosocket import worker
+    worker.on_exiting(lambda: ngx.log(ngx.NOTICE, "hook saw exiting=", ngx.worker.exiting()))
+    ngx.say("registered")
