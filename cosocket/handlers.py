@@ -117,6 +117,12 @@ _compiled: Dict[str, object] = {}
 _functions: Dict[str, Callable] = {}
 
 
+def forget_loaded() -> None:
+    """Drop the caches of compiled scripts and handler functions (the master does it on reload)."""
+    _compiled.clear()
+    _functions.clear()
+
+
 class HandlerLoadError(Exception):
     """A handler that cannot be loaded; the message is what the error log says."""
 

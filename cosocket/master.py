@@ -289,12 +289,16 @@ class Master:
             log.error(log.EMERG, str(exc))
             return
         try:
-            new_listen = self.listen_set.update(new_conf, new_conf.worker_processes)
             ssl_by_key = build_ssl(new_conf)
+            new_listen = self.listen_set.update(new_conf, new_conf.worker_processes)
         except StartupError as exc:
             log.error(log.EMERG, str(exc))
             return
-        configure_error_log(new_conf)
+        try:
+            configure_error_log(new_conf)
+        except StartupError as exc:
+            log.error(log.EMERG, str(exc))  # the old targets stay open
+        handlers_reset()
         old_set = self.listen_set
         self.listen_set = new_listen
         old_gen = self.generation
@@ -363,6 +367,12 @@ class Master:
 
 # ---------------------------------------------------------------------------
 # start-up helpers
+
+def handlers_reset() -> None:
+    """Forget compiled scripts and imported handler functions, so new workers load the current files."""
+    from . import handlers
+    handlers.forget_loaded()
+
 
 def build_ssl(main_conf) -> Dict[str, dict]:
     """listen key -> {id(ServerConf): SSLContext} for every `ssl` listener."""
