@@ -1,0 +1,50 @@
+"""Echo server on aiohttp's web framework, for the interop tests.
+
+    python aiohttp_echo.py PORT [CERT KEY]
+
+Echoes each message with its type; the text "close-me" makes it close with
+4002 "peer bye ✓"; a client's close frame is answered with the same code and
+reason (autoclose is off so that the reply is ours: aiohttp's own would say 1000).
+"""
+import asyncio
+import ssl
+import sys
+
+from aiohttp import WSMsgType, web
+
+from echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
+
+
+async def echo(request):
+    ws = web.WebSocketResponse(autoclose=False, max_msg_size=MAX_SIZE)
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type == WSMsgType.TEXT:
+            if msg.data == CLOSE_ME:
+                await ws.close(code=PEER_CLOSE_CODE, message=PEER_CLOSE_REASON.encode())
+                break
+            await ws.send_str(msg.data)
+        elif msg.type == WSMsgType.BINARY:
+            await ws.send_bytes(msg.data)
+        elif msg.type == WSMsgType.CLOSE:
+            await ws.close(code=msg.data, message=(msg.extra or "").encode())
+            break
+    return ws
+
+
+async def main(port, cert=None, key=None):
+    context = None
+    if cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+    app = web.Application()
+    app.router.add_get("/echo", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    print("listening", flush=True)
+    await asyncio.get_running_loop().create_future()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), *sys.argv[2:4]))

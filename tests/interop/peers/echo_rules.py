@@ -1,0 +1,9 @@
+"""What every echo peer does besides echoing (shared by the Python peers and the tests)."""
+
+#: A text message asking the peer to close the connection itself.
+CLOSE_ME = "close-me"
+#: The close frame a peer sends when asked to.
+PEER_CLOSE_CODE = 4002
+PEER_CLOSE_REASON = "peer bye ✓"
+#: The largest message the peers accept (the tests send 1 MiB).
+MAX_SIZE = 4 << 20

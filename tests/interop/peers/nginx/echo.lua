@@ -1,0 +1,33 @@
+-- Echo location on the original lua-resty-websocket (Debian's lua-nginx-websocket
+-- installs it as "nginx.websocket.server", v0.08), for the interop tests.
+-- Echoes text and binary frames, answers pings, echoes a close frame's code and
+-- reason; the text "close-me" makes it close with 4002 "peer bye ✓".
+local server = require "nginx.websocket.server"
+
+local wb, err = server:new{ timeout = 5000, max_payload_len = 4194304 }
+if not wb then
+    ngx.log(ngx.ERR, "failed to new websocket: ", err)
+    return ngx.exit(444)
+end
+
+while true do
+    local data, typ, err = wb:recv_frame()
+    if not data then
+        ngx.log(ngx.ERR, "failed to receive a frame: ", err)
+        return ngx.exit(444)
+    end
+    if typ == "close" then
+        wb:send_close(err, data)
+        return
+    elseif typ == "ping" then
+        wb:send_pong(data)
+    elseif typ == "text" then
+        if data == "close-me" then
+            wb:send_close(4002, "peer bye ✓")
+            return
+        end
+        wb:send_text(data)
+    elseif typ == "binary" then
+        wb:send_binary(data)
+    end
+end

@@ -1,0 +1,38 @@
+"""Echo server on the `websockets` library (asyncio), for the interop tests.
+
+    python websockets_echo.py PORT [CERT KEY]
+
+Echoes each message with its type; the text "close-me" makes it close with
+4002 "peer bye ✓".  A client's close frame is answered by the library, which
+echoes its code and reason.
+"""
+import asyncio
+import ssl
+import sys
+
+from websockets.asyncio.server import serve
+
+from echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
+
+
+async def echo(ws):
+    async for message in ws:
+        if message == CLOSE_ME:
+            await ws.close(PEER_CLOSE_CODE, PEER_CLOSE_REASON)
+            return
+        await ws.send(message)
+
+
+async def main(port, cert=None, key=None):
+    context = None
+    if cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+    async with serve(echo, "127.0.0.1", port, ssl=context, max_size=MAX_SIZE, compression=None,
+                     ping_interval=None):
+        print("listening", flush=True)
+        await asyncio.get_running_loop().create_future()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), *sys.argv[2:4]))
