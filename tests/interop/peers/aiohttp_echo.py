@@ -18,7 +18,8 @@ from echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
 async def echo(request):
     ws = web.WebSocketResponse(autoclose=False, max_msg_size=MAX_SIZE)
     await ws.prepare(request)
-    async for msg in ws:
+    while True:  # not `async for`: it stops before handing over the CLOSE message
+        msg = await ws.receive()
         if msg.type == WSMsgType.TEXT:
             if msg.data == CLOSE_ME:
                 await ws.close(code=PEER_CLOSE_CODE, message=PEER_CLOSE_REASON.encode())
@@ -28,6 +29,8 @@ async def echo(request):
             await ws.send_bytes(msg.data)
         elif msg.type == WSMsgType.CLOSE:
             await ws.close(code=msg.data, message=(msg.extra or "").encode())
+            break
+        else:  # CLOSING, CLOSED, ERROR
             break
     return ws
 

@@ -1,0 +1,150 @@
+"""Our client (websocket.client, in a gevent greenlet) with the servers people run:
+the `websockets` library, aiohttp, Node.js `ws` and nginx running the original
+lua-resty-websocket, over ws:// and wss:// (certificate verified).
+
+On one connection the client sends every message of cases.CASES and checks
+the echo, pings and checks the pong, then closes with 4001 "bye ✓" and checks
+that the peer's close frame echoes code and reason (each peer echoes them).
+On a second connection the peer closes first, with 4002 "peer bye ✓".
+"""
+import gevent
+import pytest
+
+from cosocket import runtime
+from websocket import client
+
+from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, payload
+from .conftest import (missing_nginx_lua, missing_node_ws, require, start_nginx_peer, start_node_peer,
+                       start_python_peer)
+from .peers.echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON
+
+TIMEOUT_MS = 5000
+GREENLET_TIMEOUT = 30
+
+
+@pytest.fixture
+def trusted(tls_files, monkeypatch):
+    """Our client verifies the peers' certificates against the test CA (lua_ssl_trusted_certificate)."""
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory, tls_files):
+    """Peers started on first use and kept for the module: peers(kind, scheme) -> (url, process)."""
+    started = {}
+    log_dir = tmp_path_factory.mktemp("peers")
+
+    def get(kind, scheme):
+        tls = tls_files if scheme == "wss" else None
+        key = (kind, scheme) if kind != "nginx-lua" else kind
+        if key not in started:
+            if kind == "websockets":
+                started[key] = start_python_peer("websockets-" + scheme, "websockets_echo.py", log_dir, tls)
+            elif kind == "aiohttp":
+                started[key] = start_python_peer("aiohttp-" + scheme, "aiohttp_echo.py", log_dir, tls)
+            elif kind == "node-ws":
+                started[key] = start_node_peer(log_dir, tls)
+            else:
+                started[key] = start_nginx_peer(log_dir / "nginx", tls_files)
+        peer = started[key]
+        port = peer.ssl_port if kind == "nginx-lua" and scheme == "wss" else peer.port
+        return "%s://127.0.0.1:%d/echo" % (scheme, port), peer
+
+    yield get
+    for peer in started.values():
+        peer.stop()
+
+
+def recv_whole(wb):
+    """The next whole message, close or pong: recv_message when the object has it, else
+    frames joined until the final one."""
+    if hasattr(wb, "recv_message"):
+        return wb.recv_message()
+    data, typ, err = wb.recv_frame()
+    parts = [data]
+    while err == "again":
+        more, _, err = wb.recv_frame()
+        if more is None:
+            return None, None, err
+        parts.append(more)
+    if len(parts) > 1:
+        data = parts[0][:0].join(parts)
+    return data, typ, err
+
+
+def mismatch(case, data, typ, err):
+    """A short description of how an echo differs from the case, or None."""
+    sent = payload(case)
+    if data is None:
+        return "%s: no echo: %s" % (case_id(case), err)
+    if typ != case["type"]:
+        return "%s: came back as %s" % (case_id(case), typ)
+    if data != sent:
+        return "%s: came back with %d different units" % (case_id(case), len(data))
+    return None
+
+
+def exchange(url, **connect_opts):
+    """The whole exchange with a peer; returns a list of what went wrong (empty when all went right)."""
+    problems = []
+    wb, err = client.new(max_payload_len=MAX_SIZE, timeout=TIMEOUT_MS)
+    ok, err, res = wb.connect(url, **connect_opts)
+    if ok != 1:
+        return ["connect: %s" % err]
+    for case in CASES:
+        data = payload(case)
+        send = wb.send_text if case["type"] == "text" else wb.send_binary
+        sent, err = send(data)
+        if sent is None:
+            return problems + ["%s: send: %s" % (case_id(case), err)]
+        problem = mismatch(case, *recv_whole(wb))
+        if problem:
+            problems.append(problem)
+    wb.send_ping(PING_PAYLOAD)
+    got = wb.recv_frame()
+    if got != (PING_PAYLOAD, "pong", None):
+        problems.append("ping: got %r" % (got,))
+    wb.send_close(CLOSE_CODE, CLOSE_REASON)
+    got = recv_whole(wb)
+    if got != (CLOSE_REASON, "close", CLOSE_CODE):
+        problems.append("client close: the peer answered %r" % (got,))
+    wb.close()
+
+    wb, err = client.new(max_payload_len=MAX_SIZE, timeout=TIMEOUT_MS)
+    ok, err, res = wb.connect(url, **connect_opts)
+    if ok != 1:
+        return problems + ["second connect: %s" % err]
+    wb.send_text(CLOSE_ME)
+    got = recv_whole(wb)
+    if got != (PEER_CLOSE_REASON, "close", PEER_CLOSE_CODE):
+        problems.append("peer close: got %r" % (got,))
+    wb.close()
+    return problems
+
+
+def run_exchange(url, **connect_opts):
+    """exchange() in a greenlet, bounded in time."""
+    return gevent.spawn(exchange, url, **connect_opts).get(timeout=GREENLET_TIMEOUT)
+
+
+def connect_options(scheme):
+    return {"ssl_verify": True} if scheme == "wss" else {}
+
+
+@pytest.mark.parametrize("kind", ["websockets", "aiohttp"])
+def test_python_servers(peers, kind, scheme, trusted):
+    url, peer = peers(kind, scheme)
+    assert run_exchange(url, **connect_options(scheme)) == [], peer.output()
+
+
+def test_node_ws_server(peers, scheme, trusted):
+    require(missing_node_ws())
+    url, peer = peers("node-ws", scheme)
+    assert run_exchange(url, **connect_options(scheme)) == [], peer.output()
+
+
+def test_nginx_lua_resty_websocket_server(peers, scheme, trusted):
+    require(missing_nginx_lua())
+    url, peer = peers("nginx-lua", scheme)
+    assert run_exchange(url, **connect_options(scheme)) == [], peer.error_log()
