@@ -20,9 +20,11 @@ import re
 from cosocket import log
 from cosocket.tcp import tcp
 
-from .protocol import OP_CLOSE, Channel, close_payload, number_option, take_options
+from .message import Endpoint
+from .protocol import OP_CLOSE, close_payload, number_option, take_options
 
-_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_unmasked", "timeout")
+_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_unmasked", "timeout",
+                "strict", "pass_pings", "max_message_len")
 _CONNECT_OPTIONS = ("protocols", "origin", "pool", "pool_size", "backlog", "ssl_verify", "headers",
                     "client_cert", "client_priv_key", "host", "server_name", "key")
 
@@ -39,9 +41,17 @@ _STATUS_CODE = re.compile(r"^\s*HTTP/1\.1\s+(\d{3})(?:\s|$)")
 
 
 def new(opts=None, **kw):
-    """A client object: `(wb, err)`.  Options: max_payload_len (65535), max_recv_len,
-    max_send_len, send_unmasked, timeout (ms)."""
+    """A client object: `(wb, err)`.
+
+    Options: max_payload_len (65535), max_recv_len, max_send_len,
+    send_unmasked, timeout (ms), and beyond upstream: strict (False: apply
+    RFC 6455's rules, masked server frames refused included, to
+    `recv_frame` too), pass_pings (False: `recv_message` returns pings and
+    pongs instead of answering / dropping them), max_message_len (default
+    max_recv_len: the largest message `recv_message` accepts).
+    """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
+    max_message_len = number_option(options, "max_message_len", "new")
     max_payload_len = number_option(options, "max_payload_len", "new")
     max_recv_len = number_option(options, "max_recv_len", "new")
     max_send_len = number_option(options, "max_send_len", "new")
@@ -54,7 +64,9 @@ def new(opts=None, **kw):
     wb = WebSocketClient(sock,
                          max_payload_len if max_recv_len is None else max_recv_len,
                          max_payload_len if max_send_len is None else max_send_len,
-                         not options.get("send_unmasked"), False)
+                         not options.get("send_unmasked"), False,
+                         is_server=False, strict=bool(options.get("strict")),
+                         pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
     return wb, None
 
 
@@ -100,8 +112,23 @@ def _check_response(head: str, key: str):
     return None
 
 
-class WebSocketClient(Channel):
-    """A client WebSocket: `connect`, `close`, `set_keepalive` and the frame methods."""
+def _chosen_protocol(head: str, offered):
+    """`(protocol, err)`: the server's Sec-WebSocket-Protocol answer, which must be one we offered.
+
+    An upstream OpenResty server copies the whole offered list back: that
+    answer is accepted too (and is then the protocol as given).
+    """
+    chosen = _parse_head(head)[1].get("sec-websocket-protocol")
+    if chosen is None:
+        return None, None
+    names = [name.strip() for name in offered.split(",")] if offered else []
+    if chosen in names or (offered is not None and chosen == offered.strip()):
+        return chosen, None
+    return None, 'bad "sec-websocket-protocol" response header: %s' % chosen
+
+
+class WebSocketClient(Endpoint):
+    """A client WebSocket: `connect`, `close`, `set_keepalive`, the frame methods and `recv_message`."""
 
     __slots__ = ()
 
@@ -114,9 +141,8 @@ class WebSocketClient(Channel):
         if not isinstance(uri, str):
             raise TypeError("bad argument #1 to 'connect' (string expected, got %s)" % type(uri).__name__)
         options = take_options(opts, kw, _CONNECT_OPTIONS, "connect")
-        self.fatal = False
-        self.closed = False
-        self.state.reset()
+        self._restart()
+        self.protocol = None
 
         is_unix = "unix:" in uri
         m = (_UNIX_URI if is_unix else _URI).match(uri)
@@ -248,6 +274,8 @@ class WebSocketClient(Channel):
             sock.close()
             return None, "bad HTTP response status line: %s" % head, None
         err = _check_response(head, key)
+        if err is None:
+            self.protocol, err = _chosen_protocol(head, protocols)
         if err:
             sock.close()
             return None, err, None
@@ -263,17 +291,31 @@ class WebSocketClient(Channel):
         sent, err = self.send_frame(True, OP_CLOSE, payload)
         if sent is None:
             self.fatal = True
+        else:
+            self.close_sent = True
         self.closed = True
+        if sent is not None and self.close_received:
+            self._end()
         return sent, err
 
     def close(self):
-        """Send a close frame if none was sent yet, then close the connection: `(ok, err)`."""
+        """Send a close frame if none was sent yet, then close the connection: `(ok, err)`.
+
+        As upstream, this does not wait for the server's close frame; after a
+        completed closing handshake (`recv_message` returned "close", or the
+        server's close answered ours) the connection is already closed and
+        this answers `(1, None)`.
+        """
         if self.fatal:
             return None, "fatal error already happened"
+        if self.ended:
+            return 1, None
         if not self.closed:
             sent, err = self.send_close()
             if sent is None:
                 return None, "failed to send close frame: %s" % err
+            if self.ended:  # that close answered the server's: the handshake ended the connection
+                return 1, None
         return self.sock.close()
 
     def set_keepalive(self, *args):

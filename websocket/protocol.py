@@ -62,6 +62,11 @@ MAX_FRAME_LEN = (1 << 63) - 1
 # Error strings of our own (upstream passes payloads through undecoded).
 ERR_BAD_TEXT = "invalid UTF-8 text payload"
 ERR_BAD_REASON = "invalid UTF-8 close reason"
+# ... and of the strict rules.
+ERR_MASKED = "frame masked"
+ERR_CONTINUATION = "unexpected continuation frame"
+ERR_INTERLEAVED = "new data frame inside a fragmented message"
+ERR_TOO_BIG = "message too big"
 
 _new_decoder = codecs.getincrementaldecoder("utf-8")
 
@@ -94,30 +99,74 @@ def apply_mask(data, key: bytes) -> bytes:
 
 
 class MessageState:
-    """What the receiver remembers between the fragments of one message.
+    """What the receiver remembers between the frames of one message.
 
-    `in_text` is True while a fragmented text message is in progress, so
-    its continuation frames are decoded to `str` by `decoder`, which keeps a
-    character split across fragments until its last bytes arrive.
+    `opcode` is OP_TEXT or OP_BINARY while a fragmented message is in
+    progress (None between messages); `received` counts its payload bytes
+    so far; `decoder` is the incremental UTF-8 decoder of a text message,
+    which keeps a character split across fragments until its last bytes
+    arrive.  `max_message_len` bounds `received` in strict mode.
     """
 
-    __slots__ = ("in_text", "decoder")
+    __slots__ = ("opcode", "decoder", "received", "max_message_len")
 
-    def __init__(self) -> None:
-        self.in_text = False
+    def __init__(self, max_message_len=MAX_FRAME_LEN) -> None:
+        self.opcode = None
         self.decoder = None
+        self.received = 0
+        self.max_message_len = max_message_len
+
+    @property
+    def in_text(self) -> bool:
+        """True while a fragmented text message is in progress."""
+        return self.opcode == OP_TEXT
 
     def reset(self) -> None:
         """Forget any message in progress (a new connection)."""
-        self.in_text = False
+        self.opcode = None
         self.decoder = None
+        self.received = 0
+
+
+def valid_close_code(code: int) -> bool:
+    """Whether a received close frame may carry `code` (RFC 6455 section 7.4 and the IANA registry)."""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+#: The close code a strict receiver sends for each refused frame (see `violation_code`).
+_VIOLATIONS = {
+    "bad RSV1, RSV2, or RSV3 bits": CLOSE_PROTOCOL_ERROR,
+    "reserved non-control frames": CLOSE_PROTOCOL_ERROR,
+    "reserved control frames": CLOSE_PROTOCOL_ERROR,
+    "frame unmasked": CLOSE_PROTOCOL_ERROR,
+    ERR_MASKED: CLOSE_PROTOCOL_ERROR,
+    "too long payload for control frame": CLOSE_PROTOCOL_ERROR,
+    "fragmented control frame": CLOSE_PROTOCOL_ERROR,
+    "payload len too large": CLOSE_PROTOCOL_ERROR,
+    "close frame with a body must carry a 2-byte status code": CLOSE_PROTOCOL_ERROR,
+    ERR_CONTINUATION: CLOSE_PROTOCOL_ERROR,
+    ERR_INTERLEAVED: CLOSE_PROTOCOL_ERROR,
+    ERR_BAD_TEXT: CLOSE_INVALID_PAYLOAD,
+    ERR_BAD_REASON: CLOSE_INVALID_PAYLOAD,
+    "exceeding max payload len": CLOSE_MESSAGE_TOO_BIG,
+    ERR_TOO_BIG: CLOSE_MESSAGE_TOO_BIG,
+}
+
+
+def violation_code(err: str):
+    """The close code answering a frame refused with `err`, or None for a network failure."""
+    code = _VIOLATIONS.get(err)
+    if code is None and err.startswith("invalid close code "):
+        return CLOSE_PROTOCOL_ERROR
+    return code
 
 
 def _fail(what: str, err) -> tuple:
     return None, None, "%s: %s" % (what, err if err is not None else "unknown")
 
 
-def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None):
+def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None,
+               strict=False, refuse_masked=False):
     """Receive one frame: `(data, typ, err)`.
 
     `data` is `str` for text (and text continuation) frames, `bytes` for
@@ -125,6 +174,12 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     code)` (`("", "close", None)` without a body).  A non-final data frame
     gives `"again"` as `err`.  On failure: `(None, None, message)`.  Pass
     `state` (a MessageState) to decode text messages across fragments.
+
+    `strict=True` (needs `state`) adds the RFC 6455 rules upstream leaves to
+    the caller: fragment sequencing, `state.max_message_len`, close codes,
+    and UTF-8 checked while a text payload arrives (failing at the first
+    impossible byte, before the rest of the frame is read);
+    `refuse_masked=True` refuses masked frames (a client reading a server).
     """
     data, err, _ = sock.receive(2)
     if data is None:
@@ -145,6 +200,8 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
         log.error(log.DEBUG, "recv_frame: mask bit: %d" % (1 if masked else 0))
     if force_masking and not masked:
         return None, None, "frame unmasked"
+    if refuse_masked and masked:
+        return None, None, ERR_MASKED
 
     fin = fst & 0x80
     payload_len = snd & 0x7F
@@ -180,46 +237,141 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     if payload_len > max_payload_len:
         return None, None, "exceeding max payload len"
 
-    if payload_len:
-        payload, err, _ = sock.receive(payload_len)
+    if opcode & 0x8:
+        if opcode == OP_CLOSE:
+            return _recv_close(sock, payload_len, key, strict)
+        payload, err = _recv_payload(sock, payload_len, key)
         if payload is None:
             return _fail("failed to read masking-len and payload", err)
-        if key is not None:
-            payload = apply_mask(payload, key)
+        return payload, TYPES[opcode], None
+
+    # A data frame: where does it stand in its message?
+    if state is None:
+        text = opcode == OP_TEXT
     else:
-        payload = b""
-
-    if opcode == OP_CLOSE:
-        if not payload_len:
-            return "", "close", None
-        if payload_len < 2:
-            return None, None, "close frame with a body must carry a 2-byte status code"
-        try:
-            reason = payload[2:].decode("utf-8")
-        except UnicodeDecodeError:
-            return None, None, ERR_BAD_REASON
-        return reason, "close", (payload[0] << 8) | payload[1]
-
-    if opcode == OP_TEXT or (opcode == OP_CONTINUATION and state is not None and state.in_text):
-        if state is None:
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError:
-                return None, None, ERR_BAD_TEXT
+        if opcode == OP_CONTINUATION:
+            if strict and state.opcode is None:
+                return None, None, ERR_CONTINUATION
+            text = state.opcode == OP_TEXT
         else:
-            if opcode == OP_TEXT or state.decoder is None:
-                state.decoder = _new_decoder()
-            try:
-                text = state.decoder.decode(payload, bool(fin))
-            except UnicodeDecodeError:
-                state.reset()
-                return None, None, ERR_BAD_TEXT
-            state.in_text = not fin
-        return text, TYPES[opcode], None if fin else "again"
+            if strict and state.opcode is not None:
+                return None, None, ERR_INTERLEAVED
+            text = opcode == OP_TEXT
+            state.received = 0
+            state.decoder = _new_decoder() if text else None
+        if strict and state.received + payload_len > state.max_message_len:
+            return None, None, ERR_TOO_BIG
+        state.received += payload_len
+        state.opcode = None if fin else (state.opcode if opcode == OP_CONTINUATION else opcode)
 
-    if state is not None and opcode == OP_BINARY:
-        state.in_text = False  # a new binary message ends any unfinished text
-    return payload, TYPES[opcode], None if fin else "again"
+    if not text:
+        payload, err = _recv_payload(sock, payload_len, key)
+        if payload is None:
+            return _fail("failed to read masking-len and payload", err)
+        return payload, TYPES[opcode], None if fin else "again"
+
+    if state is None:
+        payload, err = _recv_payload(sock, payload_len, key)
+        if payload is None:
+            return _fail("failed to read masking-len and payload", err)
+        try:
+            return payload.decode("utf-8"), TYPES[opcode], None if fin else "again"
+        except UnicodeDecodeError:
+            return None, None, ERR_BAD_TEXT
+
+    decoder = state.decoder
+    if decoder is None:  # a text continuation after a reset: decode from here on
+        decoder = state.decoder = _new_decoder()
+    if strict:
+        text, err = _recv_text_streaming(sock, payload_len, key, decoder, bool(fin))
+    else:
+        payload, err = _recv_payload(sock, payload_len, key)
+        if payload is None:
+            return _fail("failed to read masking-len and payload", err)
+        text = _decode(decoder, payload, bool(fin))
+        err = None if text is not None else ERR_BAD_TEXT
+    if text is None:
+        state.reset()
+        if err == ERR_BAD_TEXT:
+            return None, None, err
+        return _fail("failed to read masking-len and payload", err)
+    if fin:
+        state.decoder = None
+    return text, TYPES[opcode], None if fin else "again"
+
+
+def _recv_payload(sock, n: int, key):
+    """`n` payload bytes, unmasked: `(bytes, None)` or `(None, err)`."""
+    if not n:
+        return b"", None
+    payload, err, _ = sock.receive(n)
+    if payload is None:
+        return None, err
+    if key is not None:
+        payload = apply_mask(payload, key)
+    return payload, None
+
+
+def _decode(decoder, data: bytes, final: bool):
+    """Feed `data` to an incremental UTF-8 decoder: the text, or None at the first impossible byte."""
+    try:
+        text = decoder.decode(data, final)
+    except UnicodeDecodeError:
+        return None
+    if not final:
+        # CPython accepts ED A0..BF (a UTF-16 surrogate's first two bytes)
+        # and fails only at the third: refuse it as soon as it is seen.
+        pending = decoder.getstate()[0]
+        if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
+            return None
+    return text
+
+
+def _recv_text_streaming(sock, n: int, key, decoder, final: bool):
+    """A text payload decoded while it arrives: `(str, None)`, `(None, ERR_BAD_TEXT)` or `(None, err)`.
+
+    Reads what the socket has (at most the rest of the frame) and decodes
+    it at once, so invalid UTF-8 is refused before the rest arrives.
+    """
+    receiveany = getattr(sock, "receiveany", None)
+    pieces = []
+    done = 0
+    while done < n or not pieces:
+        want = n - done
+        if receiveany is None or want == 0 or sock._buffered() >= want:
+            chunk, err, _ = sock.receive(want)
+        else:
+            chunk, err = receiveany(want)
+        if chunk is None:
+            return None, err
+        if key is not None:
+            shift = done & 3
+            chunk = apply_mask(chunk, key[shift:] + key[:shift] if shift else key)
+        done += len(chunk)
+        text = _decode(decoder, chunk, final and done == n)
+        if text is None:
+            return None, ERR_BAD_TEXT
+        pieces.append(text)
+    return pieces[0] if len(pieces) == 1 else "".join(pieces), None
+
+
+def _recv_close(sock, n: int, key, strict: bool):
+    """The rest of a close frame: `(reason, "close", code)`, or `(None, None, err)`."""
+    payload, err = _recv_payload(sock, n, key)
+    if payload is None:
+        return _fail("failed to read masking-len and payload", err)
+    if not n:
+        return "", "close", None
+    if n < 2:
+        return None, None, "close frame with a body must carry a 2-byte status code"
+    code = (payload[0] << 8) | payload[1]
+    if strict and not valid_close_code(code):
+        return None, None, "invalid close code %d" % code
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None, ERR_BAD_REASON
+    return reason, "close", code
 
 
 def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:

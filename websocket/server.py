@@ -9,6 +9,11 @@
 `new` answers the upgrade request through the ngx API exactly as upstream
 does (101, Upgrade, Sec-WebSocket-Accept, the first requested subprotocol
 list echoed back, no Content-Type), then takes the raw request socket.
+
+Beyond upstream (see websocket/message.py): `recv_message()`, `close()`,
+`wb.protocol`, and the options `protocols` (choose one of the client's
+subprotocols instead of echoing the list), `strict`, `pass_pings` and
+`max_message_len`.
 """
 from __future__ import annotations
 
@@ -17,9 +22,11 @@ import hashlib
 
 from cosocket.ngx import ngx
 
-from .protocol import Channel, number_option, take_options
+from .message import Endpoint
+from .protocol import number_option, take_options
 
-_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_masked", "timeout")
+_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_masked", "timeout",
+                "protocols", "strict", "pass_pings", "max_message_len")
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -42,13 +49,48 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("latin-1") + _GUID).digest()).decode("ascii")
 
 
+def _protocol_list(value, fname: str):
+    """The `protocols` option as a list of names (a string is one name)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise TypeError("%s: option 'protocols' must be a string or a list of strings" % fname)
+
+
+def choose_protocol(offered, supported):
+    """The first of the client's `offered` subprotocols (a header value, comma-separated) in `supported`, or None."""
+    if not offered:
+        return None
+    for name in offered.split(","):
+        name = name.strip()
+        if name in supported:
+            return name
+    return None
+
+
 def new(opts=None, **kw):
     """Perform the handshake on the current request: `(wb, err)`.
 
     Options: max_payload_len (65535), max_recv_len, max_send_len,
-    send_masked (False), timeout (ms).
+    send_masked (False), timeout (ms), and beyond upstream:
+
+    * protocols: the subprotocols this server speaks (a list of names).
+      The answer carries the first of the client's offered subprotocols
+      found in it, and none when nothing matches.  Without this option the
+      request's Sec-WebSocket-Protocol value is copied back as upstream does.
+      Either way `wb.protocol` is the value answered (or None).
+    * strict (False): apply RFC 6455's rules to `recv_frame` too.
+    * pass_pings (False): `recv_message` returns pings and pongs instead of
+      answering / dropping them.
+    * max_message_len: the largest message `recv_message` accepts (default:
+      max_recv_len); a bigger one is refused with close code 1009.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
+    supported = _protocol_list(options.get("protocols"), "new")
+    max_message_len = number_option(options, "max_message_len", "new")
     max_payload_len = number_option(options, "max_payload_len", "new")
     max_recv_len = number_option(options, "max_recv_len", "new")
     max_send_len = number_option(options, "max_send_len", "new")
@@ -75,6 +117,8 @@ def new(opts=None, **kw):
         return None, 'bad "sec-websocket-version" request header'
 
     protocols = _first(headers.get("sec-websocket-protocol"))
+    if supported is not None:
+        protocols = choose_protocol(protocols, supported)
     header = ngx.header
     if protocols is not None:
         header["Sec-WebSocket-Protocol"] = protocols
@@ -100,11 +144,40 @@ def new(opts=None, **kw):
     wb = WebSocketServer(sock,
                          max_payload_len if max_recv_len is None else max_recv_len,
                          max_payload_len if max_send_len is None else max_send_len,
-                         bool(options.get("send_masked")), True)
+                         bool(options.get("send_masked")), True,
+                         is_server=True, strict=bool(options.get("strict")),
+                         pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
+    wb.protocol = protocols
     return wb, None
 
 
-class WebSocketServer(Channel):
-    """A server WebSocket over the request's raw socket: the frame methods of `Channel`."""
+class WebSocketServer(Endpoint):
+    """A server WebSocket over the request's raw socket: upstream's frame methods, messages, `close`."""
 
     __slots__ = ()
+
+    def close(self, code=None, reason=None):
+        """Close the connection: `(ok, err)`.
+
+        Sends a close frame (with the optional `code` and `reason`) unless one
+        was sent, waits for the client's close frame (frames before it are
+        dropped), at most the read timeout, then closes the TCP connection.
+        """
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.ended:
+            return 1, None
+        if not self.close_sent:
+            sent, err = self.send_close(code, reason)
+            if sent is None:
+                if err != "bad status code":
+                    self.fatal = True
+                    self.ended = True
+                    self.sock._finalize()
+                    return None, "failed to send close frame: %s" % err
+                return None, err
+            if self.ended:  # the client's close had already come
+                return 1, None
+        self._wait_peer_close()
+        self._end()
+        return 1, None

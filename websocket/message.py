@@ -1,0 +1,198 @@
+"""The message level over the frame methods: strict RFC 6455 rules and the closing handshake.
+
+`Endpoint` is what the server and client objects share beyond upstream:
+
+* `recv_message()` -> `(data, typ, err)`: whole messages, fragments joined,
+  pings answered, the closing handshake completed, every rule of RFC 6455
+  enforced (a violation is answered with the close code it calls for).
+* `strict` (an option of `new`): the same rules for `recv_frame`.
+* the closing handshake of RFC 6455 section 7: once both close frames have
+  crossed, the server closes TCP at once, and the client waits (bounded by
+  its read timeout) for the server to close it first.
+"""
+from __future__ import annotations
+
+import time
+
+from .protocol import (CLOSE_NORMAL, OP_CLOSE, OP_PONG, Channel, MessageState, close_payload, recv_frame,
+                       send_frame, violation_code)
+
+# The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
+_IDLE_TIMEOUT = "failed to receive the first 2 bytes: timeout"
+
+
+class Endpoint(Channel):
+    """A WebSocket endpoint: upstream's frame methods plus messages, strictness and the closing handshake."""
+
+    __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
+                 "pieces", "message_type", "protocol")
+
+    def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool, *,
+                 is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None):
+        super().__init__(sock, max_recv_len, max_send_len, masking, force_masking)
+        self.state = MessageState(max_recv_len if max_message_len is None else max_message_len)
+        self.is_server = is_server
+        self.strict = strict
+        self.pass_pings = pass_pings
+        self.protocol = None
+        self._restart()
+
+    def _restart(self) -> None:
+        """Forget the previous connection's progress (the client's connect calls it)."""
+        self.fatal = False
+        self.closed = False
+        self.close_sent = False
+        self.close_received = False
+        self.ended = False
+        self.pieces = []
+        self.message_type = None
+        self.state.reset()
+
+    # ------------------------------------------------------------ receiving
+    def _next_frame(self, strict: bool):
+        return recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state,
+                          strict=strict, refuse_masked=strict and not self.is_server)
+
+    def recv_frame(self):
+        """Receive one frame: `(data, typ, err)` as upstream (see `websocket.protocol.recv_frame`).
+
+        With `strict=True` given to `new`, a frame breaking an RFC 6455 rule is
+        refused as `recv_message` refuses it (close frame with the rule's code,
+        connection ended).  A close frame answering our own completes the
+        closing handshake.
+        """
+        if self.fatal:
+            return None, None, "fatal error already happened"
+        if self.ended:
+            return None, None, "closed"
+        data, typ, err = self._next_frame(self.strict)
+        if data is None:
+            self._failed(err, self.strict)
+        elif typ == "close":
+            self.close_received = True
+            if self.close_sent:
+                self._end()
+        return data, typ, err
+
+    def recv_message(self):
+        """Receive one whole message: `(data, typ, err)`.
+
+        `typ` is "text" (`data` a `str`) or "binary" (`bytes`); fragments are
+        joined; pings are answered with pongs and pongs dropped (unless `new`
+        was given `pass_pings=True`: then they come back as `(payload, "ping"
+        | "pong", None)`).  A close frame is answered (echoing its code, 1000
+        when it had none), the connection ended, and `(reason, "close", code)`
+        returned.  A frame breaking an RFC 6455 rule is answered with a close
+        frame carrying 1002, 1007 or 1009, the connection is ended and
+        `(None, None, err)` names the rule.  A read timeout between frames
+        returns `(None, None, "...: timeout")` and keeps the message so far.
+        """
+        if self.fatal:
+            return None, None, "fatal error already happened"
+        if self.ended:
+            return None, None, "closed"
+        pieces = self.pieces
+        while True:
+            data, typ, err = self._next_frame(True)
+            if data is None:
+                self._failed(err, True)
+                return None, None, err
+            if typ == "ping" or typ == "pong":
+                if self.pass_pings:
+                    return data, typ, None
+                if typ == "ping" and not self.close_sent:
+                    sent, err = send_frame(self.sock, True, OP_PONG, data, self.max_send_len, self.masking)
+                    if sent is None:
+                        self.fatal = True
+                        return None, None, err
+                continue
+            if typ == "close":
+                self.close_received = True
+                if not self.close_sent:
+                    self._send_close_frame(CLOSE_NORMAL if err is None else err)
+                self._end()
+                return data, "close", err
+            if typ != "continuation":
+                self.message_type = typ
+            pieces.append(data)
+            if err is None:  # the final frame
+                self.pieces = []
+                if len(pieces) == 1:
+                    return pieces[0], self.message_type, None
+                return ("" if self.message_type == "text" else b"").join(pieces), self.message_type, None
+
+    def _failed(self, err: str, strict: bool) -> None:
+        """After a failed read: a timeout between frames is harmless, anything else is fatal.
+
+        In strict mode a refused frame is answered with its close code and the
+        connection ended; a timeout inside a frame is fatal (the stream is out of step).
+        """
+        if err == _IDLE_TIMEOUT or (not strict and ": timeout" in err):
+            return
+        self.fatal = True
+        if not strict:
+            return
+        code = violation_code(err)
+        if code is not None:
+            self.pieces = []
+            if not self.close_sent:
+                self._send_close_frame(code)
+            self._end()
+
+    # -------------------------------------------------------------- closing
+    def _send_close_frame(self, code: int, msg=None):
+        """Send a close frame whatever the object's state: `(bytes, err)`."""
+        self.close_sent = True
+        return send_frame(self.sock, True, OP_CLOSE, close_payload(code, msg), self.max_send_len, self.masking)
+
+    def send_close(self, code=None, msg=None):
+        """Send a close frame with an optional status code and message: `(bytes, err)`.
+
+        As upstream, this does not wait for the peer's close frame; when the
+        peer's close was already received, the closing handshake is complete
+        and the connection is ended.
+        """
+        payload = close_payload(code, msg)
+        if payload is None:
+            return None, "bad status code"
+        sent, err = self.send_frame(True, OP_CLOSE, payload)
+        if sent is not None:
+            self.close_sent = True
+            if self.close_received:
+                self._end()
+        return sent, err
+
+    def _read_timeout(self) -> float:
+        """The socket's read timeout in seconds: the bound of every wait for the peer while closing."""
+        return getattr(self.sock, "_rt", 1.0)
+
+    def _wait_peer_close(self) -> None:
+        """Read and drop frames until the peer's close frame, an error, or the read timeout passes."""
+        deadline = time.monotonic() + self._read_timeout()
+        while not self.close_received and time.monotonic() < deadline:
+            data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state)
+            if data is None:
+                return
+            if typ == "close":
+                self.close_received = True
+
+    def _end(self) -> None:
+        """End the connection after the closing handshake (or a refused frame), as RFC 6455 section 7 says.
+
+        The server closes TCP at once; the client lets the server close it
+        first, waiting at most its read timeout, then closes its side.
+        """
+        if self.ended:
+            return
+        self.ended = True
+        self.closed = True
+        sock = self.sock
+        if self.is_server:
+            sock._finalize()  # a request socket refuses close(); nginx would close the connection here
+            return
+        deadline = time.monotonic() + self._read_timeout()
+        while time.monotonic() < deadline:
+            data, _ = sock.receiveany(65536)
+            if data is None:
+                break
+        sock.close()
