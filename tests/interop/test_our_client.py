@@ -16,7 +16,7 @@ from websocket import client
 from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, payload
 from .conftest import (missing_nginx_lua, missing_node_ws, require, start_nginx_peer, start_node_peer,
                        start_python_peer)
-from .peers.echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON
+from .peers.echo_rules import CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOSE_CODE, PEER_CLOSE_REASON
 
 TIMEOUT_MS = 5000
 GREENLET_TIMEOUT = 30
@@ -148,3 +148,21 @@ def test_nginx_lua_resty_websocket_server(peers, scheme, trusted):
     require(missing_nginx_lua())
     url, peer = peers("nginx-lua", scheme)
     assert run_exchange(url, **connect_options(scheme)) == [], peer.error_log()
+
+
+@pytest.mark.parametrize("kind", ["websockets", "node-ws", "nginx-lua"])
+def test_fragmented_text_from_peer(peers, kind):
+    """A text message in fragments (split inside a character where the peer can) arrives whole."""
+    require({"node-ws": missing_node_ws, "nginx-lua": missing_nginx_lua}.get(kind, lambda: None)())
+    url, peer = peers(kind, "ws")
+
+    def receive():
+        wb, err = client.new(timeout=TIMEOUT_MS)
+        ok, err, res = wb.connect(url)
+        assert ok == 1, err
+        wb.send_text(FRAGMENT_ME)
+        got = recv_whole(wb)
+        wb.close()
+        return got
+
+    assert gevent.spawn(receive).get(timeout=GREENLET_TIMEOUT) == (FRAGMENTED_TEXT, "text", None)

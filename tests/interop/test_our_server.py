@@ -99,3 +99,26 @@ def test_node_ws_client(our_server, scheme, tls_files):
         assert got["ok"], "%s: %s" % (case_id(case), got["why"])
     assert result["pong"] is True, "no pong with the ping's payload"
     assert result["close"]["code"] == CLOSE_CODE, result["close"]
+
+
+def test_fragmented_text_from_websockets_client(our_server):
+    """A text message sent in fragments comes back whole."""
+    from websockets.asyncio.client import connect
+
+    async def talk():
+        async with connect(our_server.url("/echo"), compression=None, open_timeout=TIMEOUT,
+                           close_timeout=TIMEOUT, ping_interval=None) as ws:
+            await ws.send(["frag", "mented ", "✓"])
+            return await asyncio.wait_for(ws.recv(), TIMEOUT)
+
+    assert asyncio.run(talk()) == "fragmented ✓"
+
+
+def test_fragmented_text_split_inside_a_character_from_node_ws(our_server):
+    """Node.js `ws` can split a character's bytes between fragments: the echo is the same text."""
+    require(missing_node_ws())
+    run = subprocess.run(["node", str(NODE_DIR / "send_fragments.js"), our_server.url("/echo")],
+                         cwd=str(NODE_DIR), capture_output=True, timeout=30)
+    lines = run.stdout.decode().strip().splitlines()
+    assert run.returncode == 0 and lines, (run.stdout + run.stderr).decode(errors="replace")
+    assert json.loads(lines[-1]) == {"binary": False, "text": "é!"}

@@ -1,7 +1,8 @@
 // Echo server on Node.js `ws`, for the interop tests.
 //   node echo_server.js PORT [CERT KEY]
 // Echoes each message with its type; the text "close-me" makes it close with
-// 4002 "peer bye ✓".  `ws` answers a client's close frame with the same code and reason.
+// 4002 "peer bye ✓", "fragment-me" makes it send "é!" in two fragments split
+// inside the "é".  `ws` answers a client's close frame with the same code and reason.
 "use strict";
 const fs = require("fs");
 const https = require("https");
@@ -22,6 +23,10 @@ wss.on("connection", (ws) => {
   ws.on("message", (data, isBinary) => {
     if (!isBinary && data.toString() === "close-me") {
       ws.close(4002, "peer bye ✓");
+    } else if (!isBinary && data.toString() === "fragment-me") {
+      // "é!" as a text message whose first fragment ends inside the "é"
+      ws.send(Buffer.from([0xc3]), { binary: false, fin: false });
+      ws.send(Buffer.from([0xa9, 0x21]), { binary: false, fin: true });
     } else {
       ws.send(data, { binary: isBinary });
     }

@@ -7,3 +7,7 @@ PEER_CLOSE_CODE = 4002
 PEER_CLOSE_REASON = "peer bye ✓"
 #: The largest message the peers accept (the tests send 1 MiB).
 MAX_SIZE = 4 << 20
+#: A text message asking the peer to send FRAGMENTED_TEXT as a fragmented text message
+#: (split inside the "é" where the peer's API allows raw fragments).
+FRAGMENT_ME = "fragment-me"
+FRAGMENTED_TEXT = "é!"

@@ -3,7 +3,7 @@
     python websockets_echo.py PORT [CERT KEY]
 
 Echoes each message with its type; the text "close-me" makes it close with
-4002 "peer bye ✓".  A client's close frame is answered by the library, which
+4002 "peer bye ✓", "fragment-me" makes it send "é!" in two fragments.  A client's close frame is answered by the library, which
 echoes its code and reason.
 """
 import asyncio
@@ -11,16 +11,23 @@ import ssl
 import sys
 
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosedError
 
-from echo_rules import CLOSE_ME, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
+from echo_rules import CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
 
 
 async def echo(ws):
-    async for message in ws:
-        if message == CLOSE_ME:
-            await ws.close(PEER_CLOSE_CODE, PEER_CLOSE_REASON)
-            return
-        await ws.send(message)
+    try:
+        async for message in ws:
+            if message == CLOSE_ME:
+                await ws.close(PEER_CLOSE_CODE, PEER_CLOSE_REASON)
+                return
+            if message == FRAGMENT_ME:
+                await ws.send(list(FRAGMENTED_TEXT))  # one fragment per character
+                continue
+            await ws.send(message)
+    except ConnectionClosedError:  # a close code other than 1000/1001 (the tests close with 4001)
+        pass
 
 
 async def main(port, cert=None, key=None):

@@ -1,7 +1,8 @@
 -- Echo location on the original lua-resty-websocket (Debian's lua-nginx-websocket
 -- installs it as "nginx.websocket.server", v0.08), for the interop tests.
 -- Echoes text and binary frames, answers pings, echoes a close frame's code and
--- reason; the text "close-me" makes it close with 4002 "peer bye ✓".
+-- reason; the text "close-me" makes it close with 4002 "peer bye ✓", "fragment-me"
+-- makes it send "é!" in two fragments split inside the "é".
 local server = require "nginx.websocket.server"
 
 local wb, err = server:new{ timeout = 5000, max_payload_len = 4194304 }
@@ -26,7 +27,13 @@ while true do
             wb:send_close(4002, "peer bye ✓")
             return
         end
-        wb:send_text(data)
+        if data == "fragment-me" then
+            -- "é!" as a text message whose first fragment ends inside the "é"
+            wb:send_frame(false, 0x1, "\xc3")
+            wb:send_frame(true, 0x0, "\xa9!")
+        else
+            wb:send_text(data)
+        end
     elseif typ == "binary" then
         wb:send_binary(data)
     end
