@@ -2,10 +2,12 @@
 the `websockets` library, aiohttp, Node.js `ws` and nginx running the original
 lua-resty-websocket, over ws:// and wss:// (certificate verified).
 
-On one connection the client sends every message of cases.CASES and checks
-the echo, pings and checks the pong, then closes with 4001 "bye ✓" and checks
-that the peer's close frame echoes code and reason (each peer echoes them).
-On a second connection the peer closes first, with 4002 "peer bye ✓".
+The client uses the message API (recv_message).  On one connection it sends
+every message of cases.CASES and checks the echo, pings and checks the pong
+(pass_pings), then closes with 4001 "bye ✓" and checks that the peer's close
+frame echoes code and reason (each peer echoes them).  On a second connection
+the peer pings (recv_message answers it), then closes first, with 4002
+"peer bye ✓".
 """
 import gevent
 import pytest
@@ -16,7 +18,8 @@ from websocket import client
 from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, payload
 from .conftest import (missing_nginx_lua, missing_node_ws, require, start_nginx_peer, start_node_peer,
                        start_python_peer)
-from .peers.echo_rules import CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOSE_CODE, PEER_CLOSE_REASON
+from .peers.echo_rules import (CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOSE_CODE, PEER_CLOSE_REASON, PING_ME,
+                               PONG_SEEN)
 
 TIMEOUT_MS = 5000
 GREENLET_TIMEOUT = 30
@@ -56,23 +59,6 @@ def peers(tmp_path_factory, tls_files):
         peer.stop()
 
 
-def recv_whole(wb):
-    """The next whole message, close or pong: recv_message when the object has it, else
-    frames joined until the final one."""
-    if hasattr(wb, "recv_message"):
-        return wb.recv_message()
-    data, typ, err = wb.recv_frame()
-    parts = [data]
-    while err == "again":
-        more, _, err = wb.recv_frame()
-        if more is None:
-            return None, None, err
-        parts.append(more)
-    if len(parts) > 1:
-        data = parts[0][:0].join(parts)
-    return data, typ, err
-
-
 def mismatch(case, data, typ, err):
     """A short description of how an echo differs from the case, or None."""
     sent = payload(case)
@@ -88,7 +74,7 @@ def mismatch(case, data, typ, err):
 def exchange(url, **connect_opts):
     """The whole exchange with a peer; returns a list of what went wrong (empty when all went right)."""
     problems = []
-    wb, err = client.new(max_payload_len=MAX_SIZE, timeout=TIMEOUT_MS)
+    wb, err = client.new(max_payload_len=MAX_SIZE, timeout=TIMEOUT_MS, pass_pings=True)
     ok, err, res = wb.connect(url, **connect_opts)
     if ok != 1:
         return ["connect: %s" % err]
@@ -98,15 +84,15 @@ def exchange(url, **connect_opts):
         sent, err = send(data)
         if sent is None:
             return problems + ["%s: send: %s" % (case_id(case), err)]
-        problem = mismatch(case, *recv_whole(wb))
+        problem = mismatch(case, *wb.recv_message())
         if problem:
             problems.append(problem)
     wb.send_ping(PING_PAYLOAD)
-    got = wb.recv_frame()
+    got = wb.recv_message()  # pass_pings: the pong comes back to us
     if got != (PING_PAYLOAD, "pong", None):
         problems.append("ping: got %r" % (got,))
     wb.send_close(CLOSE_CODE, CLOSE_REASON)
-    got = recv_whole(wb)
+    got = wb.recv_message()
     if got != (CLOSE_REASON, "close", CLOSE_CODE):
         problems.append("client close: the peer answered %r" % (got,))
     wb.close()
@@ -115,11 +101,16 @@ def exchange(url, **connect_opts):
     ok, err, res = wb.connect(url, **connect_opts)
     if ok != 1:
         return problems + ["second connect: %s" % err]
+    wb.send_text(PING_ME)
+    got = wb.recv_message()  # the peer's ping is answered inside recv_message
+    if got != (PONG_SEEN, "text", None):
+        problems.append("peer ping: got %r" % (got,))
     wb.send_text(CLOSE_ME)
-    got = recv_whole(wb)
+    got = wb.recv_message()
     if got != (PEER_CLOSE_REASON, "close", PEER_CLOSE_CODE):
         problems.append("peer close: got %r" % (got,))
-    wb.close()
+    if wb.close() != (1, None):  # recv_message completed the closing handshake
+        problems.append("close after the closing handshake: %r" % (wb.close(),))
     return problems
 
 
@@ -161,7 +152,7 @@ def test_fragmented_text_from_peer(peers, kind):
         ok, err, res = wb.connect(url)
         assert ok == 1, err
         wb.send_text(FRAGMENT_ME)
-        got = recv_whole(wb)
+        got = wb.recv_message()
         wb.close()
         return got
 

@@ -2,7 +2,8 @@
 //   node echo_server.js PORT [CERT KEY]
 // Echoes each message with its type; the text "close-me" makes it close with
 // 4002 "peer bye ✓", "fragment-me" makes it send "é!" in two fragments split
-// inside the "é".  `ws` answers a client's close frame with the same code and reason.
+// inside the "é", "ping-me" makes it ping and say "pong received" when the pong
+// is back.  `ws` answers a client's close frame with the same code and reason.
 "use strict";
 const fs = require("fs");
 const https = require("https");
@@ -27,6 +28,9 @@ wss.on("connection", (ws) => {
       // "é!" as a text message whose first fragment ends inside the "é"
       ws.send(Buffer.from([0xc3]), { binary: false, fin: false });
       ws.send(Buffer.from([0xa9, 0x21]), { binary: false, fin: true });
+    } else if (!isBinary && data.toString() === "ping-me") {
+      ws.once("pong", (payload) => { if (payload.toString() === "are you there?") ws.send("pong received"); });
+      ws.ping("are you there?");
     } else {
       ws.send(data, { binary: isBinary });
     }

@@ -11,3 +11,8 @@ MAX_SIZE = 4 << 20
 #: (split inside the "é" where the peer's API allows raw fragments).
 FRAGMENT_ME = "fragment-me"
 FRAGMENTED_TEXT = "é!"
+#: A text message asking the peer to ping (payload PEER_PING) and, once the pong
+#: with that payload is back, to send the text PONG_SEEN.
+PING_ME = "ping-me"
+PEER_PING = b"are you there?"
+PONG_SEEN = "pong received"

@@ -3,7 +3,8 @@
     python websockets_echo.py PORT [CERT KEY]
 
 Echoes each message with its type; the text "close-me" makes it close with
-4002 "peer bye ✓", "fragment-me" makes it send "é!" in two fragments.  A client's close frame is answered by the library, which
+4002 "peer bye ✓", "fragment-me" makes it send "é!" in two fragments, "ping-me" makes it ping and
+say "pong received" once the pong is back.  A client's close frame is answered by the library, which
 echoes its code and reason.
 """
 import asyncio
@@ -13,7 +14,8 @@ import sys
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosedError
 
-from echo_rules import CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOSE_CODE, PEER_CLOSE_REASON, MAX_SIZE
+from echo_rules import (CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, MAX_SIZE, PEER_CLOSE_CODE, PEER_CLOSE_REASON,
+                        PEER_PING, PING_ME, PONG_SEEN)
 
 
 async def echo(ws):
@@ -24,6 +26,11 @@ async def echo(ws):
                 return
             if message == FRAGMENT_ME:
                 await ws.send(list(FRAGMENTED_TEXT))  # one fragment per character
+                continue
+            if message == PING_ME:
+                pong = await ws.ping(PEER_PING)  # resolves on the pong carrying this payload
+                await asyncio.wait_for(pong, 5)
+                await ws.send(PONG_SEEN)
                 continue
             await ws.send(message)
     except ConnectionClosedError:  # a close code other than 1000/1001 (the tests close with 4001)

@@ -2,7 +2,8 @@
 -- installs it as "nginx.websocket.server", v0.08), for the interop tests.
 -- Echoes text and binary frames, answers pings, echoes a close frame's code and
 -- reason; the text "close-me" makes it close with 4002 "peer bye ✓", "fragment-me"
--- makes it send "é!" in two fragments split inside the "é".
+-- makes it send "é!" in two fragments split inside the "é", "ping-me" makes it ping
+-- and say "pong received" when the pong is back.
 local server = require "nginx.websocket.server"
 
 local wb, err = server:new{ timeout = 5000, max_payload_len = 4194304 }
@@ -31,6 +32,12 @@ while true do
             -- "é!" as a text message whose first fragment ends inside the "é"
             wb:send_frame(false, 0x1, "\xc3")
             wb:send_frame(true, 0x0, "\xa9!")
+        elseif data == "ping-me" then
+            wb:send_ping("are you there?")
+            local pong, ptyp = wb:recv_frame()
+            if ptyp == "pong" and pong == "are you there?" then
+                wb:send_text("pong received")
+            end
         else
             wb:send_text(data)
         end
