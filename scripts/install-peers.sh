@@ -65,7 +65,7 @@ elif ! command -v npm >/dev/null 2>&1; then
     say "no npm: cannot install the Node.js ws package; its interop tests will skip"
 else
     say "npm install ws into $NODE_DIR/node_modules"
-    (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null 2>&1) \
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error --fetch-retries=1 --fetch-timeout=30000 >/dev/null 2>&1) \
         || say "npm install failed (no network?); the Node.js ws interop tests will skip"
 fi
 

@@ -92,9 +92,14 @@ def chromium():
             assert time.monotonic() < deadline, "chromium did not open its DevTools port"
             time.sleep(0.05)
         port = int(open(port_file).read().split()[0])
-        with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=5) as resp:
-            targets = json.load(resp)
-        page = next(t for t in targets if t["type"] == "page")
+        while True:  # the first page target may show up a moment after the port
+            with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=5) as resp:
+                pages = [t for t in json.load(resp) if t["type"] == "page"]
+            if pages:
+                break
+            assert time.monotonic() < deadline, "chromium has no page target"
+            time.sleep(0.05)
+        page = pages[0]
         devtools = DevTools(page["webSocketDebuggerUrl"])
         yield devtools
         devtools.close()

@@ -3,12 +3,13 @@ the `websockets` library, aiohttp and Node.js `ws`, over ws:// and wss://.
 
 Each client sends every message of cases.CASES and checks the echo, pings and
 checks the pong, then closes with 4001 "bye ✓" and checks the server's close
-frame carries the same code.
+frame carries the same code and that the server then closes TCP at once.
 """
 import asyncio
 import json
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -17,6 +18,8 @@ from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case
 from .conftest import NODE_DIR, missing_node_ws, require
 
 TIMEOUT = 5.0
+#: How soon after the close frames cross our server must close TCP (seconds).
+CLOSE_TCP_WITHIN = 1.0
 
 
 def client_ssl_context(scheme, tls_files):
@@ -50,7 +53,10 @@ def test_websockets_client(our_server, scheme, tls_files):
                 assert mismatch(case, got) is None, mismatch(case, got)
             pong = await ws.ping(PING_PAYLOAD)  # resolves only on a pong with this payload
             await asyncio.wait_for(pong, TIMEOUT)
+            started = time.monotonic()
             await ws.close(CLOSE_CODE, CLOSE_REASON)
+            # websockets waits for the server to close TCP (RFC 6455 7.1.1); ours does at once
+            assert time.monotonic() - started < CLOSE_TCP_WITHIN
             assert ws.protocol.close_rcvd is not None, "no close frame from the server"
             assert ws.protocol.close_rcvd.code == CLOSE_CODE
 
