@@ -299,6 +299,7 @@ class Master:
         except StartupError as exc:
             log.error(log.EMERG, str(exc))  # the old targets stay open
         handlers_reset()
+        shared_zones_reset(new_conf)
         old_set = self.listen_set
         self.listen_set = new_listen
         old_gen = self.generation
@@ -372,6 +373,12 @@ def handlers_reset() -> None:
     """Forget compiled scripts and imported handler functions, so new workers load the current files."""
     from . import handlers
     handlers.forget_loaded()
+
+
+def shared_zones_reset(main_conf) -> None:
+    """The new generation's `lua_shared_dict` zones: same name and size keeps the zone and its data."""
+    from .request import setup_shared
+    setup_shared(main_conf.http.shared_dicts)
 
 
 def build_ssl(main_conf) -> Dict[str, dict]:

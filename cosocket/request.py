@@ -974,78 +974,7 @@ req = SimpleNamespace(
 
 
 # -- ngx.shared --------------------------------------------------------------------
-
-class SharedDict:
-    """A `lua_shared_dict` zone. NOTE: per worker process here, not shared across workers."""
-
-    def __init__(self, name: str, size: int):
-        self.name = name
-        self.size = size
-        self._data: Dict[Any, Tuple[Any, float, int]] = {}
-
-    def _live(self, key):
-        item = self._data.get(key)
-        if item is None:
-            return None
-        if item[1] and item[1] <= time.time():
-            del self._data[key]
-            return None
-        return item
-
-    def get(self, key):
-        """(value, flags) or (None, None)."""
-        item = self._live(key)
-        if item is None:
-            return None, None
-        return item[0], (item[2] or None)
-
-    def set(self, key, value, exptime: float = 0, flags: int = 0):
-        """(True, None, False)."""
-        if value is None:
-            self._data.pop(key, None)
-        else:
-            self._data[key] = (value, time.time() + exptime if exptime else 0, flags)
-        return True, None, False
-
-    safe_set = set
-
-    def add(self, key, value, exptime: float = 0, flags: int = 0):
-        """(True, None, False), or (False, "exists", False) when the key is present."""
-        if self._live(key) is not None:
-            return False, "exists", False
-        return self.set(key, value, exptime, flags)
-
-    safe_add = add
-
-    def replace(self, key, value, exptime: float = 0, flags: int = 0):
-        if self._live(key) is None:
-            return False, "not found", False
-        return self.set(key, value, exptime, flags)
-
-    def incr(self, key, value, init=None, init_ttl: float = 0):
-        """(new_value, None) or (None, "not found") / (None, "not a number")."""
-        item = self._live(key)
-        if item is None:
-            if init is None:
-                return None, "not found"
-            self._data[key] = (init + value, time.time() + init_ttl if init_ttl else 0, 0)
-            return init + value, None
-        if not isinstance(item[0], (int, float)) or isinstance(item[0], bool):
-            return None, "not a number"
-        new = item[0] + value
-        self._data[key] = (new, item[1], item[2])
-        return new, None
-
-    def delete(self, key):
-        self._data.pop(key, None)
-
-    def flush_all(self):
-        self._data.clear()
-
-    def get_keys(self, max_count: int = 1024):
-        keys = [k for k in list(self._data) if self._live(k) is not None]
-        return keys[:max_count] if max_count else keys
-
+# The zones live in cosocket/shdict.py (shared memory created by the master before forking).
 
 class _Shared(dict):
     """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`)."""
@@ -1061,7 +990,8 @@ shared = _Shared()
 
 
 def setup_shared(zones) -> None:
-    """Create the `lua_shared_dict` zones (name, size) for this worker."""
+    """Make `ngx.shared` the `lua_shared_dict` zones (name, size): zones the master already
+    created (inherited by a forked worker, or kept across a reload) are reused, with their data."""
+    from . import shdict
     shared.clear()
-    for name, size in zones:
-        shared[name] = SharedDict(name, size)
+    shared.update(shdict.configure(zones))

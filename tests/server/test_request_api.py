@@ -181,7 +181,7 @@ def test_access_log_line_shape(srv):
                         r'200 7 "http://r/" "ua \\x22quoted\\x22"', line)
 
 
-def test_shared_dict_per_worker(srv):
+def test_shared_dict_in_a_request(srv):
     with Conn(srv.port) as c:
         assert c.request("GET", "/shared").body == b"false exists 6 6\n"
 

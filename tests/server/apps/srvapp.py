@@ -143,7 +143,7 @@ def shared_dict():
     d = ngx.shared.cache
     d.set("k", 1)
     ok, err, _ = d.add("k", 2)
-    v, _ = d.incr("k", 5)
+    v, _err, _forcible = d.incr("k", 5)
     ngx.say(ok, " ", err, " ", v, " ", d.get("k")[0])
 
 
@@ -187,3 +187,26 @@ def exiting_hook():
     from cosocket import worker
     worker.on_exiting(lambda: ngx.log(ngx.NOTICE, "hook saw exiting=", ngx.worker.exiting()))
     ngx.say("registered")
+
+
+def shared_set():
+    """/shset?k=K&v=V: set in ngx.shared.cache; answers the worker id."""
+    ok, err, forcible = ngx.shared.cache.set(ngx.var.arg_k, ngx.var.arg_v)
+    ngx.say(ngx.worker.id(), " ", ok, " ", err)
+
+
+def shared_get():
+    """/shget?k=K: answers "<worker id> <value>"."""
+    value, _flags = ngx.shared.cache.get(ngx.var.arg_k)
+    ngx.say(ngx.worker.id(), " ", value)
+
+
+def shared_incr():
+    """/shincr: one shared counter for all workers."""
+    value, err, _forcible = ngx.shared.cache.incr("hits", 1, 0)
+    ngx.say(value)
+
+
+def init_shared():
+    """init_by_python: the master writes into a zone before forking, as init_by_lua can."""
+    ngx.shared.cache.set("boot", "from init")
