@@ -67,7 +67,7 @@ def mismatch(case, data, typ, err):
     if typ != case["type"]:
         return "%s: came back as %s" % (case_id(case), typ)
     if data != sent:
-        return "%s: came back with %d different units" % (case_id(case), len(data))
+        return "%s: came back different (%d units)" % (case_id(case), len(data))
     return None
 
 

@@ -11,10 +11,8 @@ import ssl
 import subprocess
 import time
 
-import pytest
 
-from . import cases
-from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, payload
+from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, payload
 from .conftest import NODE_DIR, missing_node_ws, require
 
 TIMEOUT = 5.0
@@ -34,7 +32,7 @@ def mismatch(case, got) -> str | None:
     if type(got) is not type(sent):
         return "%s: came back as %s" % (case_id(case), type(got).__name__)
     if got != sent:
-        return "%s: came back with %d different %s" % (
+        return "%s: came back different (%d %s)" % (
             case_id(case), len(got), "characters" if isinstance(got, str) else "bytes")
     return None
 
@@ -93,7 +91,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
 def test_node_ws_client(our_server, scheme, tls_files):
     require(missing_node_ws())
-    argv = ["node", str(NODE_DIR / "echo_client.js"), our_server.url("/echo", scheme), cases.cases_json()]
+    argv = ["node", str(NODE_DIR / "echo_client.js"), our_server.url("/echo", scheme), cases_json()]
     if scheme == "wss":
         argv.append(str(tls_files / "ca.pem"))
     run = subprocess.run(argv, cwd=str(NODE_DIR), capture_output=True, timeout=30)
