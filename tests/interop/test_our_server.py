@@ -11,7 +11,6 @@ import ssl
 import subprocess
 import time
 
-
 from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, payload
 from .conftest import NODE_DIR, missing_node_ws, require
 
