@@ -155,6 +155,7 @@ class Request:
         self.raw_acquired = False
         self.keepalive = _wants_keepalive(head)
         self.broken = False
+        self.send_error: Optional[str] = None  # "timeout" / "client aborted" once a write failed
         self.body: Optional[bytes] = None
         self.body_state = "none" if not self._has_body() else "unread"
         self.body_bytes_sent = 0
@@ -218,8 +219,11 @@ class Request:
             self.keepalive = False
             if exc.log_msg:
                 log.error(log.INFO if exc.status in (0, 408) else log.ERR, exc.log_msg)
-            if exc.status == 0:
+            if exc.status in (0, 408):
+                # nginx terminates the request: no response, the connection is closed
                 self.broken = True
+                if exc.status == 408 and not self.headers_sent:
+                    self.status = 408
                 raise NgxExit(444) from None
             raise NgxExit(exc.status) from None
         finally:
@@ -315,6 +319,7 @@ class Request:
         if err is not None:
             self.broken = True
             self.keepalive = False
+            self.send_error = "timeout" if err == "timeout" else "client aborted"
             log.error(log.INFO, "client prematurely closed connection while sending response to client"
                       if err != "timeout" else
                       "client timed out (110: Connection timed out) while sending response to client")
@@ -364,12 +369,15 @@ class Request:
             return None, "header only"
         if self.eof:
             return None, "seen eof"
+        if self.broken and self.send_error:
+            return None, self.send_error if wait else "nginx output filter error"
         if not self.headers_sent and not self._out:
             return None, "nothing to flush"
         if self.headers_sent and not self.seen_body and not wait:
             return None, "nothing to flush"
         if not self._send_buffered():
-            return None, "nginx output filter error"
+            # ngx.flush(true) reports why the wait ended, as lua-nginx-module's flush resume does
+            return None, (self.send_error or "client aborted") if wait else "nginx output filter error"
         return 1, None
 
     def send_eof(self) -> Tuple[Optional[int], Optional[str]]:

@@ -215,6 +215,9 @@ class Connection:
             settings = location.settings if location is not None else server.settings
             r = Request(self, head, server, settings)
             r.location = location
+            # the location's send_timeout bounds the response writes (and the body reads)
+            self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
+                                  settings.client_body_timeout)
             if self.worker.exiting or self.requests >= settings.keepalive_requests \
                     or not settings.keepalive_timeout:
                 r.keepalive = False

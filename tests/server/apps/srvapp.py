@@ -210,3 +210,22 @@ def shared_incr():
 def init_shared():
     """init_by_python: the master writes into a zone before forking, as init_by_lua can."""
     ngx.shared.cache.set("boot", "from init")
+
+
+def flood():
+    """Stream 64 KiB chunks with ngx.flush(True) until a send fails; log why."""
+    chunk = "x" * 65536
+    for i in range(4000):
+        ngx.print(chunk)
+        ok, err = ngx.flush(True)
+        if not ok:
+            ngx.log(ngx.ERR, "flood stopped after ", i, " chunks: ", err)
+            return
+    ngx.log(ngx.ERR, "flood was never stopped")
+
+
+def body_len():
+    ngx.req.read_body()
+    body = ngx.req.get_body_data()
+    ngx.say("body=", len(body or b""))
+    ngx.log(ngx.ERR, "body_len reached the end")
