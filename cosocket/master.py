@@ -98,6 +98,7 @@ def listen_groups(main_conf) -> Dict[str, Tuple[object, list]]:
 def _ssl_contexts(lc, servers) -> Dict[int, object]:
     """SSLContexts per server on an `ssl` listener; SNI switches to the named server's context."""
     import gevent.ssl as gssl
+    from . import sslverify
     from .handlers import VirtualHosts
 
     contexts: Dict[int, object] = {}
@@ -118,6 +119,7 @@ def _ssl_contexts(lc, servers) -> Dict[int, object]:
             ctx = contexts.get(id(vhosts.find(server_name.lower())))
             if ctx is not None and ctx is not _ctx:
                 sslsock.context = ctx
+                sslverify.follow_context(sslsock, ctx)
         return None
 
     for server in servers:
@@ -141,6 +143,10 @@ def _ssl_contexts(lc, servers) -> Dict[int, object]:
                 except (OSError, gssl.SSLError) as exc:
                     raise StartupError('SSL_CTX_load_verify_locations("%s") failed: %s'
                                        % (conf.client_certificate, exc)) from None
+            # as nginx: the handshake completes, the request sees $ssl_client_verify FAILED:...
+            if not sslverify.accept_any_client_certificate(ctx):
+                log.error(log.WARN, "cannot install the client certificate verify callback: an untrusted "
+                          "client certificate fails the handshake")
         ctx.sni_callback = sni
         contexts[id(server)] = ctx
     return contexts

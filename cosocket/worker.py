@@ -24,7 +24,7 @@ import gevent.socket
 import gevent.ssl
 from gevent import GreenletExit
 
-from . import handlers, http, log, runtime
+from . import handlers, http, log, runtime, sslverify
 from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
@@ -85,6 +85,7 @@ class Connection:
         self.ssl = False
         self.ssl_server_name: Optional[str] = None
         self.ssl_client_verify = "NONE"
+        self.ssl_verify_code = sslverify.X509_V_OK
         self.ssl_protocol: Optional[str] = None
         self.ssl_cipher: Optional[str] = None
         if listener.conf.unix is not None:
@@ -163,10 +164,20 @@ class Connection:
             self.ssl_protocol = tls.version()
             cipher = tls.cipher()
             self.ssl_cipher = cipher[0] if cipher else None
-            self.ssl_client_verify = "SUCCESS" if tls.getpeercert() else "NONE"
+            self.ssl_client_verify = self._client_verify(tls)
         except (ValueError, OSError):
             pass
         return True
+
+    def _client_verify(self, tls) -> str:
+        """$ssl_client_verify: NONE, SUCCESS or FAILED:<reason> (keeps the code in ssl_verify_code)."""
+        if not tls.getpeercert(True):
+            return "NONE"
+        result = sslverify.verify_result(tls)
+        if result is None:  # no ctypes access: the stdlib only completes verified handshakes
+            return "SUCCESS"
+        self.ssl_verify_code = result[0]
+        return "SUCCESS" if result[0] == sslverify.X509_V_OK else "FAILED:" + result[1]
 
     def _wait_keepalive(self, timeout_ms: int) -> bool:
         """Wait for the next request's first byte; False on timeout, close or worker exit."""
@@ -243,8 +254,16 @@ class Connection:
             r.body_state = "failed"
             r.finalize(400 if length == -1 else 501)
             return
-        if self.ssl and self.listener.ssl and r.server.ssl.verify_client == "on" \
-                and self.ssl_client_verify == "NONE":
+        verify = r.server.ssl.verify_client if self.ssl and self.listener.ssl else "off"
+        code = self.ssl_verify_code
+        if verify != "off" and code != sslverify.X509_V_OK and \
+                (verify != "optional_no_ca" or code not in sslverify.OPTIONAL_NO_CA_ERRORS):
+            self._log_in(r, log.INFO, "client SSL certificate verify error: (%d:%s) while reading client "
+                         "request headers" % (code, self.ssl_client_verify[len("FAILED:"):]))
+            r.body_state = "failed"
+            r.finalize(495)
+            return
+        if verify == "on" and self.ssl_client_verify == "NONE":
             self._log_in(r, log.INFO, "client sent no required SSL certificate while reading client request headers")
             r.body_state = "failed"
             r.finalize(496)

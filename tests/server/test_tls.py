@@ -28,17 +28,27 @@ HTTP = """
         ssl_verify_client on;
         location / { content_by_python srvapp:echo_info; }
     }
+    server {
+        listen 127.0.0.1:{port} ssl;
+        server_name noca.example;
+        ssl_certificate {tls}/noca.pem;
+        ssl_certificate_key {tls}/noca.key;
+        ssl_client_certificate {tls}/ca.pem;
+        ssl_verify_client optional_no_ca;
+        location / { content_by_python srvapp:echo_info; }
+    }
 """
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory, tls_files, ca):
     from tests.support.serverproc import ServerProcess
-    other = ca.issue_cert("other.example")
-    other.private_key_pem.write_to_path(str(tls_files / "other.key"))
-    with open(tls_files / "other.pem", "wb") as f:
-        for blob in other.cert_chain_pems:
-            f.write(blob.bytes())
+    for name in ("other", "noca"):
+        issued = ca.issue_cert(name + ".example")
+        issued.private_key_pem.write_to_path(str(tls_files / (name + ".key")))
+        with open(tls_files / (name + ".pem"), "wb") as f:
+            for blob in issued.cert_chain_pems:
+                f.write(blob.bytes())
     s = ServerProcess(tmp_path_factory.mktemp("tls"), conf(HTTP), fmt={"tls": str(tls_files)})
     s.start()
     yield s
@@ -93,16 +103,41 @@ def test_plain_http_on_a_tls_port_fails_the_handshake(srv):
     assert "while SSL handshaking" in srv.error_log()
 
 
-def test_untrusted_client_certificate_is_rejected(srv, tls_files, tmp_path):
+@pytest.fixture
+def rogue_files(tmp_path):
+    """A client certificate from a CA the server does not trust."""
     import trustme
     rogue = trustme.CA().issue_cert("client.example")
     rogue.private_key_pem.write_to_path(str(tmp_path / "k.pem"))
     rogue.cert_chain_pems[0].write_to_path(str(tmp_path / "c.pem"))
+    return tmp_path / "c.pem", tmp_path / "k.pem"
+
+
+def rogue_conn(srv, tls_files, rogue_files, server_name):
     ctx = ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
-    ctx.load_cert_chain(str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
+    ctx.load_cert_chain(*map(str, rogue_files))
     raw = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
-    with pytest.raises((ssl.SSLError, ConnectionError)):
-        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            if not s.recv(100):
-                raise ConnectionError("closed")
+    return Conn(srv.port, sock=ctx.wrap_socket(raw, server_hostname=server_name))
+
+
+@pytest.mark.parametrize("name", ["localhost", "other.example"])  # optional, on
+def test_untrusted_client_certificate_gets_the_ssl_certificate_error_page(srv, tls_files, rogue_files, name):
+    # as nginx: the handshake completes, then the request is answered 400 (495 internally)
+    with rogue_conn(srv, tls_files, rogue_files, name) as c:
+        r = c.request("GET", "/x", headers={"Host": name})
+        assert r.status == 400
+        assert b"<title>400 The SSL certificate error</title>" in r.body
+        assert r.header("Connection") == "close"
+    assert "client SSL certificate verify error: (21:unable to verify the first certificate) " \
+        "while reading client request headers" in srv.error_log()
+
+
+def test_optional_no_ca_passes_an_untrusted_certificate_to_the_handler(srv, tls_files, rogue_files):
+    with rogue_conn(srv, tls_files, rogue_files, "noca.example") as c:
+        r = c.request("GET", "/x", headers={"Host": "noca.example"})
+        assert r.status == 200
+        v = json.loads(r.body)["var"]
+        assert v["ssl_client_verify"] == "FAILED:unable to verify the first certificate"
+    with tls_conn(srv, tls_files, server_name="noca.example", client_cert=True) as c:
+        r = c.request("GET", "/x", headers={"Host": "noca.example"})
+        assert json.loads(r.body)["var"]["ssl_client_verify"] == "SUCCESS"
