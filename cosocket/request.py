@@ -985,13 +985,16 @@ req = SimpleNamespace(
 # The zones live in cosocket/shdict.py (shared memory created by the master before forking).
 
 class _Shared(dict):
-    """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`)."""
+    """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`); an unknown
+    name gives None, as Lua's `ngx.shared.nope` is nil."""
+
+    def __missing__(self, name):
+        return None
 
     def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self[name]
 
 
 shared = _Shared()

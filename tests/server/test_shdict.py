@@ -273,6 +273,7 @@ def test_configure_keeps_zones_of_the_same_name_and_size():
 def test_outside_the_server_ngx_shared_is_empty():
     from cosocket import ngx
     assert dict(ngx.shared) == {}
+    assert ngx.shared.nope is None and ngx.shared["nope"] is None  # Lua: nil
 
 
 @settings(max_examples=60, deadline=None)
