@@ -181,6 +181,8 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     impossible byte, before the rest of the frame is read);
     `refuse_masked=True` refuses masked frames (a client reading a server).
     """
+    if strict and state is None:
+        state = MessageState()
     data, err, _ = sock.receive(2)
     if data is None:
         return _fail("failed to receive the first 2 bytes", err)

@@ -1,4 +1,6 @@
 """The message level on the real server: reassembly, pings, limits, options, and strict recv_frame."""
+import time
+
 import pytest
 
 from .wire import RawWS, close_body, frame
@@ -115,4 +117,21 @@ def test_protocol_choice(ws_server, name, path, offered, chosen):
 def test_protocol_header_copied_without_the_option(ws_server):
     ws = RawWS(ws_server.port, "/echo", protocols="a, b")
     assert "sec-websocket-protocol: a, b" in ws.head.lower().split("\r\n")
+    ws.close()
+
+
+@pytest.mark.parametrize("cuts", [(1, 6), (5, 11), (2, 3, 7, 13)])
+def test_text_frame_trickling_in_is_unmasked_across_chunks(ws_server, cuts):
+    """A text frame read as it arrives: each chunk is unmasked at its offset in the payload."""
+    text = "κόσμε €𝄞 done".encode()
+    whole = frame(1, text)
+    head = len(whole) - len(text)
+    ws = RawWS(ws_server.port)
+    start = 0
+    for cut in cuts:
+        ws.send(whole[start:head + cut])
+        start = head + cut
+        time.sleep(0.02)
+    ws.send(whole[start:])
+    assert ws.read_frame()[:3] == (True, 1, text)
     ws.close()
