@@ -5,7 +5,6 @@ import pytest
 
 from .wire import RawWS, close_body, frame
 
-PING_TEXT = frame(9, b"p1") + frame(1, b"t")
 ECHOES = [
     # (name, bytes sent, frames expected back as (fin, opcode, payload))
     *[("text of %d bytes" % n, frame(1, b"a" * n), [(True, 1, b"a" * n)]) for n in (0, 1, 125, 126, 65535, 65536)],

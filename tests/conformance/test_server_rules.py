@@ -3,7 +3,6 @@
 Every case runs against the shipped /echo handler (recv_message), and the
 frame-level ones also against `recv_frame` with strict=True.
 """
-import struct
 import time
 
 import pytest
