@@ -6,8 +6,15 @@
   every other failure closes it.
 * One read buffer per socket (`bytearray`, consumed from the front with
   `del buf[:n]`, which CPython does in O(1)), filled `lua_socket_buffer_size`
-  bytes at a time; `receive(n)` for large n reads straight into a
-  preallocated buffer with `recv_into`.
+  bytes at a time; `receive(n)` for n beyond the buffer size collects the
+  missing bytes in chunks of exactly what is missing and joins them once,
+  and for very large n reads straight into a preallocated buffer with
+  `recv_into`.
+* Plain (non-TLS) sockets are read and written through the raw non-blocking
+  socket first; gevent's waiting wrapper is entered only when the kernel has
+  nothing to give (or no room to take): one Python frame less per call.
+* Idle sockets stay small (`__slots__`, shared timeout values, an emptied
+  buffer): see bench/README.md, "Profiles and lessons".
 * Failures are returned in fixed-arity tuples with lua-nginx-module's
   strings and logged in nginx's words unless `lua_socket_log_errors off`.
 """
@@ -27,6 +34,19 @@ from .text import lua_tostring, send_bytes
 _timeout = _stdsocket.timeout
 _BIG_READ = 65536  # receive(n) beyond this many missing bytes reads into a preallocated buffer
 _UNSET = object()
+_PLAIN = gsocket.socket  # exactly this type (not SSLSocket) may be read through its raw `_sock`
+_NO_TIMEOUTS = (0, 0, 0)  # connect, send, read as set by the user (0 = the directive's value)
+_seconds_cache: dict = {}
+
+
+def _seconds(ms: int) -> float:
+    """`ms` / 1000 as a float shared by every socket using that value (idle sockets stay smaller)."""
+    value = _seconds_cache.get(ms)
+    if value is None:
+        if len(_seconds_cache) > 256:
+            _seconds_cache.clear()
+        value = _seconds_cache[ms] = ms / 1000.0
+    return value
 
 _SOCKOPTS = {
     "keepalive": (_stdsocket.SOL_SOCKET, _stdsocket.SO_KEEPALIVE),
@@ -126,7 +146,7 @@ class TCPSocket:
         self._reused = 0
         self._peer = None
         self._peer_text = ""
-        self._tmo = [0, 0, 0]  # connect, send, read as set by the user (0 = the directive's value)
+        self._tmo = _NO_TIMEOUTS
         self._rt = self._st = self._ct = 60.0
         self._cur_to = _UNSET
         self._reading = False
@@ -151,10 +171,13 @@ class TCPSocket:
     def _apply_settings(self) -> None:
         settings = runtime.socket_settings()
         self._bufsize = max(1, settings.buffer_size)
+        self._set_timeouts(settings)
+
+    def _set_timeouts(self, settings) -> None:
         c, s, r = self._tmo
-        self._ct = (c if c > 0 else settings.connect_timeout) / 1000.0
-        self._st = (s if s > 0 else settings.send_timeout) / 1000.0
-        self._rt = (r if r > 0 else settings.read_timeout) / 1000.0
+        self._ct = _seconds(c if c > 0 else settings.connect_timeout)
+        self._st = _seconds(s if s > 0 else settings.send_timeout)
+        self._rt = _seconds(r if r > 0 else settings.read_timeout)
 
     def _check_request(self) -> None:
         if runtime.current_request.get() is not self._request:
@@ -168,21 +191,17 @@ class TCPSocket:
     def settimeout(self, ms) -> None:
         """Connect, send and read timeout in ms (0 or negative: the lua_socket_* directives)."""
         ms = _check_timeout(ms, 1, "settimeout")
-        self._tmo = [ms, ms, ms]
+        self._tmo = (ms, ms, ms)
         self._apply_timeouts()
 
     def settimeouts(self, connect_ms, send_ms, read_ms) -> None:
         """Separate connect, send and read timeouts in ms (0: the directive's value)."""
-        self._tmo = [_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
-                     _check_timeout(read_ms, 3, "settimeouts")]
+        self._tmo = (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
+                     _check_timeout(read_ms, 3, "settimeouts"))
         self._apply_timeouts()
 
     def _apply_timeouts(self) -> None:
-        settings = runtime.socket_settings()
-        c, s, r = self._tmo
-        self._ct = (c if c > 0 else settings.connect_timeout) / 1000.0
-        self._st = (s if s > 0 else settings.send_timeout) / 1000.0
-        self._rt = (r if r > 0 else settings.read_timeout) / 1000.0
+        self._set_timeouts(runtime.socket_settings())
 
     # ----------------------------------------------------------------- connect
     def connect(self, host, port=None, opts=None, **kw):
@@ -379,31 +398,46 @@ class TCPSocket:
 
     def _fill(self, want: int = 0) -> Optional[str]:
         """Append at least one chunk from the peer to the buffer -> None or an error (socket closed unless timeout)."""
+        chunk, err = self._recv(want if want > self._bufsize else self._bufsize)
+        if err is None:
+            self._buf += chunk
+        return err
+
+    def _recv(self, size: int):
+        """One chunk of at most `size` bytes from the peer -> (bytes, None) or (None, err) (closed unless timeout)."""
         if self._reading:
-            return "socket busy reading"
+            return None, "socket busy reading"
         sock = self._sock
-        self._settimeout(self._rt)
+        if self._cur_to != self._rt:
+            sock.settimeout(self._rt)
+            self._cur_to = self._rt
         self._reading = True
         try:
-            chunk = sock.recv(want if want > self._bufsize else self._bufsize)
+            chunk = None
+            if type(sock) is _PLAIN:
+                try:
+                    chunk = sock._sock.recv(size)
+                except BlockingIOError:
+                    pass
+            if chunk is None:
+                chunk = sock.recv(size)
         except _timeout:
             if _log_errors():
                 log.error(ERR, "lua tcp socket read timed out")
-            return "timeout"
+            return None, "timeout"
         except _stdssl.SSLError as exc:
             if _log_errors():
                 log.error(ERR, "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
-            return self._fail("closed")
+            return None, self._fail("closed")
         except OSError as exc:
             if _log_errors():
                 log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
-            return self._fail(_strerror(exc))
+            return None, self._fail(_strerror(exc))
         finally:
             self._reading = False
         if not chunk:
-            return self._fail("closed")
-        self._buf += chunk
-        return None
+            return None, self._fail("closed")
+        return chunk, None
 
     def _closed_read(self, method: str):
         if _log_errors():
@@ -445,6 +479,8 @@ class TCPSocket:
         missing = n - len(buf)
         if missing > _BIG_READ:
             return self._read_big(n)
+        if missing >= self._bufsize:
+            return self._read_chunks(n, missing)
         while len(buf) < n:
             err = self._fill(n - len(buf))
             if err is not None:
@@ -454,6 +490,19 @@ class TCPSocket:
         data = bytes(buf[:n])
         del buf[:n]
         return data, None, None
+
+    def _read_chunks(self, n: int, missing: int):
+        """`n` bytes of which `missing` are still in the kernel: read exactly those, join once."""
+        buf = self._buf
+        parts = [bytes(buf)] if buf else []
+        buf.clear()
+        while missing:
+            chunk, err = self._recv(missing)
+            if err is not None:
+                return None, err, b"".join(parts)
+            parts.append(chunk)
+            missing -= len(chunk)
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), None, None
 
     def _read_big(self, n: int):
         out = bytearray(n)
@@ -682,7 +731,14 @@ class TCPSocket:
             self._cur_to = self._st
         self._writing = True
         try:
-            sent = sock.send(payload)
+            sent = -1
+            if type(sock) is _PLAIN:
+                try:
+                    sent = sock._sock.send(payload)
+                except BlockingIOError:
+                    sent = 0
+            if sent < 0:
+                sent = sock.send(payload)
             if sent < n:
                 view = memoryview(payload)
                 while sent < n:
