@@ -18,12 +18,17 @@ subprotocols instead of echoing the list), `strict`, `pass_pings` and
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import weakref
 
+import gevent
+
+from cosocket import runtime
 from cosocket.ngx import ngx
 
 from .message import Endpoint
-from .protocol import number_option, take_options
+from .protocol import CLOSE_GOING_AWAY, number_option, take_options
 
 _NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_masked", "timeout",
                 "protocols", "strict", "pass_pings", "max_message_len")
@@ -47,6 +52,16 @@ def _ok(result):
 def accept_key(key: str) -> str:
     """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 section 4.2.2)."""
     return base64.b64encode(hashlib.sha1(key.encode("latin-1") + _GUID).digest()).decode("ascii")
+
+
+def valid_key(key: str) -> bool:
+    """Whether a Sec-WebSocket-Key is what RFC 6455 section 4.1 requires: base64 of 16 bytes."""
+    if len(key) != 24:
+        return False
+    try:
+        return len(base64.b64decode(key, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _protocol_list(value, fname: str):
@@ -112,6 +127,8 @@ def new(opts=None, **kw):
     key = _first(headers.get("sec-websocket-key"))
     if key is None:
         return None, 'bad "sec-websocket-key" request header'
+    if not valid_key(key):
+        return None, 'bad "sec-websocket-key" request header: not base64 of 16 bytes'
     ver = _first(headers.get("sec-websocket-version"))
     if ver != "13":
         return None, 'bad "sec-websocket-version" request header'
@@ -148,13 +165,51 @@ def new(opts=None, **kw):
                          is_server=True, strict=bool(options.get("strict")),
                          pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
     wb.protocol = protocols
+    _track(wb)
     return wb, None
+
+
+# The open server WebSockets of this worker, told "going away" (1001) when it exits gracefully.
+_live = None
+
+
+def _track(wb) -> None:
+    global _live
+    if _live is None:
+        if runtime.worker.id is None:  # not in a server worker: nothing to tell at exit
+            return
+        from cosocket import worker
+        _live = weakref.WeakSet()
+        worker.on_exiting(_going_away_all)
+    _live.add(wb)
+
+
+def _going_away_all() -> None:
+    for wb in list(_live):
+        gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):
     """A server WebSocket over the request's raw socket: upstream's frame methods, messages, `close`."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)
+
+    def going_away(self, wait_ms: int = 1000) -> None:
+        """Send close 1001 unless a close frame was sent or the connection ended (the worker is exiting).
+
+        Runs beside the handler: a send in progress is waited for (at most
+        `wait_ms`) so frames never interleave.  The handler's next recv then
+        gets the client's answering close frame and ends the connection.
+        """
+        for _ in range(max(1, wait_ms // 10)):
+            if self.fatal or self.ended or self.close_sent:
+                return
+            if not getattr(self.sock, "_writing", False):
+                break
+            gevent.sleep(0.01)
+        else:
+            return
+        self.send_close(CLOSE_GOING_AWAY, "server shutting down")
 
     def close(self, code=None, reason=None):
         """Close the connection: `(ok, err)`.

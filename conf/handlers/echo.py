@@ -5,10 +5,10 @@
 from cosocket import ngx
 from websocket import server
 
-wb, err = server.new(timeout=10000, max_payload_len=16 * 1024 * 1024)  # 16 MiB messages, 10 s idle
+wb, err = server.new(timeout=60000, max_payload_len=16 * 1024 * 1024)  # 16 MiB messages, 60 s idle
 if wb is None:
-    ngx.log(ngx.ERR, "failed to new websocket: ", err)
-    ngx.exit(444)
+    ngx.log(ngx.INFO, "failed to new websocket: ", err)
+    ngx.exit(400)  # not a valid upgrade request: 400, never a half-open upgrade
 
 while True:
     data, typ, err = wb.recv_message()
