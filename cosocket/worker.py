@@ -88,6 +88,7 @@ class Connection:
         self.ssl_verify_code = sslverify.X509_V_OK
         self.ssl_protocol: Optional[str] = None
         self.ssl_cipher: Optional[str] = None
+        self.head_deadline = 0.0  # set in run(): when the head being read must be complete
         if listener.conf.unix is not None:
             self.remote_addr, self.remote_port = "unix:", None
             self.local_addr, self.local_port = "unix:" + listener.conf.unix, None
@@ -121,6 +122,9 @@ class Connection:
 
     # -- lifecycle -------------------------------------------------------------
     def run(self) -> None:
+        # nginx arms client_header_timeout once at accept: the TLS handshake and the first head
+        # share it, and bytes arriving do not push it back (a trickling client is cut in time)
+        self.head_deadline = time.monotonic() + self.settings.client_header_timeout / 1000.0
         try:
             if self.listener.ssl and not self._handshake():
                 return
@@ -147,17 +151,26 @@ class Connection:
         ctx = self.listener.ssl_context()
         if ctx is None:
             return False
+        timer = gevent.Timeout(max(self.head_deadline - time.monotonic(), 0.001))
+        timer.start()
         try:
             self.raw.settimeout(settings.client_header_timeout / 1000.0)
             tls = ctx.wrap_socket(self.raw, server_side=True, do_handshake_on_connect=False)
             self.raw = tls
             tls.do_handshake()
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            self._log(log.INFO, "client timed out (110: Connection timed out) while SSL handshaking")
+            return False
         except (_stdsocket.timeout, gevent.socket.timeout):
             self._log(log.INFO, "client timed out (110: Connection timed out) while SSL handshaking")
             return False
         except (gevent.ssl.SSLError, OSError) as exc:
             self._log(log.INFO, "SSL_do_handshake() failed (SSL: %s) while SSL handshaking" % exc)
             return False
+        finally:
+            timer.close()
         self.ssl = True
         self.ssl_server_name = getattr(tls, "_cosocket_sni", None)
         try:
@@ -206,13 +219,14 @@ class Connection:
             if self.requests:
                 if not settings.keepalive_timeout or not self._wait_keepalive(settings.keepalive_timeout):
                     return
+                self.head_deadline = time.monotonic() + settings.client_header_timeout / 1000.0
             # a connection reading its first head is not idle: nginx serves it even when exiting
             self.idle = False
             self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
                                   settings.client_header_timeout)
             token = runtime.current_request.set(QuietReads(self))
             try:
-                head = http.read_head(self.sock, settings)
+                head = self._read_head(settings)
             except http.HeadError as exc:
                 runtime.current_request.reset(token)
                 self.idle = False
@@ -243,6 +257,23 @@ class Connection:
                 return
             if not r.discard_body():
                 return
+
+    def _read_head(self, settings) -> "http.RequestHead":
+        """One request head, read before `head_deadline` (client_header_timeout in total, not per read)."""
+        timer = gevent.Timeout(max(self.head_deadline - time.monotonic(), 0.001))
+        timer.start()
+        try:
+            return http.read_head(self.sock, settings)
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            if self.sock._buffered():
+                raise http.HeadError(408, "client timed out (110: Connection timed out) while reading client "
+                                          "request headers") from None
+            raise http.HeadError(0, "client timed out (110: Connection timed out) while waiting for request") \
+                from None
+        finally:
+            timer.close()
 
     def _process(self, r: Request, location) -> None:
         length = r.content_length()

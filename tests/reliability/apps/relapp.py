@@ -34,8 +34,10 @@ def ws_echo():
 
 
 def ws_flood():
-    """Send 64 KiB binary frames until a send fails; logs how it ended and how long the failing send took."""
-    wb, err = server.new(timeout=5000, max_payload_len=1 << 20)
+    """Send 64 KiB binary frames until a send fails; logs how it ended and how long the failing send took.
+
+    ?t=MS is the socket timeout given to server.new (it bounds each send, as tcpsock:settimeout does)."""
+    wb, err = server.new(timeout=int(ngx.var.arg_t or 5000), max_payload_len=1 << 20)
     if wb is None:
         return ngx.exit(400)
     chunk = b"x" * 65536
