@@ -10,9 +10,11 @@
   missing bytes in chunks of exactly what is missing and joins them once,
   and for very large n reads straight into a preallocated buffer with
   `recv_into`.
-* Plain (non-TLS) sockets are read and written through the raw non-blocking
-  socket first; gevent's waiting wrapper is entered only when the kernel has
-  nothing to give (or no room to take): one Python frame less per call.
+* Plain (non-TLS) sockets are read through the raw non-blocking socket,
+  waiting with gevent's own `_wait(read_event)` (which applies the socket's
+  timeout) when the kernel has nothing: no Python frame of gevent's `recv`
+  per call.  Sends try the raw socket once and leave what remains to
+  gevent's `send`.
 * Idle sockets stay small (`__slots__`, shared timeout values, an emptied
   buffer): see bench/README.md, "Profiles and lessons".
 * Failures are returned in fixed-arity tuples with lua-nginx-module's
@@ -413,13 +415,15 @@ class TCPSocket:
             self._cur_to = self._rt
         self._reading = True
         try:
-            chunk = None
             if type(sock) is _PLAIN:
-                try:
-                    chunk = sock._sock.recv(size)
-                except BlockingIOError:
-                    pass
-            if chunk is None:
+                raw = sock._sock
+                while True:
+                    try:
+                        chunk = raw.recv(size)
+                        break
+                    except BlockingIOError:
+                        sock._wait(sock._read_event)  # gevent's own wait: raises socket.timeout
+            else:
                 chunk = sock.recv(size)
         except _timeout:
             if _log_errors():
@@ -731,13 +735,12 @@ class TCPSocket:
             self._cur_to = self._st
         self._writing = True
         try:
-            sent = -1
             if type(sock) is _PLAIN:
                 try:
                     sent = sock._sock.send(payload)
                 except BlockingIOError:
                     sent = 0
-            if sent < 0:
+            else:
                 sent = sock.send(payload)
             if sent < n:
                 view = memoryview(payload)

@@ -3,12 +3,15 @@
 
     python3 bench/profiles/bench_tcp_ab.py                  # 64 B, 16 KiB, 1 MiB; 5 interleaved rounds
     python3 bench/profiles/bench_tcp_ab.py --base HEAD~3 --sizes 64 --rounds 9
+    valgrind --tool=callgrind python3 bench/profiles/bench_tcp_ab.py --only B --sizes 64 --count 2000
 
 One process, loopback TCP: a plain gevent client sends pre-masked WebSocket
 frames and reads the echo; the server side is a TCPSocket (from_accepted)
 doing what websocket.protocol does per frame: receive(2), receive(4) (or the
 extended length + key), receive(n), then one send(). Rounds alternate A and B;
-prints the median messages/s of each and B/A.
+prints the median messages/s of each and B/A. With --only, runs one side for
+a fixed number of messages (instruction counts under callgrind: subtract a
+run with a smaller --count to cancel the start-up).
 """
 from __future__ import annotations
 
@@ -54,8 +57,8 @@ def frame(size: int) -> bytes:
     return head + b"\0\0\0\0" + b"x" * size  # a zero key: the payload is its own unmasking
 
 
-def run(mod, size: int, secs: float) -> float:
-    """Echo frames of `size` through mod.TCPSocket for `secs`; messages per second."""
+def run(mod, size: int, secs: float, limit: int = 0) -> float:
+    """Echo frames of `size` through mod.TCPSocket for `secs` (or exactly `count` messages); messages per second."""
     lsock = gsocket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
@@ -87,10 +90,10 @@ def run(mod, size: int, secs: float) -> float:
             payload, err, _ = receive(n)
             send(bytes((0x82, head[1] & 0x7F)) + (ext[:-4] if n > 125 else b"") + payload)
 
-    def client_loop(deadline):
+    def client_loop(deadline, limit=0):
         buf = bytearray(reply_len)
         view = memoryview(buf)
-        while time.perf_counter() < deadline:
+        while (count[0] < limit) if limit else (time.perf_counter() < deadline):
             client.sendall(wire)
             got = 0
             while got < reply_len:
@@ -101,7 +104,7 @@ def run(mod, size: int, secs: float) -> float:
     client_loop(time.perf_counter() + 0.2)  # warm-up
     count[0] = 0
     started = time.perf_counter()
-    client_loop(started + secs)
+    client_loop(started + secs, limit)
     rate = count[0] / (time.perf_counter() - started)
     client.close()
     srv.join(2)
@@ -116,8 +119,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="64,16384,1048576")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=0.5)
+    ap.add_argument("--only", choices=("A", "B"), help="run one side for --count messages per size (for callgrind)")
+    ap.add_argument("--count", type=int, default=2000)
     opts = ap.parse_args()
     base = load_base(opts.base)
+    if opts.only:
+        for size in (int(s) for s in opts.sizes.split(",")):
+            run(base if opts.only == "A" else tcp_new, size, 0, opts.count)
+        return
     print("%9s %12s %12s %7s" % ("size", "A msg/s", "B msg/s", "B/A"))
     for size in (int(s) for s in opts.sizes.split(",")):
         a, b = [], []
