@@ -1,0 +1,84 @@
+"""websocket._speedups (the optional C extension) against the pure-Python reference in websocket.protocol."""
+import os
+import struct
+
+import pytest
+
+from websocket import protocol
+
+speedups = pytest.importorskip("websocket._speedups", reason="C extension not built (pure-Python fallback in use)")
+
+# Once protocol.py uses the C version, it keeps the pure-Python one as py_apply_mask.
+py_apply_mask = getattr(protocol, "py_apply_mask", protocol.apply_mask)
+
+
+def test_reference_is_the_pure_python_version():
+    assert py_apply_mask is not speedups.apply_mask
+
+KEYS = [b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"\x12\x34\x56\x78", os.urandom(4)]
+LENGTHS = list(range(0, 70)) + [125, 126, 127, 4095, 4096, 4097, 16383, 16384, 16385, 65536 + 3]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_apply_mask_matches_python_for_every_length(key):
+    data = os.urandom(max(LENGTHS))
+    for n in LENGTHS:
+        assert speedups.apply_mask(data[:n], key) == py_apply_mask(data[:n], key), n
+
+
+def test_apply_mask_any_alignment_and_buffer_type():
+    key = b"\xa1\xb2\xc3\xd4"
+    block = bytearray(os.urandom(300))
+    view = memoryview(block)
+    for offset in range(9):
+        for n in (0, 1, 7, 8, 9, 31, 32, 33, 100, 291 - offset):
+            piece = view[offset:offset + n]
+            want = py_apply_mask(bytes(piece), key)
+            assert speedups.apply_mask(piece, key) == want
+            assert speedups.apply_mask(bytearray(piece), memoryview(key)) == want
+            assert speedups.apply_mask(bytes(piece), bytearray(key)) == want
+
+
+def test_apply_mask_returns_bytes_and_round_trips():
+    data = os.urandom(1000)
+    key = os.urandom(4)
+    masked = speedups.apply_mask(data, key)
+    assert type(masked) is bytes and masked != data
+    assert speedups.apply_mask(masked, key) == data
+
+
+def test_apply_mask_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        speedups.apply_mask(b"abc", b"abc")
+    with pytest.raises(TypeError):
+        speedups.apply_mask("text", b"abcd")
+    with pytest.raises(TypeError):
+        speedups.apply_mask(b"abc")
+
+
+def _header(fin, opcode, masked, n):
+    first = (0x80 if fin else 0) | opcode
+    mbit = 0x80 if masked else 0
+    if n <= 125:
+        head = bytes((first, mbit | n))
+    elif n <= 0xFFFF:
+        head = bytes((first, mbit | 126)) + struct.pack("!H", n)
+    else:
+        head = bytes((first, mbit | 127)) + struct.pack("!Q", n)
+    return head + (b"kkkk" if masked else b"")
+
+
+@pytest.mark.parametrize("n", [0, 1, 125, 126, 127, 65535, 65536, 2 ** 32 + 5, 2 ** 63 - 1])
+@pytest.mark.parametrize("masked", [False, True])
+def test_parse_header_lengths(n, masked):
+    for fin, opcode in ((True, 0x2), (False, 0x1), (True, 0x9), (False, 0x0)):
+        head = _header(fin, opcode, masked, n)
+        assert speedups.parse_header(head + b"payload") == (fin, opcode, masked, n, len(head))
+        for cut in range(len(head)):
+            assert speedups.parse_header(head[:cut]) is None
+
+
+def test_parse_header_accepts_buffers_and_leaves_rules_to_the_caller():
+    head = bytearray(b"\xf2\x05")  # RSV bits set: reported, not judged
+    assert speedups.parse_header(head) == (True, 2, False, 5, 2)
+    assert speedups.parse_header(memoryview(b"\x88\x80abcd")) == (True, 8, True, 0, 6)
