@@ -64,3 +64,16 @@ def rss_kib(pid: int) -> int:
 def fd_count(pid: int) -> int:
     """Open file descriptors of a process."""
     return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def wait_workers(srv, count: int, timeout: float = 5.0, exclude=()) -> list:
+    """Wait until the master has `count` live workers (none of `exclude`); their pids."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = worker_pids(srv)
+        if len(pids) == count and not set(pids) & set(exclude):
+            return pids
+        if time.monotonic() > deadline:
+            raise AssertionError("workers %s, wanted %d (not %s)" % (pids, count, list(exclude)))
+        time.sleep(0.02)

@@ -4,7 +4,7 @@ import random
 import socket
 import time
 
-from tests.reliability.conftest import conf, worker_pids
+from tests.reliability.conftest import conf, wait_workers, worker_pids
 from tests.reliability.wsraw import RawWS, frame, upgrade_request
 from tests.support.rawhttp import Conn
 
@@ -47,7 +47,7 @@ def _payload(rng: random.Random) -> bytes:
 
 def test_random_bytes_over_many_connections_kill_no_worker(start_server):
     srv = start_server(conf(HTTP, workers=2))
-    pids = worker_pids(srv)
+    pids = wait_workers(srv, 2)
     rng = random.Random(20261125)
     t0 = time.monotonic()
     for batch in range(6):

@@ -6,7 +6,7 @@ import tracemalloc
 
 import pytest
 
-from tests.reliability.conftest import conf, rss_kib, worker_pids
+from tests.reliability.conftest import conf, rss_kib, wait_workers, worker_pids
 from tests.reliability.wsraw import RawWS, frame
 from tests.support.rawhttp import Conn
 from tests.websocket.fakesock import FakeSocket
@@ -27,7 +27,9 @@ HTTP = """
 
 @pytest.fixture
 def srv(start_server):
-    return start_server(conf(HTTP))
+    srv = start_server(conf(HTTP))
+    wait_workers(srv, 1)
+    return srv
 
 
 def _huge_head(length, opcode=0x2, mask=True):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.reliability.conftest import conf, rss_kib, worker_pids
+from tests.reliability.conftest import conf, rss_kib, wait_workers, worker_pids
 from tests.reliability.wsraw import RawWS, upgrade_request
 from tests.support.rawhttp import Conn
 
@@ -24,7 +24,9 @@ HTTP = """
 
 @pytest.fixture
 def srv(start_server):
-    return start_server(conf(HTTP))
+    srv = start_server(conf(HTTP))
+    wait_workers(srv, 1)
+    return srv
 
 
 def _trickle(sock, data: bytes, interval: float, limit: float) -> float:

@@ -27,6 +27,10 @@ def ws_echo():
         elif typ in ("text", "binary"):
             if data == "pid":
                 data = str(os.getpid())
+            elif data.startswith("spin:"):  # burn the CPU without yielding, then answer
+                end = time.monotonic() + int(data[5:]) / 1000.0
+                while time.monotonic() < end:
+                    pass
             sent, err = wb.send_text(data) if typ == "text" else wb.send_binary(data)
             if sent is None:
                 ngx.log(ngx.INFO, "ws_echo send failed: ", err)
