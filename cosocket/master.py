@@ -6,8 +6,10 @@ nginx's ("signal 1 (SIGHUP) received from 4242, reconfiguring"):
 
 * SIGHUP: re-read the conf; on success start new workers (listening sockets
   whose address did not change are kept, fd for fd, so no connection is
-  refused), then SIGQUIT the old ones; on a bad conf log it at emerg and
-  keep the old workers.
+  refused), then tell the old ones to drain (SIGUSR2: a graceful exit like
+  SIGQUIT's, but the worker knows it is retired by a reload, not stopped, so
+  `worker.on_stopping` hooks such as the WebSocket "going away" do not run);
+  on a bad conf log it at emerg and keep the old workers.
 * SIGQUIT: workers drain, then the master exits.
 * SIGTERM / SIGINT: workers exit now (SIGKILL after a second).
 * SIGUSR1: reopen the logs here and in every worker.
@@ -35,6 +37,9 @@ _ACTIONS = {
     signal.SIGHUP: ", reconfiguring", signal.SIGQUIT: ", shutting down", signal.SIGTERM: ", exiting",
     signal.SIGINT: ", exiting", signal.SIGUSR1: ", reopening logs",
 }
+#: What the master sends the old workers after a reload: drain as on SIGQUIT, but "retired", not "stopped".
+RETIRE_SIGNAL = signal.SIGUSR2
+
 _HANDLED = (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1,
             signal.SIGCHLD, signal.SIGUSR2, signal.SIGWINCH)
 
@@ -311,7 +316,7 @@ class Master:
         old_gen = self.generation
         self.generation = Generation(new_conf, ssl_by_key)
         self.start_workers(self.generation)
-        self.signal_workers(signal.SIGQUIT, old_gen)
+        self.signal_workers(RETIRE_SIGNAL, old_gen)
         old_set.close_except(new_listen)
         if old_conf.pid != new_conf.pid:
             write_pid(new_conf.pid)

@@ -28,6 +28,11 @@ from . import handlers, http, log, runtime, sslverify
 from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
+_stopping_callbacks: List[Callable[[], None]] = []
+
+#: Why this worker drains: None while serving, "reload" (retired by a reload: SIGUSR2 from the master)
+#: or "stop" (the server stops: SIGQUIT).
+exit_reason: Optional[str] = None
 
 
 def on_exiting(callback: Callable[[], None]) -> Callable[[], None]:
@@ -40,6 +45,31 @@ def on_exiting(callback: Callable[[], None]) -> Callable[[], None]:
         except ValueError:
             pass
     return cancel
+
+
+def on_stopping(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback()` once when the server stops gracefully (SIGQUIT), not when a reload retires this
+    worker (its open connections then stay up until they end); returns a function that unregisters it.
+
+    This is where a long-lived protocol tells its peers it goes away (WebSocket close 1001): on a reload
+    the sessions are kept, as nginx keeps them.
+    """
+    _stopping_callbacks.append(callback)
+
+    def cancel() -> None:
+        try:
+            _stopping_callbacks.remove(callback)
+        except ValueError:
+            pass
+    return cancel
+
+
+def _run_callbacks(callbacks: List[Callable[[], None]]) -> None:
+    for cb in list(callbacks):
+        try:
+            cb()
+        except Exception:
+            log.error(log.ERR, "worker exiting callback failed: " + traceback.format_exc().rstrip())
 
 
 class Listener:
@@ -486,19 +516,24 @@ class Worker:
                 pass
 
     # -- exit --------------------------------------------------------------------
-    def graceful_exit(self) -> None:
-        """SIGQUIT: stop accepting, close idle connections, let the active ones finish."""
+    def graceful_exit(self, reason: str = "stop") -> None:
+        """SIGQUIT ("stop") or SIGUSR2 ("reload"): stop accepting, close idle connections, let the active
+        ones finish.  `on_exiting` hooks run either way, `on_stopping` hooks only when the server stops
+        (also when a stop comes while a reload already retires this worker)."""
+        global exit_reason
         if self.exiting:
+            if reason == "stop" and exit_reason == "reload":
+                exit_reason = "stop"
+                _run_callbacks(_stopping_callbacks)
             return
         log.error(log.NOTICE, "gracefully shutting down")
         self.exiting = True
+        exit_reason = reason
         runtime.worker.exiting = True
         self.stop_accepting()
-        for cb in list(_exiting_callbacks):
-            try:
-                cb()
-            except Exception:
-                log.error(log.ERR, "worker exiting callback failed: " + traceback.format_exc().rstrip())
+        _run_callbacks(_exiting_callbacks)
+        if reason == "stop":
+            _run_callbacks(_stopping_callbacks)
         for conn in list(self.connections):
             if conn.idle and conn.greenlet is not None:
                 conn.greenlet.kill(block=False)
@@ -540,7 +575,8 @@ class Worker:
 
     def run(self) -> None:
         """Serve until a signal ends this worker (never returns)."""
-        gevent.signal_handler(signal.SIGQUIT, lambda: gevent.spawn(self.graceful_exit))
+        gevent.signal_handler(signal.SIGQUIT, lambda: gevent.spawn(self.graceful_exit, "stop"))
+        gevent.signal_handler(signal.SIGUSR2, lambda: gevent.spawn(self.graceful_exit, "reload"))
         gevent.signal_handler(signal.SIGTERM, self.fast_exit)
         gevent.signal_handler(signal.SIGINT, self.fast_exit)
         gevent.signal_handler(signal.SIGUSR1, self.reopen_logs)
