@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import re
 import time
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -31,6 +32,25 @@ def _canonical(name: str) -> str:
     return name.replace("_", "-")
 
 
+# lua-nginx-module percent-escapes what would break the response head (ngx_http_lua_copy_escaped_header):
+# in values, control bytes but tab, and DEL (so CR LF cannot inject a header); in names, also spaces,
+# separators and bytes above 0x7f.
+_UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_UNSAFE_NAME = re.compile(r'[\x00-\x20"(),/:;<=>?@\[\\\]{}\x7f-\xff]')
+
+
+def _percent(m) -> str:
+    return "%%%02X" % (ord(m.group()) & 0xFF)
+
+
+def escape_header(text: str, is_name: bool) -> str:
+    """A response header name or value made safe for the head as lua-nginx-module does (`\r\n` -> `%0D%0A`)."""
+    pattern = _UNSAFE_NAME if is_name else _UNSAFE_VALUE
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_percent, text)
+
+
 class ResponseHeaders:
     """Response headers: case-insensitive, ordered, a value is a str or a list of str."""
 
@@ -40,11 +60,11 @@ class ResponseHeaders:
         self._items: Dict[str, Tuple[str, Any]] = {}
 
     def get(self, name: str):
-        item = self._items.get(_canonical(name).lower())
+        item = self._items.get(escape_header(_canonical(name), True).lower())
         return item[1] if item is not None else None
 
     def set(self, name: str, value) -> None:
-        name = _canonical(name)
+        name = escape_header(_canonical(name), True)
         key = name.lower()
         if value is None or (isinstance(value, (list, tuple)) and not value):
             self._items.pop(key, None)
@@ -71,9 +91,9 @@ class ResponseHeaders:
 
 def _header_value(value) -> str:
     if isinstance(value, bytes):
-        return value.decode("latin-1")
+        return escape_header(value.decode("latin-1"), False)
     if isinstance(value, str):
-        return value
+        return escape_header(value, False)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
