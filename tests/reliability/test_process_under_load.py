@@ -1,13 +1,13 @@
-"""The process model under load: a SIGKILLed worker, a reload (SIGHUP) and a graceful stop (SIGQUIT)
-while WebSocket sessions exchange numbered messages and new handshakes keep coming."""
+"""The process model under load: a SIGKILLed worker and a graceful stop (SIGQUIT) while WebSocket
+sessions exchange numbered messages and new handshakes keep coming.  (Reload under load:
+pending_reload.py, until websocket/server.py keeps sessions across a reload.)"""
 import signal
 import struct
 import threading
 import time
 
-import pytest
 
-from tests.reliability.conftest import conf, wait_workers, worker_pids
+from tests.reliability.conftest import conf, wait_workers
 from tests.reliability.wsraw import RawWS
 
 HTTP = """
@@ -121,26 +121,6 @@ def test_a_worker_killed_under_load_leaves_the_other_workers_sessions_untouched(
     # a handshake may be caught on the dying worker between accept and the kill; only those may fail
     assert len(handshakes.failures) <= 1, handshakes.failures
     assert "worker process %d exited on signal 9" % victim in srv.error_log()
-
-
-def test_reload_under_load_refuses_no_handshake(start_server):
-    srv = start_server(conf(HTTP, workers=2))
-    old = wait_workers(srv, 2)
-    handshakes = [Handshakes(srv.port) for _ in range(3)]
-    for h in handshakes:
-        h.start()
-    time.sleep(0.2)
-    srv.signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
-    while len(set(worker_pids(srv)) - set(old)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(set(worker_pids(srv)) - set(old)) == 2
-    time.sleep(0.3)
-    _stop(handshakes)
-    assert [h.failures for h in handshakes] == [[], [], []]
-    assert all(h.ok > 10 for h in handshakes)
-    assert "[alert]" not in srv.error_log()
-    # (established sessions across the reload: pending_reload.py)
 
 
 def test_graceful_stop_sends_close_1001_and_exits_within_worker_shutdown_timeout(start_server):
