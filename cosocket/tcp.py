@@ -30,7 +30,7 @@ from typing import Optional
 from gevent import socket as gsocket
 
 from . import log, pool as _pool, resolver, runtime, tls
-from .log import DEBUG, ERR
+from .log import DEBUG, ERR, INFO
 from .text import lua_tostring, send_bytes
 
 _timeout = _stdsocket.timeout
@@ -169,6 +169,10 @@ class TCPSocket:
         self._downstream = True
         self._apply_settings()
         return self
+
+    def _io_log_level(self) -> int:
+        """nginx logs a failed recv()/send() at info on the client's own connection, at error on upstream ones."""
+        return INFO if self._downstream else ERR
 
     def _apply_settings(self) -> None:
         settings = runtime.socket_settings()
@@ -431,11 +435,11 @@ class TCPSocket:
             return None, "timeout"
         except _stdssl.SSLError as exc:
             if _log_errors():
-                log.error(ERR, "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
+                log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("closed")
         except OSError as exc:
             if _log_errors():
-                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
             return None, self._fail(_strerror(exc))
         finally:
             self._reading = False
@@ -534,7 +538,7 @@ class TCPSocket:
             err = "timeout"
         except OSError as exc:
             if _log_errors():
-                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
             err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
         finally:
             self._reading = False
@@ -588,7 +592,7 @@ class TCPSocket:
             err = "timeout"
         except OSError as exc:
             if _log_errors():
-                log.error(ERR, "recv() failed (%s)" % _errno_text(exc))
+                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
             err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
         finally:
             self._reading = False
@@ -752,7 +756,7 @@ class TCPSocket:
             return None, self._fail("timeout")
         except OSError as exc:
             if _log_errors():
-                log.error(ERR, "send() failed (%s)" % _errno_text(exc))
+                log.error(self._io_log_level(), "send() failed (%s)" % _errno_text(exc))
             return None, self._fail(_strerror(exc))
         finally:
             self._writing = False

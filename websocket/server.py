@@ -180,7 +180,7 @@ def _track(wb) -> None:
             return
         from cosocket import worker
         _live = weakref.WeakSet()
-        worker.on_exiting(_going_away_all)
+        worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
     _live.add(wb)
 
 

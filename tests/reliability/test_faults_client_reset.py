@@ -1,11 +1,4 @@
-"""PENDING (needs cosocket/tcp.py): rename to test_faults_pending.py once fixed.
-
-nginx logs a failed recv()/send() on a client (downstream) connection at info: the connection's
-log_error is NGX_ERROR_INFO, so "recv() failed (104: Connection reset by peer)" from a peer that resets
-is not an [error].  Our cosocket logs it at [error] for the request socket too (ngx.req.socket(true),
-the WebSocket server's socket); it should log at info when the socket is the downstream one
-(`TCPSocket._downstream`), and keep [error] for upstream cosockets.
-"""
+"""A client that resets its connection is logged at info (nginx's level for downstream errors), never [error]."""
 import re
 import time
 

@@ -1,11 +1,4 @@
-"""PENDING (needs websocket/server.py): rename to test_reload_sessions.py once fixed.
-
-A reload retires the old workers with SIGUSR2 (cosocket/master.py RETIRE_SIGNAL): they drain as on
-SIGQUIT, and their established WebSocket sessions must stay up until they end, as nginx keeps them.
-websocket/server.py registers its "going away" hook (close 1001 to every open WebSocket) with
-`worker.on_exiting`, which runs on a reload too, so a reload closes every session with 1001.  The fix:
-register it with `worker.on_stopping` (runs on SIGQUIT only, also when a stop follows a reload).
-"""
+"""A reload (SIGHUP) under load: old workers keep their WebSocket sessions until they end; no handshake is refused."""
 import signal
 import time
 
