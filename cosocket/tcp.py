@@ -29,7 +29,7 @@ from typing import Optional
 
 from gevent import socket as gsocket
 
-from . import log, pool as _pool, resolver, runtime, tls
+from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR, INFO
 from .text import lua_tostring, send_bytes
 
@@ -135,7 +135,8 @@ class TCPSocket:
 
     __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
                  "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
-                 "_tls_session", "_client_cert", "_client_key", "_downstream", "__weakref__")
+                 "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
+                 "__weakref__")
 
     def __init__(self) -> None:
         self._sock = None
@@ -157,6 +158,9 @@ class TCPSocket:
         self._client_cert = None
         self._client_key = None
         self._downstream = False
+        self._deadline = None  # the current read wait's deadline (cosocket.deadlines)
+        self._tentry = None
+        self._waiter = None
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -371,6 +375,8 @@ class TCPSocket:
         if sock is None:
             return
         self._sock = None
+        if self._tentry is not None:
+            deadlines.forget(self)
         if not keep_buffer:
             self._buf.clear()
         if self._tls_session is not None:
@@ -419,14 +425,16 @@ class TCPSocket:
             self._cur_to = self._rt
         self._reading = True
         try:
-            if type(sock) is _PLAIN:
+            if type(sock) is _PLAIN and self._rt > 0:
                 raw = sock._sock
                 while True:
                     try:
                         chunk = raw.recv(size)
                         break
                     except BlockingIOError:
-                        sock._wait(sock._read_event)  # gevent's own wait: raises socket.timeout
+                        # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
+                        if deadlines.wait_readable(self, sock._read_event, self._rt) is deadlines.TIMED_OUT:
+                            raise _timeout("timed out") from None
             else:
                 chunk = sock.recv(size)
         except _timeout:
@@ -802,6 +810,8 @@ class TCPSocket:
             self._tls_session.refresh()
         entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
         self._sock = None
+        if self._tentry is not None:
+            deadlines.forget(self)
         self._pool = None
         self._buf.clear()
         if runtime.worker.exiting:

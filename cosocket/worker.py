@@ -24,7 +24,7 @@ import gevent.socket
 import gevent.ssl
 from gevent import GreenletExit
 
-from . import handlers, http, log, runtime, sslverify
+from . import deadlines, handlers, http, log, runtime, sslverify
 from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
@@ -171,6 +171,8 @@ class Connection:
     def _close(self) -> None:
         # the cosocket of a downstream connection refuses close() (it is a request socket):
         # closing the raw socket ends it
+        if self.sock is not None and getattr(self.sock, "_tentry", None) is not None:
+            deadlines.forget(self.sock)  # the worker's read-deadline heap lets go of it now
         try:
             self.raw.close()
         except OSError:
