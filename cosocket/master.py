@@ -311,6 +311,10 @@ class Master:
             log.error(log.EMERG, str(exc))  # the old targets stay open
         handlers_reset()
         shared_zones_reset(new_conf)
+        from .worker import _call_init, setup_process
+        setup_process(new_conf, None, new_conf.worker_processes)
+        if new_conf.init_by_python:  # nginx runs init_by_lua* again on every reload
+            _call_init(new_conf.init_by_python, "init_by_python")
         old_set = self.listen_set
         self.listen_set = new_listen
         old_gen = self.generation

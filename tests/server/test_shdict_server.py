@@ -59,3 +59,13 @@ def test_reload_keeps_a_zone_of_the_same_size_and_renews_a_resized_one(start_ser
         wait_for(lambda: len(worker_pids(srv)) == 2 and not old & set(worker_pids(srv)))
         value = get(srv.port, "/shget?k=kept").body.split()[1]
         assert value == (b"yes" if size == "1m" else b"nil")
+
+
+def test_init_by_python_runs_again_on_every_reload(start_server):
+    srv = start_server(conf(HTTP % "1m", workers=1, main="init_by_python srvapp:init_count;"))
+    assert get(srv.port, "/shget?k=init_runs").body.split()[1] == b"1"
+    for runs in (2, 3):
+        old = set(worker_pids(srv))
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: len(worker_pids(srv)) == 1 and not old & set(worker_pids(srv)))
+        assert get(srv.port, "/shget?k=init_runs").body.split()[1] == str(runs).encode()

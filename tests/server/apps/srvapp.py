@@ -212,6 +212,11 @@ def init_shared():
     ngx.shared.cache.set("boot", "from init")
 
 
+def init_count():
+    """init_by_python: counts its runs in a zone (nginx runs init_by_lua* at start and on every reload)."""
+    ngx.shared.cache.incr("init_runs", 1, 0)
+
+
 def flood():
     """Stream 64 KiB chunks with ngx.flush(True) until a send fails; log why."""
     chunk = "x" * 65536
