@@ -539,7 +539,7 @@ def send_headers() -> Tuple[Optional[int], Optional[str]]:
     """ngx.send_headers(): send the response head now (HTTP/1.1 bodies then go chunked)."""
     r = _req("ngx.send_headers")
     if r.headers_sent:
-        return None, "header already sent"  # lua-nginx-module returns nil here; the message is ours
+        return 1, None  # as lua-nginx-module: sending an already sent head is a no-op that succeeds
     if not r.send_head(complete=False):
         return None, "nginx output filter error"
     return 1, None

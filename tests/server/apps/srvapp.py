@@ -45,7 +45,7 @@ def late_status():
     ngx.flush(True)
     ngx.status = 404  # logs an error, changes nothing
     ngx.header["X-Late"] = "1"
-    ngx.say("sent=", ngx.headers_sent)
+    ngx.say("sent=", ngx.headers_sent, " again=", ngx.send_headers()[0])
 
 
 def stream():
