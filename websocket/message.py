@@ -6,9 +6,11 @@
   pings answered, the closing handshake completed, every rule of RFC 6455
   enforced (a violation is answered with the close code it calls for).
 * `strict` (an option of `new`): the same rules for `recv_frame`.
-* the closing handshake of RFC 6455 section 7: once both close frames have
-  crossed, the server closes TCP at once, and the client waits (bounded by
-  its read timeout) for the server to close it first.
+* the closing handshake of RFC 6455 section 7 (message level, and frame
+  level with `strict`): once both close frames have crossed, the server
+  closes TCP at once, and the client waits (bounded by its read timeout)
+  for the server to close it first.  Without `strict` the frame level leaves
+  the ending to the script, as upstream.
 """
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ class Endpoint(Channel):
             self._failed(err, self.strict)
         elif typ == "close":
             self.close_received = True
-            if self.close_sent:
+            if self.close_sent and self.strict:  # without strict the script ends it, as upstream
                 self._end()
         return data, typ, err
 
@@ -158,8 +160,8 @@ class Endpoint(Channel):
         sent, err = self.send_frame(True, OP_CLOSE, payload)
         if sent is not None:
             self.close_sent = True
-            if self.close_received:
-                self._end()
+            if self.close_received and self.strict:
+                self._end()  # strict: complete RFC 6455's closing handshake (without it the script does, as upstream)
         return sent, err
 
     def _read_timeout(self) -> float:

@@ -180,10 +180,24 @@ def test_recv_frame_strict_keeps_frames_and_pings(make_peer):
     wb.close()
 
 
-def test_send_close_then_recv_ends_the_connection(make_peer):
-    """We close first: once the server's close is read, the client waits for its FIN, then closes."""
+def test_frame_level_close_exchange_leaves_the_ending_to_the_script(make_peer):
+    """As upstream: recv_frame hands the server's close back at once; TCP stays open until close()."""
     peer = make_peer(unmasked(8, close_body(1000)))
     wb, _ = client.new(timeout=300)
+    assert wb.connect(peer.url())[0] == 1
+    assert wb.send_close(1000, "bye")[0] is not None
+    assert wb.recv_frame() == ("", "close", 1000)
+    assert wb.sock._sock is not None
+    assert wb.close() == (1, None)
+    assert wb.sock._sock is None
+    peer.done.wait(2)
+    assert peer.close_code() == 1000
+
+
+def test_strict_send_close_then_recv_ends_the_connection(make_peer):
+    """strict: once the server's close is read, the client waits for its FIN, then closes (RFC 6455 7.1.1)."""
+    peer = make_peer(unmasked(8, close_body(1000)))
+    wb, _ = client.new(timeout=300, strict=True)
     assert wb.connect(peer.url())[0] == 1
     assert wb.send_close(1000, "bye")[0] is not None
     assert wb.recv_frame() == ("", "close", 1000)
