@@ -136,7 +136,7 @@ class TCPSocket:
     __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
                  "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
                  "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
-                 "__weakref__")
+                 "_drained", "__weakref__")
 
     def __init__(self) -> None:
         self._sock = None
@@ -161,6 +161,7 @@ class TCPSocket:
         self._deadline = None  # the current read wait's deadline (cosocket.deadlines)
         self._tentry = None
         self._waiter = None
+        self._drained = False  # the last raw read returned less than asked: the kernel had no more
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -321,6 +322,7 @@ class TCPSocket:
 
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
+        self._drained = False
         self._cur_to = _UNSET
         self._reused = entry.reused + 1
         self._peer = entry.peer
@@ -353,6 +355,7 @@ class TCPSocket:
             except OSError:
                 pass
         self._sock = sock
+        self._drained = False
         self._cur_to = self._ct
         self._buf.clear()
         if log.enabled(DEBUG):
@@ -427,6 +430,12 @@ class TCPSocket:
         try:
             if type(sock) is _PLAIN and self._rt > 0:
                 raw = sock._sock
+                if self._drained:
+                    # the last read emptied the kernel's buffer: wait before trying (as nginx's
+                    # rev->ready = 0), which saves a recv() failing with EAGAIN per message
+                    self._drained = False
+                    if deadlines.wait_readable(self, sock._read_event, self._rt) is deadlines.TIMED_OUT:
+                        raise _timeout("timed out")
                 while True:
                     try:
                         chunk = raw.recv(size)
@@ -435,6 +444,8 @@ class TCPSocket:
                         # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
                         if deadlines.wait_readable(self, sock._read_event, self._rt) is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
+                if len(chunk) < size:
+                    self._drained = True
             else:
                 chunk = sock.recv(size)
         except _timeout:

@@ -19,6 +19,7 @@ import os
 from typing import Optional
 
 from cosocket import log
+from cosocket.tcp import TCPSocket
 from cosocket.text import lua_tostring
 
 # Opcodes (RFC 6455 section 5.2).
@@ -191,6 +192,19 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     """
     if strict and state is None:
         state = MessageState()
+    if type(sock) is TCPSocket and state is not None and sock._request is None and sock._sock is not None \
+            and not sock._read_closed:
+        # the fast path: a whole frame already in the socket's buffer is parsed in place
+        buf = sock._buf
+        if not buf:
+            err = sock._fill()
+            if err is not None:
+                buf.clear()
+                return _fail("failed to receive the first 2 bytes", err)
+        if not refuse_masked and state.opcode is None:
+            frame = _take_buffered(buf, max_payload_len, state, strict)
+            if frame is not None:
+                return frame
     data, err, _ = sock.receive(2)
     if data is None:
         return _fail("failed to receive the first 2 bytes", err)
@@ -308,6 +322,48 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     if fin:
         state.decoder = None
     return text, TYPES[opcode], None if fin else "again"
+
+
+def _take_buffered(buf: bytearray, max_payload_len, state: MessageState, strict: bool):
+    """A final, masked text or binary frame starting a message, if the whole of it is in `buf`.
+
+    Returns what `recv_frame` returns for it (consuming it), or None (nothing
+    consumed) for anything else: the general path then reads it.
+    """
+    have = len(buf)
+    if have < 6:
+        return None
+    fst = buf[0]
+    snd = buf[1]
+    # FIN set, RSV clear, opcode text (1) or binary (2), MASK set
+    if (fst != 0x82 and fst != 0x81) or snd < 0x80:
+        return None
+    plen = snd & 0x7F
+    if plen < 126:
+        head = 6
+    elif plen == 126:
+        if have < 8:
+            return None
+        head = 8
+        plen = (buf[2] << 8) | buf[3]
+    else:
+        return None
+    end = head + plen
+    if have < end or plen > max_payload_len or (strict and plen > state.max_message_len):
+        return None
+    if log.enabled(log.DEBUG):
+        log.error(log.DEBUG, "recv_frame: mask bit: 1")
+    payload = apply_mask(buf[head:end], buf[head - 4:head]) if plen else b""
+    del buf[:end]
+    state.received = plen
+    state.decoder = None
+    if fst == 0x82:
+        return payload, "binary", None
+    try:
+        return payload.decode("utf-8"), "text", None
+    except UnicodeDecodeError:
+        state.reset()
+        return None, None, ERR_BAD_TEXT
 
 
 def _recv_payload(sock, n: int, key):

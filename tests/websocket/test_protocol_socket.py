@@ -68,3 +68,54 @@ def test_timeout_and_close_errors(pair):
     writer.close()
     reader.settimeout(500)
     assert recv_frame(reader, 100, False) == (None, None, "failed to read masking-len and payload: closed")
+
+
+@pytest.mark.parametrize("n", [0, 1, 125, 126, 1000, 4000])
+@pytest.mark.parametrize("strict", [False, True])
+def test_whole_buffered_frames_take_the_fast_path_with_the_same_results(pair, n, strict):
+    reader, writer = pair
+    payload = bytes((i * 7) & 0xFF for i in range(n))
+    text = ("é" * (n // 2)).encode()
+    writer.sendall(wire(2, payload, key=KEY) + wire(1, text, key=KEY) + wire(2, b"xyz", fin=False, key=KEY)
+                   + wire(0, b"!", key=KEY) + wire(9, b"p", key=KEY))
+    gevent.sleep(0.01)
+    state = MessageState()
+    assert recv_frame(reader, 1 << 20, True, state=state, strict=strict) == (payload, "binary", None)
+    assert state.received == n
+    # the other frames follow in the same buffer: the fast path must leave them intact
+    assert recv_frame(reader, 1 << 20, True, state=state, strict=strict) == (text.decode(), "text", None)
+    assert recv_frame(reader, 1 << 20, True, state=state, strict=strict) == (b"xyz", "binary", "again")
+    assert recv_frame(reader, 1 << 20, True, state=state, strict=strict) == (b"!", "continuation", None)
+    assert recv_frame(reader, 1 << 20, True, state=state, strict=strict) == (b"p", "ping", None)
+
+
+def test_fast_path_applies_the_limits_and_utf8_rules(pair):
+    reader, writer = pair
+    state = MessageState(max_message_len=10)
+    writer.sendall(wire(2, b"x" * 11, key=KEY))
+    gevent.sleep(0.01)
+    assert recv_frame(reader, 100, True, state=state, strict=True) == (None, None, "message too big")
+
+
+def test_fast_path_applies_max_payload_len(pair):
+    reader, writer = pair
+    writer.sendall(wire(2, b"x" * 11, key=KEY))
+    gevent.sleep(0.01)
+    assert recv_frame(reader, 5, True, state=MessageState()) == (None, None, "exceeding max payload len")
+
+
+def test_fast_path_refuses_bad_utf8(pair):
+    reader, writer = pair
+    writer.sendall(wire(1, b"ok\xed\xa0\x80", key=KEY))
+    gevent.sleep(0.01)
+    state = MessageState()
+    assert recv_frame(reader, 100, True, state=state, strict=True) == (None, None, "invalid UTF-8 text payload")
+    assert state.opcode is None
+
+
+def test_reads_after_a_drained_buffer_still_see_later_data(pair):
+    reader, writer = pair
+    for i in range(5):
+        writer.sendall(wire(2, bytes([i]) * 3, key=KEY))
+        assert recv_frame(reader, 100, True, state=MessageState()) == (bytes([i]) * 3, "binary", None)
+    assert reader._drained  # each short read marked the kernel buffer empty: the next read waits first
