@@ -444,6 +444,13 @@ class Request:
 
     def finalize(self, status: Optional[int]) -> None:
         """End the request as lua-nginx-module ends a content handler that returned or called ngx.exit."""
+        token = runtime.current_request.set(self)  # what it logs carries the request's context
+        try:
+            self._finalize(status)
+        finally:
+            runtime.current_request.reset(token)
+
+    def _finalize(self, status: Optional[int]) -> None:
         if self.raw_acquired:
             self.keepalive = False
             return

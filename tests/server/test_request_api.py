@@ -16,6 +16,7 @@ HTTP = """
         location = /info { content_by_python srvapp:echo_info; }
         location = /ctx { content_by_python srvapp:ctx_status; }
         location = /late { content_by_python srvapp:late_status; }
+        location = /late_exit { content_by_python srvapp:late_exit; }
         location = /redirect { content_by_python srvapp:redirect; }
         location = /raw { content_by_python srvapp:raw_echo; }
         location = /say_after_raw { content_by_python srvapp:say_after_raw; }
@@ -109,6 +110,16 @@ def test_status_and_headers_after_they_were_sent(srv):
     log = srv.error_log()
     assert "attempt to set ngx.status after sending out response headers" in log
     assert "attempt to set ngx.header.HEADER after sending out response headers" in log
+
+
+def test_exit_after_the_head_was_sent_is_logged_with_the_request_context(srv):
+    with Conn(srv.port) as c:
+        r = c.request("GET", "/late_exit")
+    assert r.status == 200 and r.body == b"body\n"
+    line = [x for x in srv.error_log().splitlines() if "via ngx.exit" in x][-1]
+    assert re.search(r"\[error\] \d+#\d+: \*\d+ attempt to set status 404 via ngx.exit after sending out the "
+                     r"response status 200, client: 127\.0\.0\.1, server: localhost, "
+                     r'request: "GET /late_exit HTTP/1\.1", host: "[^"]+"$', line), line
 
 
 def test_redirect(srv):

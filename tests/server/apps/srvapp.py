@@ -48,6 +48,13 @@ def late_status():
     ngx.say("sent=", ngx.headers_sent, " again=", ngx.send_headers()[0])
 
 
+def late_exit():
+    """ngx.exit(404) after the head went out: logged (with the request's context), status unchanged."""
+    ngx.say("body")
+    ngx.flush(True)
+    ngx.exit(404)
+
+
 def stream():
     ngx.say("part1")
     ok, err = ngx.flush(True)
