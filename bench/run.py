@@ -179,11 +179,12 @@ class Bench:
         """Echo sizes, latency and connect rate on one server start; idle on a fresh one."""
         o = self.opts
         points = []
-        if "echo" in self.workloads:
+        wanted = self.workloads if peer.workloads is None else [w for w in self.workloads if w in peer.workloads]
+        if "echo" in wanted:
             points += [("echo_%d" % size, ["-c", str(o.conns), "-s", str(size)]) for size in self.sizes]
-        if "latency" in self.workloads:
+        if "latency" in wanted:
             points.append(("latency", ["-c", str(o.conns), "-s", "64", "-r", str(o.rate)]))
-        if "connect" in self.workloads:
+        if "connect" in wanted:
             points.append(("connect", ["-C", "-c", str(o.connect_concurrency)]))
         srv = None
         for point, args in points:
@@ -197,7 +198,7 @@ class Bench:
             self.record(point, peer.name, result)
         if srv is not None:
             srv.stop()
-        if "idle" in self.workloads:
+        if "idle" in wanted:
             srv = self.start(peer)
             if srv is not None:
                 self.record("idle", peer.name, self.idle_point(srv))

@@ -72,6 +72,8 @@ class Peer:
     unusable: Callable[[], Optional[str]]
     multi_worker: bool = False
     notes: str = ""
+    #: the workloads this server takes part in (None: all of them)
+    workloads: Optional[tuple] = None
 
 
 def _python_script_peer(name: str, script: str, module: str, notes: str = "") -> Peer:
@@ -110,12 +112,16 @@ def _openresty_unusable() -> Optional[str]:
     return None
 
 
-def _ours_argv(rundir: Path, port: int, workers: int) -> list:
+def _ours_argv(rundir: Path, port: int, workers: int, script: str = "echo.py") -> list:
     (rundir / "logs").mkdir(parents=True, exist_ok=True)
     render(PEERS_DIR / "cosocket" / "nginx.conf", rundir / "nginx.conf",
-           {"port": port, "workers": workers, "here": PEERS_DIR / "cosocket"})
+           {"port": port, "workers": workers, "here": PEERS_DIR / "cosocket", "script": script})
     return [sys.executable, "-m", "cosocket", "-p", str(rundir), "-c", str(rundir / "nginx.conf"),
             "-g", "daemon off;"]
+
+
+def _ours_strict_argv(rundir: Path, port: int, workers: int) -> list:
+    return _ours_argv(rundir, port, workers, "echo_strict.py")
 
 
 def _ours_unusable() -> Optional[str]:
@@ -136,11 +142,14 @@ def _ours_unusable() -> Optional[str]:
 
 
 OURS = "this project"
+OURS_STRICT = "this project strict"
 
 PEERS = [
     # This project: enabled whenever it imports and `-t` accepts its conf (see _ours_unusable).
     Peer(OURS, _ours_argv, _ours_unusable, multi_worker=True,
-         notes="python -m cosocket, content_by_python_file echo.py"),
+         notes="python -m cosocket, content_by_python_file echo.py (frame level: upstream's recv_frame loop)"),
+    Peer(OURS_STRICT, _ours_strict_argv, _ours_unusable, workloads=("echo",),
+         notes="the same server, echo_strict.py: recv_message, strict=True (every RFC 6455 rule checked)"),
     Peer("openresty", _openresty_argv, _openresty_unusable, multi_worker=True,
          notes="Debian nginx + lua module, lua-resty-websocket 0.08 (nginx.websocket.server)"),
     _python_script_peer("picows", "picows_echo.py", "picows", "asyncio (default loop)"),
