@@ -59,7 +59,7 @@ class _Scope:
     after; `exit_status` is what `ngx.exit` was given, by any thread.
     """
 
-    __slots__ = ("request", "threads", "entry_greenlet", "phase", "exit_status", "idle")
+    __slots__ = ("request", "threads", "entry_greenlet", "phase", "exit_status", "_idle")
 
     def __init__(self, request, threads: set, entry_greenlet=None):
         self.request = request
@@ -67,12 +67,22 @@ class _Scope:
         self.entry_greenlet = entry_greenlet
         self.phase = "entry" if entry_greenlet is not None else "detached"
         self.exit_status: Optional[int] = None
-        self.idle = Event()  # set when no light thread is alive, or on exit
+        self._idle = None  # the Event "no light thread alive, or exit", made when first needed
+
+    @property
+    def idle(self) -> Event:
+        """Set when no light thread is alive, or on exit (created on first use: most requests spawn none)."""
+        event = self._idle
+        if event is None:
+            event = self._idle = Event()
+            if not self.threads:
+                event.set()
+        return event
 
     def thread_ended(self, t: "LightThread") -> None:
         self.threads.discard(t)
-        if not self.threads:
-            self.idle.set()
+        if not self.threads and self._idle is not None:
+            self._idle.set()
 
     def exit_from_thread(self, status: int) -> None:
         """A light thread called ngx.exit: end the whole request (or timer)."""

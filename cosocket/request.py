@@ -150,6 +150,14 @@ class QuietReads:
 class Request:
     """One HTTP request on a connection, with its response state."""
 
+    # slots keep an idle WebSocket's request small; "__dict__" (created only when used) still
+    # takes any other attribute a handler or a module hangs on it
+    __slots__ = ("conn", "socket", "connection_number", "head", "server", "settings", "location", "threads",
+                 "ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
+                 "seen_body", "chunked", "close_delimited", "eof", "header_only", "raw_acquired", "keepalive",
+                 "broken", "send_error", "body", "body_state", "body_bytes_sent", "abort_handler", "_request_id",
+                 "server_name_matched", "__dict__", "__weakref__")
+
     def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
         self.conn = conn
         self.socket = conn.sock

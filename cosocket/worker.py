@@ -102,6 +102,12 @@ class Listener:
 class Connection:
     """One client connection and its keep-alive loop."""
 
+    # slots: one per idle WebSocket; "__dict__" (created only when used) takes anything else
+    __slots__ = ("worker", "listener", "raw", "number", "requests", "idle", "current", "greenlet", "sock", "ssl",
+                 "ssl_server_name", "ssl_client_verify", "ssl_verify_code", "ssl_protocol", "ssl_cipher",
+                 "head_deadline", "remote_addr", "remote_port", "local_addr", "local_port", "peer",
+                 "__dict__", "__weakref__")
+
     def __init__(self, worker: "Worker", listener: Listener, raw, addr, number: int):
         self.worker = worker
         self.listener = listener
