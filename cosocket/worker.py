@@ -23,6 +23,8 @@ import gevent
 import gevent.socket
 import gevent.ssl
 from gevent import GreenletExit
+from gevent.event import Event
+from greenlet import greenlet as RawGreenlet
 
 from . import deadlines, handlers, http, log, runtime, sslverify
 from .request import QuietReads, Request, setup_shared
@@ -172,7 +174,7 @@ class Connection:
             self._log(log.ALERT, "unexpected error on connection: " + traceback.format_exc().rstrip())
         finally:
             self._close()
-            self.worker.connections.discard(self)
+            self.worker.connection_ended(self)
 
     def _close(self) -> None:
         # the cosocket of a downstream connection refuses close() (it is a request socket):
@@ -430,6 +432,21 @@ class Connection:
             runtime.current_request.reset(token)
 
 
+def _kill(glet) -> None:
+    """Throw GreenletExit into a connection's greenlet from the loop (gevent's kill(block=False))."""
+    if not glet.dead:
+        gevent.get_hub().loop.run_callback(_throw_exit, glet)
+
+
+def _throw_exit(glet) -> None:
+    if glet.dead:
+        return
+    if not glet:  # not started yet: its start callback runs first, then this again
+        gevent.get_hub().loop.run_callback(_throw_exit, glet)
+        return
+    glet.throw(GreenletExit)
+
+
 class Worker:
     """The state of one worker process."""
 
@@ -439,6 +456,8 @@ class Worker:
         self.worker_id = worker_id
         self.worker_count = worker_count
         self.connections: set = set()
+        self._gone = Event()  # set when a connection ends (the graceful exit waits on it)
+        self.hub = gevent.get_hub()
         self.exiting = False
         self.counter = 0
         self.accept_greenlets: list = []
@@ -502,7 +521,16 @@ class Worker:
             self.counter += 1
             conn = Connection(self, listener, raw, addr, self.counter)
             self.connections.add(conn)
-            conn.greenlet = gevent.spawn(conn.run)
+            # a raw greenlet, not gevent.spawn: no Greenlet object, links or spawn tree per connection
+            # (run() catches and logs its own errors); started from the loop as gevent.spawn does
+            conn.greenlet = g = RawGreenlet(conn.run, self.hub)
+            self.hub.loop.run_callback(g.switch)
+
+    def connection_ended(self, conn: Connection) -> None:
+        """A connection's greenlet is ending: forget it and wake a graceful exit waiting for the last ones."""
+        self.connections.discard(conn)
+        if self.exiting:
+            self._gone.set()
 
     def start_accepting(self) -> None:
         for listener in self.listeners:
@@ -544,7 +572,7 @@ class Worker:
             _run_callbacks(_stopping_callbacks)
         for conn in list(self.connections):
             if conn.idle and conn.greenlet is not None:
-                conn.greenlet.kill(block=False)
+                _kill(conn.greenlet)
         timeout_ms = self.main_conf.worker_shutdown_timeout
         timeout = timeout_ms / 1000.0 if timeout_ms is not None else None
         try:
@@ -557,8 +585,8 @@ class Worker:
             remaining = 1.0 if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 break
-            greenlets = [c.greenlet for c in list(self.connections) if c.greenlet is not None]
-            gevent.joinall(greenlets, timeout=min(remaining, 1.0), count=1)
+            self._gone.clear()
+            self._gone.wait(min(remaining, 1.0))
         if self.connections:
             for conn in list(self.connections):
                 if conn.greenlet is not None and not conn.greenlet.dead:
@@ -567,7 +595,7 @@ class Worker:
                         log.error(log.INFO, "closing connection on worker shutdown timeout")
                     finally:
                         runtime.current_request.reset(token)
-                    conn.greenlet.kill(block=False)
+                    _kill(conn.greenlet)
             gevent.sleep(0)
         self.finish(0)
 
