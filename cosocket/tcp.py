@@ -753,6 +753,17 @@ class TCPSocket:
             return 0, None
         if self._writing:
             return None, "socket busy writing"
+        return self._send_all(sock, payload, n, None)
+
+    def _send_parts(self, head: bytes, payload: bytes):
+        """Internal (websocket.protocol): `send(head + payload)` without joining them (sendmsg on plain sockets)."""
+        sock = self._sock
+        if sock is None or type(sock) is not _PLAIN or self._request is not None or self._writing:
+            return self.send(head + payload)
+        return self._send_all(sock, payload, len(head) + len(payload), head)
+
+    def _send_all(self, sock, payload: bytes, n: int, head):
+        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err)."""
         if self._cur_to != self._st:
             sock.settimeout(self._st)
             self._cur_to = self._st
@@ -760,15 +771,22 @@ class TCPSocket:
         try:
             if type(sock) is _PLAIN:
                 try:
-                    sent = sock._sock.send(payload)
+                    sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
                 except BlockingIOError:
                     sent = 0
             else:
                 sent = sock.send(payload)
             if sent < n:
+                if head is not None:
+                    while sent < len(head):
+                        sent += sock.send(head[sent:])
+                    sent -= len(head)
+                    n -= len(head)
                 view = memoryview(payload)
                 while sent < n:
                     sent += sock.send(view[sent:])
+                if head is not None:
+                    n += len(head)
         except _timeout:
             if _log_errors():
                 log.error(ERR, "lua tcp socket write timed out")

@@ -71,6 +71,13 @@ ERR_TOO_BIG = "message too big"
 
 _new_decoder = codecs.getincrementaldecoder("utf-8")
 
+# recv_frame's first read on an empty buffer asks for this much: a frame up to ~64 KiB that
+# has arrived whole is then parsed in place (one recv() instead of head, then the rest)
+_READ_AHEAD = 65536
+# payloads from this size are unmasked through a memoryview of the buffer (no slice copy) and
+# sent with the head as two buffers (sendmsg: no head + payload copy)
+_ZERO_COPY_MIN = 2048
+
 # Below this size one big-integer XOR is the fastest unmasking in CPython;
 # above it, four strided bytes.translate passes win (measured on 3.10+).
 _INT_MASK_LIMIT = 16384
@@ -197,7 +204,7 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
         # the fast path: a whole frame already in the socket's buffer is parsed in place
         buf = sock._buf
         if not buf:
-            err = sock._fill()
+            err = sock._fill(_READ_AHEAD)
             if err is not None:
                 buf.clear()
                 return _fail("failed to receive the first 2 bytes", err)
@@ -353,7 +360,11 @@ def _take_buffered(buf: bytearray, max_payload_len, state: MessageState, strict:
         return None
     if log.enabled(log.DEBUG):
         log.error(log.DEBUG, "recv_frame: mask bit: 1")
-    payload = apply_mask(buf[head:end], buf[head - 4:head]) if plen else b""
+    if plen >= _ZERO_COPY_MIN:
+        with memoryview(buf) as view:
+            payload = apply_mask(view[head:end], view[head - 4:head])
+    else:
+        payload = apply_mask(buf[head:end], buf[head - 4:head]) if plen else b""
     del buf[:end]
     state.received = plen
     state.decoder = None
@@ -440,22 +451,26 @@ def _recv_close(sock, n: int, key, strict: bool):
     return reason, "close", code
 
 
+def _frame_head(fin, opcode: int, payload_len: int, masking) -> bytes:
+    """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field."""
+    fst = (0x80 | opcode) if fin else opcode
+    mask_bit = 0x80 if masking else 0
+    if payload_len <= 125:
+        return bytes((fst, mask_bit | payload_len))
+    if payload_len <= 0xFFFF:
+        return bytes((fst, mask_bit | 126, payload_len >> 8, payload_len & 0xFF))
+    if payload_len <= MAX_FRAME_LEN:
+        return bytes((fst, mask_bit | 127)) + payload_len.to_bytes(8, "big")
+    raise ValueError("payload too big")
+
+
 def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
     """The wire bytes of one frame (`payload` is bytes of `payload_len` bytes).
 
     Raises ValueError for a length the 64-bit field cannot carry
     (`send_frame` checks it first and returns an error instead).
     """
-    fst = (0x80 | opcode) if fin else opcode
-    mask_bit = 0x80 if masking else 0
-    if payload_len <= 125:
-        head = bytes((fst, mask_bit | payload_len))
-    elif payload_len <= 0xFFFF:
-        head = bytes((fst, mask_bit | 126, payload_len >> 8, payload_len & 0xFF))
-    elif payload_len <= MAX_FRAME_LEN:
-        head = bytes((fst, mask_bit | 127)) + payload_len.to_bytes(8, "big")
-    else:
-        raise ValueError("payload too big")
+    head = _frame_head(fin, opcode, payload_len, masking)
     if masking:
         key = os.urandom(4)
         return head + key + apply_mask(payload, key)
@@ -491,6 +506,12 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
             return None, "too much payload for control frame"
         if not fin:
             return None, "fragmented control frame"
+    if payload_len >= _ZERO_COPY_MIN and not masking and type(sock) is TCPSocket and payload_len <= MAX_FRAME_LEN:
+        head = _frame_head(fin, opcode, payload_len, False)
+        sent, err = sock._send_parts(head, payload)
+        if sent is None:
+            return None, "failed to send frame: %s" % err
+        return sent, None
     try:
         frame = build_frame(fin, opcode, payload_len, payload, masking)
     except ValueError as exc:

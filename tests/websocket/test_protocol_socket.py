@@ -119,3 +119,17 @@ def test_reads_after_a_drained_buffer_still_see_later_data(pair):
         writer.sendall(wire(2, bytes([i]) * 3, key=KEY))
         assert recv_frame(reader, 100, True, state=MessageState()) == (bytes([i]) * 3, "binary", None)
     assert reader._drained  # each short read marked the kernel buffer empty: the next read waits first
+
+
+@pytest.mark.parametrize("n", [2048, 70000, 3 << 20])
+def test_large_frames_go_out_as_head_and_payload_even_when_the_kernel_takes_part(pair, n):
+    reader, writer = pair
+    sender = TCPSocket.from_accepted(writer, "unix")
+    sender.settimeout(2000)
+    payload = bytes((i * 13) & 0xFF for i in range(256)) * (n // 256)
+    result = {}
+    g = gevent.spawn(lambda: result.update(sent=send_frame(sender, True, 2, payload, 1 << 23, False)))
+    assert recv_frame(reader, 1 << 23, False) == (payload, "binary", None)
+    g.join()
+    n = len(payload)
+    assert result["sent"] == ((4 if n <= 0xFFFF else 10) + n, None)
