@@ -115,41 +115,46 @@ class _Ngx:
     # Request-bound fields -------------------------------------------------
     @property
     def status(self):
-        from .request import get_status
-        return get_status()
+        return _rq().get_status()
 
     @status.setter
     def status(self, value):
-        from .request import set_status
-        set_status(value)
+        _rq().set_status(value)
 
     @property
     def headers_sent(self):
-        from .request import headers_sent
-        return headers_sent()
+        return _rq().headers_sent()
 
     @property
     def header(self):
-        from .request import header
-        return header
+        return _rq().header
 
     @property
     def var(self):
-        from .request import var
-        return var
+        return _rq().var
 
     @property
     def ctx(self):
-        from .request import get_ctx
-        return get_ctx()
+        return _rq().get_ctx()
 
     @ctx.setter
     def ctx(self, value):
-        from .request import set_ctx
-        set_ctx(value)
+        _rq().set_ctx(value)
 
     def __repr__(self) -> str:
         return "<ngx>"
+
+
+_request_module = None
+
+
+def _rq():
+    """cosocket.request, imported on first use (it imports this module) and then kept."""
+    global _request_module
+    if _request_module is None:
+        from . import request
+        _request_module = request
+    return _request_module
 
 
 def _socket_tcp():

@@ -26,7 +26,7 @@ from gevent import GreenletExit
 from gevent.event import Event
 from greenlet import greenlet as RawGreenlet
 
-from . import deadlines, handlers, http, log, runtime, sslverify
+from . import deadlines, handlers, http, log, resolver, runtime, sslverify
 from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
@@ -107,7 +107,7 @@ class Connection:
     # slots: one per idle WebSocket; "__dict__" (created only when used) takes anything else
     __slots__ = ("worker", "listener", "raw", "number", "requests", "idle", "current", "greenlet", "sock", "ssl",
                  "ssl_server_name", "ssl_client_verify", "ssl_verify_code", "ssl_protocol", "ssl_cipher",
-                 "head_deadline", "remote_addr", "remote_port", "local_addr", "local_port", "peer",
+                 "head_deadline", "remote_addr", "remote_port", "_local", "peer",
                  "__dict__", "__weakref__")
 
     def __init__(self, worker: "Worker", listener: Listener, raw, addr, number: int):
@@ -129,15 +129,39 @@ class Connection:
         self.head_deadline = 0.0  # set in run(): when the head being read must be complete
         if listener.conf.unix is not None:
             self.remote_addr, self.remote_port = "unix:", None
-            self.local_addr, self.local_port = "unix:" + listener.conf.unix, None
+            self._local = ("unix:" + listener.conf.unix, None)
         else:
             self.remote_addr, self.remote_port = addr[0], str(addr[1])
-            try:
-                local = raw.getsockname()
-                self.local_addr, self.local_port = local[0], str(local[1])
-            except OSError:
-                self.local_addr, self.local_port = listener.conf.host or "0.0.0.0", str(listener.conf.port)
+            self._local = None  # $server_addr/$server_port: asked of the kernel only when read (as nginx)
         self.peer = addr
+
+    def _local_address(self) -> tuple:
+        local = self._local
+        if local is None:
+            conf = self.listener.conf
+            host = conf.host
+            literal = resolver.numeric_address(host) if host else None
+            if literal is not None and literal[1] not in ("0.0.0.0", "::"):
+                family, address = literal  # a listener on one address: that address, no syscall
+                local = (_stdsocket.inet_ntop(family, _stdsocket.inet_pton(family, address)), str(conf.port))
+            else:
+                try:
+                    name = self.raw.getsockname()
+                    local = (name[0], str(name[1]))
+                except OSError:
+                    local = (host or "0.0.0.0", str(conf.port))
+            self._local = local
+        return local
+
+    @property
+    def local_addr(self) -> str:
+        """The address the client connected to ($server_addr)."""
+        return self._local_address()[0]
+
+    @property
+    def local_port(self):
+        """The port the client connected to ($server_port); None on a unix socket."""
+        return self._local_address()[1]
 
     # -- log context while no request is parsed yet --------------------------------
     def log_context(self) -> str:
