@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import sys
 import weakref
 
 import gevent
@@ -51,7 +52,7 @@ def _ok(result):
 
 def accept_key(key: str) -> str:
     """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 section 4.2.2)."""
-    return base64.b64encode(hashlib.sha1(key.encode("latin-1") + _GUID).digest()).decode("ascii")
+    return binascii.b2a_base64(hashlib.sha1(key.encode("latin-1") + _GUID).digest(), newline=False).decode("ascii")
 
 
 def valid_key(key: str) -> bool:
@@ -59,9 +60,14 @@ def valid_key(key: str) -> bool:
     if len(key) != 24:
         return False
     try:
+        if _STRICT_B64:  # binascii's own strict check (3.11+): no regular expression per handshake
+            return len(binascii.a2b_base64(key, strict_mode=True)) == 16
         return len(base64.b64decode(key, validate=True)) == 16
     except (binascii.Error, ValueError):
         return False
+
+
+_STRICT_B64 = sys.version_info >= (3, 11)
 
 
 def _protocol_list(value, fname: str):
