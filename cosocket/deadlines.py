@@ -141,6 +141,11 @@ def wait_readable(sock, watcher, seconds: float):
         sock._waiter = None
 
 
+def loop_now() -> float:
+    """The event loop's clock (what deadlines are measured in)."""
+    return get_hub().loop.now()
+
+
 def forget(sock) -> None:
     """Drop `sock`'s heap entry (its connection ended): the heap holds no closed socket until its deadline."""
     entry = sock._tentry

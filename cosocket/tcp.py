@@ -136,7 +136,7 @@ class TCPSocket:
     __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
                  "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
                  "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
-                 "_drained", "__weakref__")
+                 "_drained", "_hard_deadline", "__weakref__")
 
     def __init__(self) -> None:
         self._sock = None
@@ -162,6 +162,7 @@ class TCPSocket:
         self._tentry = None
         self._waiter = None
         self._drained = False  # the last raw read returned less than asked: the kernel had no more
+        self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -434,7 +435,7 @@ class TCPSocket:
                     # the last read emptied the kernel's buffer: wait before trying (as nginx's
                     # rev->ready = 0), which saves a recv() failing with EAGAIN per message
                     self._drained = False
-                    if deadlines.wait_readable(self, sock._read_event, self._rt) is deadlines.TIMED_OUT:
+                    if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) is deadlines.TIMED_OUT:
                         raise _timeout("timed out")
                 while True:
                     try:
@@ -442,7 +443,8 @@ class TCPSocket:
                         break
                     except BlockingIOError:
                         # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
-                        if deadlines.wait_readable(self, sock._read_event, self._rt) is deadlines.TIMED_OUT:
+                        if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
+                                is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
                 if len(chunk) < size:
                     self._drained = True
@@ -465,6 +467,14 @@ class TCPSocket:
         if not chunk:
             return None, self._fail("closed")
         return chunk, None
+
+    def _wait_seconds(self) -> float:
+        """How long the next read wait may last: the read timeout, cut at `_hard_deadline` if set."""
+        hard = self._hard_deadline
+        if hard is None:
+            return self._rt
+        left = hard - deadlines.loop_now()
+        return left if left < self._rt else self._rt
 
     def _closed_read(self, method: str):
         if _log_errors():

@@ -324,6 +324,14 @@ class Connection:
 
     def _read_head(self, settings) -> "http.RequestHead":
         """One request head, read before `head_deadline` (client_header_timeout in total, not per read)."""
+        sock = self.sock
+        if type(sock._sock) is gevent.socket.socket:
+            # plain sockets: the read waits themselves stop at the deadline (no Timeout object per head)
+            sock._hard_deadline = deadlines.loop_now() + max(self.head_deadline - time.monotonic(), 0.001)
+            try:
+                return http.read_head(sock, settings)
+            finally:
+                sock._hard_deadline = None
         timer = gevent.Timeout(max(self.head_deadline - time.monotonic(), 0.001))
         timer.start()
         try:

@@ -85,3 +85,26 @@ def test_closing_forgets_the_entry(quiet_port):
     assert entry is not None and entry[2] is sock
     sock.close()
     assert sock._tentry is None and entry[2] is None
+
+
+def test_hard_deadline_cuts_a_trickling_read(quiet_port):
+    port, conns = quiet_port
+    sock = _connected(port)
+    sock.settimeout(200)  # each wait alone would allow 200 ms, and a byte comes every 30 ms
+
+    def trickle():
+        for _ in range(20):
+            gevent.sleep(0.03)
+            conns[0].sendall(b"x")
+
+    gevent.sleep(0.01)
+    g = gevent.spawn(trickle)
+    sock._hard_deadline = deadlines.loop_now() + 0.1
+    start = time.monotonic()
+    try:
+        data, err = sock._read_until(b"\r\n\r\n", 1000)
+    finally:
+        sock._hard_deadline = None
+    g.kill()
+    assert (data, err) == (None, "timeout")
+    assert 0.08 < time.monotonic() - start < 0.18
