@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import weakref
 from typing import Optional
 
 from cosocket import log
@@ -181,6 +182,21 @@ def _fail(what: str, err) -> tuple:
     return None, None, "%s: %s" % (what, err if err is not None else "unknown")
 
 
+# The message state of sockets read by bare recv_frame calls (no `state=`), so that text split across
+# fragments decodes whole there too, as PYTHON-API.md section 3 wants.
+_bare_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _socket_state(sock) -> Optional[MessageState]:
+    try:
+        state = _bare_states.get(sock)
+        if state is None:
+            state = _bare_states[sock] = MessageState()
+        return state
+    except TypeError:  # a socket object that takes no weak reference: one frame at a time
+        return None
+
+
 def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None,
                strict=False, refuse_masked=False):
     """Receive one frame: `(data, typ, err)`.
@@ -188,8 +204,9 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     `data` is `str` for text (and text continuation) frames, `bytes` for
     binary, ping and pong frames.  A close frame gives `(reason, "close",
     code)` (`("", "close", None)` without a body).  A non-final data frame
-    gives `"again"` as `err`.  On failure: `(None, None, message)`.  Pass
-    `state` (a MessageState) to decode text messages across fragments.
+    gives `"again"` as `err`.  On failure: `(None, None, message)`.  Text
+    messages are decoded across fragments with `state` (a MessageState); a
+    call without it uses one kept per socket.
 
     `strict=True` (needs `state`) adds the RFC 6455 rules upstream leaves to
     the caller: fragment sequencing, `state.max_message_len`, close codes,
@@ -197,8 +214,8 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     impossible byte, before the rest of the frame is read);
     `refuse_masked=True` refuses masked frames (a client reading a server).
     """
-    if strict and state is None:
-        state = MessageState()
+    if state is None:
+        state = _socket_state(sock)
     if type(sock) is TCPSocket and state is not None and sock._request is None and sock._sock is not None \
             and not sock._read_closed:
         # the fast path: a whole frame already in the socket's buffer is parsed in place

@@ -351,3 +351,20 @@ def test_send_then_recv_round_trip(payload, opcode, fin, masking, chunk):
     assert send_frame(out, fin, opcode, payload, 1 << 20, masking)[1] is None
     data, typ, err = recv_frame(FakeSocket(out.sent_bytes(), chunk=chunk), 1 << 20, masking)
     assert (data, typ, err) == (payload, protocol.TYPES[opcode], None if fin else "again")
+
+
+def test_bare_recv_frame_decodes_text_split_across_fragments_whole():
+    """Without `state=`, recv_frame keeps one message state per socket (PYTHON-API.md section 3)."""
+    text = "h\u00e9llo"
+    raw = text.encode()  # b"h\xc3\xa9llo": the split falls inside "\u00e9"
+    sock = FakeSocket(build_frame(False, protocol.OP_TEXT, 2, raw[:2], True)
+                      + build_frame(True, protocol.OP_CONTINUATION, len(raw) - 2, raw[2:], True), chunk=3)
+    assert recv_frame(sock, 1000, True) == ("h", "text", "again")
+    assert recv_frame(sock, 1000, True) == ("\u00e9llo", "continuation", None)
+
+
+def test_bare_recv_frame_states_are_per_socket():
+    one = FakeSocket(build_frame(False, protocol.OP_TEXT, 1, b"\xc3", False))
+    two = FakeSocket(build_frame(True, protocol.OP_CONTINUATION, 2, b"ab", False))
+    assert recv_frame(one, 100) == ("", "text", "again")
+    assert recv_frame(two, 100) == (b"ab", "continuation", None)  # no text message on this socket
