@@ -176,6 +176,16 @@ class TCPSocket:
         self._apply_settings()
         return self
 
+    def _read_error(self, exc: OSError) -> str:
+        """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
+        if isinstance(exc, _timeout):
+            if _log_errors():
+                log.error(ERR, "lua tcp socket read timed out")
+            return "timeout"
+        if _log_errors():
+            log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
+        return "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
+
     def _io_log_level(self) -> int:
         """nginx logs a failed recv()/send() at info on the client's own connection, at error on upstream ones."""
         return INFO if self._downstream else ERR
@@ -561,14 +571,8 @@ class TCPSocket:
                     err = "closed"
                     break
                 got += k
-        except _timeout:
-            if _log_errors():
-                log.error(ERR, "lua tcp socket read timed out")
-            err = "timeout"
-        except OSError as exc:
-            if _log_errors():
-                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
-            err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
+        except OSError as exc:  # socket.timeout included
+            err = self._read_error(exc)
         finally:
             self._reading = False
         if err is None:
@@ -615,14 +619,8 @@ class TCPSocket:
                 if not chunk:
                     break
                 chunks.append(chunk)
-        except _timeout:
-            if _log_errors():
-                log.error(ERR, "lua tcp socket read timed out")
-            err = "timeout"
-        except OSError as exc:
-            if _log_errors():
-                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
-            err = "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
+        except OSError as exc:  # socket.timeout included
+            err = self._read_error(exc)
         finally:
             self._reading = False
         data = b"".join(chunks)
