@@ -38,18 +38,7 @@ def start_server(tmp_path):
 
 def worker_pids(srv):
     """Pids of the master's live (non-zombie) children."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == srv.proc.pid and fields[0] != "Z":
-            out.append(int(pid))
-    return sorted(out)
+    return srv.workers()
 
 
 def rss_kib(pid: int) -> int:

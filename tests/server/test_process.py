@@ -38,19 +38,8 @@ def wait_for(predicate, timeout=5.0, interval=0.02):
 
 
 def worker_pids(srv):
-    """Pids of the master's live children."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == srv.proc.pid and fields[0] != "Z":
-            out.append(int(pid))
-    return sorted(out)
+    """Pids of the master's live (non-zombie) children."""
+    return srv.workers()
 
 
 @pytest.mark.parametrize("sig,name,num", [(signal.SIGTERM, "SIGTERM", 15), (signal.SIGINT, "SIGINT", 2)])

@@ -13,6 +13,7 @@ with -g) and is stopped with SIGTERM at the end (or `stop(sig)`).
 from __future__ import annotations
 
 import os
+import re
 import signal as _signal  # the class below has a method named `signal`
 import socket
 import subprocess
@@ -28,6 +29,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def children(pid: int) -> list:
+    """Pids of the live (not zombie) children of `pid`, from /proc."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return sorted(out)
 
 
 def wait_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
@@ -71,10 +88,34 @@ class ServerProcess:
         if self.wait:
             try:
                 wait_port(self.port)
+                self.wait_workers()
             except TimeoutError:
                 self.stop()
                 raise RuntimeError("server did not start:\n" + self.output() + "\n" + self.error_log())
         return self
+
+    def expected_workers(self) -> int:
+        """worker_processes of the conf (1 when absent, the CPU count for `auto`)."""
+        m = re.search(r"^\s*worker_processes\s+(\w+)\s*;", self.conf_path.read_text(), re.M)
+        if m is None:
+            return 1
+        return (os.cpu_count() or 1) if m.group(1) == "auto" else int(m.group(1))
+
+    def workers(self) -> list:
+        """Pids of the master's live worker processes."""
+        return children(self.proc.pid)
+
+    def wait_workers(self, count: int | None = None, timeout: float = 10.0) -> list:
+        """Wait until `count` (default: the conf's worker_processes) workers run; their pids."""
+        count = self.expected_workers() if count is None else count
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.workers()
+            if len(pids) >= count:
+                return pids
+            if time.monotonic() > deadline:
+                raise TimeoutError("%d of %d workers after %.1fs" % (len(pids), count, timeout))
+            time.sleep(0.01)
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
