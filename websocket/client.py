@@ -160,7 +160,6 @@ class WebSocketClient(Endpoint):
         if _has_crlf(path) or " " in path or "\t" in path:
             return None, "bad websocket uri", None
 
-        extra = []  # header lines in upstream's order: protocols go before the version, origin after
         protocols = options.get("protocols")
         if protocols is not None:
             if isinstance(protocols, (list, tuple)):

@@ -1,5 +1,4 @@
 """The nginx lexical rules of cosocket.conf: words, quotes, escapes, comments, include, errors with file:line."""
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -1,5 +1,4 @@
 """HTTP/1.x behaviour of the real server: keep-alive, HEAD, 1.0, bodies, limits, errors."""
-import socket
 import time
 
 import pytest

@@ -1,7 +1,6 @@
 """Graceful stop (SIGQUIT) tells open WebSockets "going away" (1001); bad keys are refused before any upgrade."""
 import signal
 import socket
-import struct
 import time
 
 import pytest
