@@ -9,6 +9,23 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture
+def start_server(tmp_path):
+    """start_server(conf_text, **kw) -> a started ServerProcess, stopped at the end of the test."""
+    from tests.support.serverproc import ServerProcess
+
+    servers = []
+
+    def start(text, **kw):
+        srv = ServerProcess(tmp_path, text, **kw)
+        servers.append(srv)
+        return srv.start()
+
+    yield start
+    for srv in servers:
+        srv.stop()
+
+
 @pytest.fixture(scope="session")
 def ca():
     """A throw-away certificate authority (trustme) for TLS tests."""

@@ -1,39 +1,14 @@
 """Fixtures for the reliability tests: the real server with the handlers of tests/reliability/apps."""
 import os
 
-import pytest
-
-from tests.support.serverproc import ServerProcess
+from tests.support.serverproc import nginx_conf
 
 APPS = "{root}/tests/reliability/apps/?.py;{root}/conf/handlers/?.py;;"
 
-#: Top of every conf here: logs at info (nginx logs client faults at info), small limits.
-HEAD = """
-error_log logs/error.log info;
-pid logs/nginx.pid;
-python_path "%s";
-events { worker_connections 256; }
-""" % APPS
-
 
 def conf(http_body: str, workers: int = 1, main: str = "") -> str:
-    """A complete nginx.conf: HEAD, worker_processes, `main` directives, then http { http_body }."""
-    return "worker_processes %d;\n%s%s\nhttp {\n%s\n}\n" % (workers, HEAD, main, http_body)
-
-
-@pytest.fixture
-def start_server(tmp_path):
-    """start_server(conf_text, **kw) -> a started ServerProcess, stopped at the end of the test."""
-    servers = []
-
-    def start(text, **kw):
-        srv = ServerProcess(tmp_path, text, **kw)
-        servers.append(srv)
-        return srv.start()
-
-    yield start
-    for srv in servers:
-        srv.stop()
+    """A complete nginx.conf (logs at info: nginx logs client faults at info; start_server is in tests/conftest.py)."""
+    return nginx_conf(http_body, APPS, workers, main, worker_connections=256)
 
 
 def worker_pids(srv):

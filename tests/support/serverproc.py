@@ -31,6 +31,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def nginx_conf(http_body: str, python_path: str, workers: int = 1, main: str = "",
+               worker_connections: int = 64) -> str:
+    """A complete test nginx.conf: workers, logs at info, `python_path`, `main` directives, http { http_body }."""
+    return ('worker_processes %d;\nerror_log logs/error.log info;\npid logs/nginx.pid;\npython_path "%s";\n'
+            "events { worker_connections %d; }\n%s\nhttp {\n%s\n}\n"
+            % (workers, python_path, worker_connections, main, http_body))
+
+
 def children(pid: int) -> list:
     """Pids of the live (not zombie) children of `pid`, from /proc."""
     out = []
