@@ -3,27 +3,10 @@ import os
 
 import pytest
 
-from cosocket import conf
 from cosocket.conf import ConfError, parse_size, parse_time
 from cosocket.confmodel import AccessLogConf, ErrorLogConf, HandlerConf, ResolverConf
 
-
-def write(prefix, text, name="conf/nginx.conf"):
-    path = prefix / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return str(path)
-
-
-def load(prefix, text, extra=""):
-    write(prefix, text)
-    return conf.load("conf/nginx.conf", str(prefix), extra)
-
-
-def error(prefix, text, extra=""):
-    with pytest.raises(ConfError) as info:
-        load(prefix, text, extra)
-    return str(info.value)
+from tests.cosocket.confhelpers import error, load, write
 
 
 def at(prefix, line):
