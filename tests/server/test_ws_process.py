@@ -45,7 +45,7 @@ class Session:
         return False
 
 
-def sessions_on_each_worker(srv, per_worker=2, workers=2, attempts=40):
+def sessions_on_each_worker(srv, per_worker=2, workers=2, attempts=200):
     """Open sessions until every worker serves `per_worker` of them: {pid: [Session]}."""
     by_pid, extra = {}, []
     for _ in range(attempts):
