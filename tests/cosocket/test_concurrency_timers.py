@@ -4,31 +4,12 @@ import time
 import gevent
 import pytest
 
-from cosocket import concurrency, log, runtime
+from cosocket import concurrency, runtime
 from cosocket.concurrency import run_entry
 from cosocket.ngx import ngx
-from cosocket.confmodel import HttpSettings
 from cosocket.runtime import NgxExit
 
-
-class FakeRequest:
-    """The parts of cosocket.request.Request the concurrency layer and the log use."""
-
-    def __init__(self, n=1):
-        self.settings = HttpSettings()
-        self.connection_number = n
-
-    def log_context(self):
-        return ", client: 127.0.0.1, server: localhost, request: \"GET /t HTTP/1.1\""
-
-
-@pytest.fixture
-def errlog(tmp_path):
-    """The error log at debug level in a file; returns a function reading it."""
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "debug")])
-    yield lambda: path.read_text()
-    log.configure([("stderr", "error")])
+from tests.cosocket.fakes import FakeRequest
 
 
 @pytest.fixture(autouse=True)

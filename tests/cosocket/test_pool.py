@@ -9,11 +9,7 @@ from gevent.server import StreamServer
 from cosocket import log, ngx, pool
 
 
-@pytest.fixture(autouse=True)
-def fresh_pools():
-    pool.reset_after_fork()
-    yield
-    pool.reset_after_fork()
+pytestmark = pytest.mark.usefixtures("fresh_pools")
 
 
 @pytest.fixture

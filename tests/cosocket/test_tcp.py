@@ -7,7 +7,7 @@ import gevent
 import pytest
 from gevent.server import StreamServer
 
-from cosocket import log, ngx, runtime, tcp
+from cosocket import ngx, runtime, tcp
 from cosocket.confmodel import HttpSettings
 
 
@@ -25,15 +25,6 @@ def serve():
     yield start
     for srv in servers:
         srv.stop(timeout=0.1)
-
-
-@pytest.fixture
-def errlog(tmp_path):
-    """Route the error log to a file; returns a function giving its text."""
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "debug")])
-    yield lambda: path.read_text() if path.exists() else ""
-    log.configure([("stderr", "error")])
 
 
 @pytest.fixture

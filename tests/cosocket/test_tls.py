@@ -6,15 +6,11 @@ import pytest
 from gevent import ssl as gssl
 from gevent.server import StreamServer
 
-from cosocket import log, ngx, pool, runtime, tls
+from cosocket import log, ngx, runtime, tls
 from cosocket.confmodel import HttpSettings
 
 
-@pytest.fixture(autouse=True)
-def fresh_pools():
-    pool.reset_after_fork()
-    yield
-    pool.reset_after_fork()
+pytestmark = pytest.mark.usefixtures("fresh_pools")
 
 
 @pytest.fixture
