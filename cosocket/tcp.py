@@ -431,6 +431,23 @@ class TCPSocket:
 
     def _recv(self, size: int):
         """One chunk of at most `size` bytes from the peer -> (bytes, None) or (None, err) (closed unless timeout)."""
+        return self._read_once(size, None)
+
+    def _recv_into(self, view):
+        """Internal (websocket.protocol): one read of at most len(view) bytes into `view` -> (n, None) or (None, err).
+
+        The bytes land in the caller's buffer, not this socket's: the frame
+        reader parses them there and hands back what it did not consume
+        (`_unread`).
+        """
+        return self._read_once(len(view), view)
+
+    def _unread(self, data) -> None:
+        """Internal: put bytes read by `_recv_into` back in front of the next read."""
+        self._buf += data
+
+    def _read_once(self, size: int, view):
+        """One recv() of at most `size` bytes, into `view` when given -> (bytes or count, None) / (None, err)."""
         if self._reading:
             return None, "socket busy reading"
         sock = self._sock
@@ -449,17 +466,17 @@ class TCPSocket:
                         raise _timeout("timed out")
                 while True:
                     try:
-                        chunk = raw.recv(size)
+                        chunk = raw.recv(size) if view is None else raw.recv_into(view)
                         break
                     except BlockingIOError:
                         # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
                         if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
                                 is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
-                if len(chunk) < size:
+                if (len(chunk) if view is None else chunk) < size:
                     self._drained = True
             else:
-                chunk = sock.recv(size)
+                chunk = sock.recv(size) if view is None else sock.recv_into(view)
         except _timeout:
             if _log_errors():
                 log.error(ERR, "lua tcp socket read timed out")

@@ -133,3 +133,46 @@ def test_large_frames_go_out_as_head_and_payload_even_when_the_kernel_takes_part
     g.join()
     n = len(payload)
     assert result["sent"] == ((4 if n <= 0xFFFF else 10) + n, None)
+
+
+def test_a_whole_frame_then_half_of_the_next_in_one_read(pair):
+    reader, writer = pair
+    second = wire(2, b"second" * 50, key=KEY)
+    writer.sendall(wire(1, b"first", key=KEY) + second[:100])
+    gevent.sleep(0.01)
+    state = MessageState()
+    assert recv_frame(reader, 1000, True, state=state) == ("first", "text", None)
+    # the half frame left in the read went back into the socket's own buffer
+    assert reader._buffered() == 100
+    g = trickle(writer, second[100:], 64)
+    assert recv_frame(reader, 1000, True, state=state) == (b"second" * 50, "binary", None)
+    g.join()
+
+
+def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
+    import threading
+    from websocket import protocol
+
+    results = {}
+
+    def in_thread(tag):
+        a, b = socket.socketpair()
+        reader = TCPSocket.from_accepted(a, "unix")
+        reader.settimeout(2000)
+        try:
+            got = []
+            for i in range(50):
+                payload = bytes([tag, i]) * 500
+                b.sendall(wire(2, payload, key=KEY))
+                got.append(recv_frame(reader, 1 << 16, True, state=MessageState())[0] == payload)
+            results[tag] = all(got) and protocol._scratch() is not protocol._SCRATCH
+        finally:
+            a.close()
+            b.close()
+
+    threads = [threading.Thread(target=in_thread, args=(tag,)) for tag in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == {1: True, 2: True}
