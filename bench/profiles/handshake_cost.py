@@ -26,7 +26,8 @@ import tempfile
 import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, ROOT)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+sys.path.insert(0, ROOT)  # (and not this directory: its profile.py would shadow the stdlib's)
 
 import gevent  # noqa: E402
 from gevent import socket as gsocket  # noqa: E402
@@ -63,7 +64,8 @@ def start_server(script: str = "echo.py"):
 
 
 def handshake(port: int) -> None:
-    s = gsocket.create_connection(("127.0.0.1", port))
+    s = gsocket.socket()
+    s.connect(("127.0.0.1", port))  # no create_connection: it resolves through gevent's thread pool
     s.sendall(REQUEST)
     head = b""
     while b"\r\n\r\n" not in head:
