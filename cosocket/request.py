@@ -76,6 +76,14 @@ class ResponseHeaders:
         old = self._items.get(key)
         self._items[key] = (old[0] if old is not None else name, value)
 
+    def put(self, name: str, key: str, value: Optional[str]) -> None:
+        """set() for a name and value known to be safe (`key` is the name in lower case; None removes it)."""
+        if value is None:
+            self._items.pop(key, None)
+            return
+        old = self._items.get(key)
+        self._items[key] = (old[0] if old is not None else name, value)
+
     def has(self, lower_name: str) -> bool:
         return lower_name in self._items
 
@@ -967,25 +975,33 @@ def _socket(raw: bool = False):
     """ngx.req.socket(raw=False) -> (sock, err); raw=True gives the full-duplex connection cosocket."""
     r = _req("ngx.req.socket")
     if raw:
-        if r.body_state == "unread" and r.is_chunked():
-            pass  # the raw socket reads the body itself
-        if r.close_delimited and not r.headers_sent:
-            return None, "http 1.0 buffering"
-        if r.raw_acquired:
-            return None, "duplicate call"
-        if r._out:
-            if not r._send_buffered():
-                return None, "pending data to write"
-        r.headers_sent = True
-        r.raw_acquired = True
-        # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
-        r.socket.settimeouts(0, 0, 0)
-        r.keepalive = False
-        if r.body_state == "unread":
-            r.body_state = "raw"
-        if not r.status:
-            r.status = 200
-        return r.socket, None
+        return acquire_raw_socket(r)
+    return _body_socket(r)
+
+
+def acquire_raw_socket(r: Request):
+    """`ngx.req.socket(true)` for request `r` -> (sock, err)."""
+    if r.close_delimited and not r.headers_sent:
+        return None, "http 1.0 buffering"
+    if r.raw_acquired:
+        return None, "duplicate call"
+    if r._out:
+        if not r._send_buffered():
+            return None, "pending data to write"
+    r.headers_sent = True
+    r.raw_acquired = True
+    # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
+    r.socket.settimeouts(0, 0, 0)
+    r.keepalive = False
+    if r.body_state == "unread":
+        r.body_state = "raw"
+    if not r.status:
+        r.status = 200
+    return r.socket, None
+
+
+def _body_socket(r: Request):
+    """`ngx.req.socket()` for request `r`: a reader of its body -> (reader, err)."""
     if r.is_chunked():
         return None, "chunked request bodies not supported yet"
     if r.body_state in ("read", "raw", "reader"):
