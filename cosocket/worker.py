@@ -17,6 +17,7 @@ import socket as _stdsocket
 import sys
 import time
 import traceback
+import weakref
 from typing import Callable, Dict, List, Optional
 
 import gevent
@@ -64,6 +65,19 @@ def on_stopping(callback: Callable[[], None]) -> Callable[[], None]:
         except ValueError:
             pass
     return cancel
+
+
+#: The Worker objects of this process (one in a server worker; tests may run more in one process).
+_workers: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def current_requests():
+    """The requests being served now by this process's workers (their handlers are running)."""
+    for w in list(_workers):
+        for conn in list(w.connections):
+            r = conn.current
+            if r is not None:
+                yield r
 
 
 def _run_callbacks(callbacks: List[Callable[[], None]]) -> None:
@@ -496,6 +510,7 @@ class Worker:
         self._tables: Dict[int, handlers.LocationTable] = {}
         self._access_logs: Dict[str, http.AccessLog] = {}
         self._warned_connections = False
+        _workers.add(self)
 
     def location_table(self, server) -> handlers.LocationTable:
         table = self._tables.get(id(server))

@@ -21,7 +21,6 @@ import base64
 import binascii
 import hashlib
 import sys
-import weakref
 
 import gevent
 
@@ -176,28 +175,32 @@ def new(opts=None, **kw):
                          is_server=True, strict=bool(options.get("strict")),
                          pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
     wb.protocol = protocols
-    _track(wb)
+    _track(r, wb)
     return wb, None
 
 
-# The open server WebSockets of this worker, told "going away" (1001) when it exits gracefully.
-_live = None
+# Whether this worker tells its open server WebSockets "going away" (1001) when it stops gracefully.
+_hooked = False
 
 
-def _track(wb) -> None:
-    global _live
-    if _live is None:
+def _track(r, wb) -> None:
+    """Remember `wb` on its request (the worker finds it through its connections when it stops)."""
+    global _hooked
+    r.websocket = wb
+    if not _hooked:
         if runtime.worker.id is None:  # not in a server worker: nothing to tell at exit
             return
         from cosocket import worker
-        _live = weakref.WeakSet()
+        _hooked = True
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
-    _live.add(wb)
 
 
 def _going_away_all() -> None:
-    for wb in list(_live):
-        gevent.spawn(wb.going_away)
+    from cosocket import worker
+    for r in worker.current_requests():
+        wb = getattr(r, "websocket", None)
+        if wb is not None:
+            gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):
