@@ -45,10 +45,10 @@ def start_server(script: str = "echo.py"):
     """Serve the echo conf on a free port in this hub -> (port, Worker)."""
     rundir = tempfile.mkdtemp(prefix="handshake-cost-")
     os.mkdir(os.path.join(rundir, "logs"))
-    probe = gsocket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     with open(os.path.join(PEER, "nginx.conf")) as f:
         text = f.read()
     for key, value in (("port", port), ("workers", 1), ("here", PEER), ("script", script)):
