@@ -474,7 +474,14 @@ def combined_line(remote_addr: str, request_line: str, status: int, body_bytes: 
     )).encode("utf-8", "replace")
 
 
+_socket_class = None
+
+
 def socket_class():
-    """The cosocket class wrapping accepted connections."""
-    from .tcp import TCPSocket
-    return TCPSocket
+    """The cosocket class wrapping accepted connections (imported on first use: tcp imports this module)."""
+    global _socket_class
+    cls = _socket_class
+    if cls is None:
+        from .tcp import TCPSocket
+        cls = _socket_class = TCPSocket
+    return cls

@@ -302,8 +302,8 @@ class Connection:
                 self.head_deadline = time.monotonic() + settings.client_header_timeout / 1000.0
             # a connection reading its first head is not idle: nginx serves it even when exiting
             self.idle = False
-            self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
-                                  settings.client_header_timeout)
+            head_timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_header_timeout)
+            self.sock.settimeouts(*head_timeouts)
             token = runtime.current_request.set(QuietReads(self))
             try:
                 head = self._read_head(settings)
@@ -320,9 +320,11 @@ class Connection:
             settings = location.settings if location is not None else server.settings
             r = Request(self, head, server, settings)
             r.location = location
-            # the location's send_timeout bounds the response writes (and the body reads)
-            self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
-                                  settings.client_body_timeout)
+            # the location's send_timeout bounds the response writes (and the body reads); not set again
+            # when they are the values in force (non-zero ones do not depend on the request context)
+            timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_body_timeout)
+            if timeouts != head_timeouts or not all(timeouts):
+                self.sock.settimeouts(*timeouts)
             if self.worker.exiting or self.requests >= settings.keepalive_requests \
                     or not settings.keepalive_timeout:
                 r.keepalive = False
