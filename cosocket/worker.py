@@ -122,7 +122,7 @@ class Connection:
     # slots: one per idle WebSocket; "__dict__" (created only when used) takes anything else
     __slots__ = ("worker", "listener", "raw", "number", "requests", "idle", "current", "greenlet", "sock", "ssl",
                  "ssl_server_name", "ssl_client_verify", "ssl_verify_code", "ssl_protocol", "ssl_cipher",
-                 "head_deadline", "remote_addr", "remote_port", "_local", "peer",
+                 "head_deadline", "remote_addr", "_local", "peer",
                  "__dict__", "__weakref__")
 
     def __init__(self, worker: "Worker", listener: Listener, raw, addr, number: int):
@@ -143,10 +143,10 @@ class Connection:
         self.ssl_cipher: Optional[str] = None
         self.head_deadline = 0.0  # set in run(): when the head being read must be complete
         if listener.conf.unix is not None:
-            self.remote_addr, self.remote_port = "unix:", None
+            self.remote_addr = "unix:"
             self._local = ("unix:" + listener.conf.unix, None)
         else:
-            self.remote_addr, self.remote_port = addr[0], str(addr[1])
+            self.remote_addr = addr[0]
             self._local = None  # $server_addr/$server_port: asked of the kernel only when read (as nginx)
         self.peer = addr
 
@@ -167,6 +167,13 @@ class Connection:
                     local = (host or "0.0.0.0", str(conf.port))
             self._local = local
         return local
+
+    @property
+    def remote_port(self) -> Optional[str]:
+        """The client's port ($remote_port); None on a unix socket."""
+        if self.listener.conf.unix is not None:
+            return None
+        return str(self.peer[1])
 
     @property
     def local_addr(self) -> str:
@@ -313,6 +320,7 @@ class Connection:
                 self._head_error(exc)
                 return
             runtime.current_request.reset(token)
+            token = None  # not kept alive by this frame while the request runs (an idle WebSocket's lifetime)
             self.idle = False
             self.requests += 1
             server = listener.vhosts.find(head.host or self.ssl_server_name)
@@ -325,6 +333,7 @@ class Connection:
             timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_body_timeout)
             if timeouts != head_timeouts or not all(timeouts):
                 self.sock.settimeouts(*timeouts)
+            timeouts = head_timeouts = None  # (this frame lives as long as the connection)
             if self.worker.exiting or self.requests >= settings.keepalive_requests \
                     or not settings.keepalive_timeout:
                 r.keepalive = False
