@@ -187,6 +187,7 @@ _SCOPE_NAMES = frozenset(("globals", "locals", "vars", "exec", "eval", "__builti
 
 def _module_scope_only(tree: ast.Module) -> bool:
     """Whether running the script's body as a function would be visible to it (see load_file)."""
+    classes = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Await, ast.AsyncFor, ast.AsyncWith)):
             return True
@@ -194,7 +195,40 @@ def _module_scope_only(tree: ast.Module) -> bool:
             return True
         if isinstance(node, ast.Name) and node.id in _SCOPE_NAMES:
             return True
-    return any(isinstance(stmt, ast.AnnAssign) for stmt in tree.body)
+        if isinstance(node, ast.ClassDef):
+            classes.append(node)
+    if any(isinstance(stmt, ast.AnnAssign) for stmt in tree.body):
+        return True
+    if classes:
+        # a class body that binds a name the top level binds too reads it (`x = x`) from the globals,
+        # not from the enclosing function: such a script keeps module semantics
+        top = _bound_names(tree.body)
+        return any(_bound_names(cls.body) & top for cls in classes)
+    return False
+
+
+def _bound_names(body: list) -> set:
+    """The names the statements of one scope bind (not those of the scopes nested in them)."""
+    names = set()
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.NamedExpr):
+            names.add(node.target.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def _as_function(source: bytes, path: str) -> Optional[Callable[[], None]]:

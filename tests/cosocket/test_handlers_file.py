@@ -70,6 +70,19 @@ def test_global_statement_runs_with_exec_in_fresh_globals(script):
         del builtins.OUT
 
 
+def test_a_class_body_rebinding_a_top_level_name_keeps_module_semantics(script):
+    path = script("import builtins\nx = 1\nclass A:\n    x = x + 1\nbuiltins.OUT.append((x, A.x))\n")
+    import builtins
+    builtins.OUT = []
+    try:
+        run = handlers.load_file(path)
+        run()
+        assert builtins.OUT == [(1, 2)]
+        assert run.__code__.co_name == "run"  # the exec fallback: the class body reads x from the globals
+    finally:
+        del builtins.OUT
+
+
 def test_ngx_exit_ends_the_run(script):
     path = script("from cosocket.runtime import NgxExit\nimport builtins\nbuiltins.OUT.append(1)\n"
                   "raise NgxExit(0)\nbuiltins.OUT.append(2)\n")
