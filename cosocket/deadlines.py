@@ -24,7 +24,6 @@ from greenlet import getcurrent
 
 #: What a timed-out waiter's `hub.switch()` returns.
 TIMED_OUT = object()
-_READY = None
 
 
 class _Timers:
@@ -132,7 +131,7 @@ def wait_readable(sock, watcher, seconds: float):
         timers.push(sock, deadline)
     current = getcurrent()
     sock._waiter = current
-    watcher.start(current.switch, _READY)
+    watcher.start(current.switch)  # no arguments: no tuple kept per parked socket
     try:
         return hub.switch()
     finally:

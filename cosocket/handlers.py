@@ -8,6 +8,7 @@ wins, else the longest prefix.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import re
@@ -149,11 +150,21 @@ def apply_python_path(entries: List[str], prefix: str) -> None:
         sys.path.insert(0, d)
 
 
-def load_file(path: str):
-    """The compiled code of a `content_by_python_file` script (compiled once per worker)."""
-    code = _compiled.get(path)
-    if code is not None:
-        return code
+def load_file(path: str) -> Callable[[], None]:
+    """The runner of a `content_by_python_file` script (compiled once per worker).
+
+    The script's top level becomes the body of one function, called once per
+    request: its top-level names are that call's locals (they live for one
+    run, nothing leaks into the next request), and running it costs a Python
+    call in the current C frame instead of `exec` with a fresh globals dict
+    (a parked handler greenlet keeps less C stack).  A script that could tell
+    the difference (`global`/`nonlocal`, `globals()`/`locals()`/`vars()`,
+    `exec`/`eval`, star imports, top-level annotations, `await`) is run with
+    `exec` in fresh globals each time instead.
+    """
+    runner = _compiled.get(path)
+    if runner is not None:
+        return runner
     try:
         with open(path, "rb") as f:
             source = f.read()
@@ -165,8 +176,95 @@ def load_file(path: str):
     except SyntaxError as exc:
         raise HandlerLoadError('failed to load external Python file "%s": %s:%s: %s: %s'
                                % (path, path, exc.lineno, type(exc).__name__, exc.msg)) from None
-    _compiled[path] = code
-    return code
+    runner = _as_function(source, path) or _exec_runner(code, path)
+    _compiled[path] = runner
+    return runner
+
+
+#: Names whose use lets a script see that its top level is not a module's: such scripts run with exec().
+_SCOPE_NAMES = frozenset(("globals", "locals", "vars", "exec", "eval", "__builtins__", "dir"))
+
+
+def _module_scope_only(tree: ast.Module) -> bool:
+    """Whether running the script's body as a function would be visible to it (see load_file)."""
+    classes = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return True
+        if isinstance(node, ast.Name) and node.id in _SCOPE_NAMES:
+            return True
+        if isinstance(node, ast.ClassDef):
+            classes.append(node)
+    if any(isinstance(stmt, ast.AnnAssign) for stmt in tree.body):
+        return True
+    if classes:
+        # a class body that binds a name the top level binds too reads it (`x = x`) from the globals,
+        # not from the enclosing function: such a script keeps module semantics
+        top = _bound_names(tree.body)
+        return any(_bound_names(cls.body) & top for cls in classes)
+    return False
+
+
+def _bound_names(body: list) -> set:
+    """The names the statements of one scope bind (not those of the scopes nested in them)."""
+    names = set()
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.NamedExpr):
+            names.add(node.target.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _as_function(source: bytes, path: str) -> Optional[Callable[[], None]]:
+    """The script's top level compiled as the body of a function (file:line kept), or None if it cannot be."""
+    try:
+        tree = ast.parse(source, path)
+    except (SyntaxError, ValueError):
+        return None
+    if _module_scope_only(tree):
+        return None
+    body = tree.body
+    future = []
+    while body and isinstance(body[0], ast.ImportFrom) and body[0].module == "__future__":
+        future.append(body.pop(0))  # __future__ imports must stay at the top of the module
+    if not body:
+        body.append(ast.Pass(lineno=1, col_offset=0, end_lineno=1, end_col_offset=0))
+    first = body[0]
+    fn = ast.FunctionDef(name="<module>", args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                                           kw_defaults=[], kwarg=None, defaults=[]),
+                         body=body, decorator_list=[], returns=None, type_comment=None,
+                         lineno=first.lineno, col_offset=0)
+    module = ast.Module(body=future + [fn], type_ignores=[])
+    ast.fix_missing_locations(module)
+    try:
+        code = compile(module, path, "exec")
+    except (SyntaxError, ValueError):
+        return None
+    scope = {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__}
+    exec(code, scope)
+    return scope.pop("<module>")
+
+
+def _exec_runner(code, path: str) -> Callable[[], None]:
+    def run() -> None:
+        exec(code, {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__})
+    return run
 
 
 def load_function(target: str) -> Callable:
@@ -187,12 +285,6 @@ def load_function(target: str) -> Callable:
         raise HandlerLoadError('failed to load Python handler "%s": not callable' % target)
     _functions[target] = fn
     return fn
-
-
-def _file_runner(code, path: str) -> Callable[[], None]:
-    def run() -> None:
-        exec(code, {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__})
-    return run
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -250,7 +342,7 @@ def dispatch(request, location) -> None:
         return
     try:
         if handler.kind == "file":
-            fn = _file_runner(load_file(handler.target), handler.target)
+            fn = load_file(handler.target)
         else:
             fn = load_function(handler.target)
     except HandlerLoadError as exc:

@@ -121,31 +121,71 @@ class HeadError(Exception):
 
 
 class RequestHead:
-    """A parsed request line and header block."""
+    """A parsed request line and header block.
+
+    The header block is kept as the bytes that came (`block`); the parsed
+    list and the lookup index are built from it when first asked for, and
+    `compact()` drops them again (an upgraded connection keeps one bytes
+    object for `ngx.req.get_headers()`, not a tuple and two strings per header).
+    """
 
     __slots__ = ("method", "request_uri", "uri", "args", "protocol", "http_version",
-                 "headers", "_index", "request_line", "host")
+                 "block", "_headers", "_index", "request_line", "host")
 
-    def __init__(self, method, request_uri, uri, args, protocol, headers, request_line):
+    def __init__(self, method, request_uri, uri, args, protocol, headers, request_line, block=None):
         self.method = method
         self.request_uri = request_uri
         self.uri = uri
         self.args = args
         self.protocol = protocol
         self.http_version = 1.1 if protocol == "HTTP/1.1" else 1.0
-        self.headers = headers  # [(name as sent, value)]
+        self._headers = headers  # [(name as sent, value)], or None: parse `block` again when asked
+        self.block = block if block is not None else b"\r\n".join(
+            ("%s: %s" % item).encode("latin-1", "replace") for item in headers)
         self.request_line = request_line
-        index: Dict[str, str] = {}
-        for name, value in headers:
-            key = name.lower()
-            if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
-                index[key] = value
-        self._index = index
+        self._index = None
         self.host = None
+
+    @property
+    def headers(self) -> List[Tuple[str, str]]:
+        """[(name as sent, value)] in the order sent."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _split_headers(self.block)
+        return headers
 
     def get(self, lower_name: str, default: Optional[str] = None) -> Optional[str]:
         """The first value of a header (name in lower case), or `default`."""
-        return self._index.get(lower_name, default)
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self.headers:
+                key = name.lower()
+                if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
+                    index[key] = value
+            self._index = index
+        return index.get(lower_name, default)
+
+    def compact(self) -> None:
+        """Drop the parsed headers and index (rebuilt from `block` on the next use)."""
+        self._headers = None
+        self._index = None
+
+
+def _split_headers(block: bytes) -> List[Tuple[str, str]]:
+    """A header block already checked by parse_header_block -> [(name, value)]."""
+    out = []
+    if block:
+        for line in block.decode("latin-1").split("\r\n"):
+            if line:
+                name, _, value = line.partition(":")
+                out.append((name, value.strip(" \t")))
+    return out
+
+
+#: The strings every request repeats, shared instead of one copy per request.
+_COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+                                   "HTTP/1.1", "HTTP/1.0")}
 
 
 def _decode_path(raw: str) -> str:
@@ -185,6 +225,8 @@ def parse_request_line(line: bytes) -> Tuple[str, str, str, str, str]:
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise HeadError(400, "client sent invalid request", text)
     method, target, protocol = parts
+    method = _COMMON.get(method, method)
+    protocol = _COMMON.get(protocol, protocol)
     if not method.isalpha() or not method.isupper():
         raise HeadError(400, "client sent invalid method", text)
     if protocol not in ("HTTP/1.1", "HTTP/1.0"):
@@ -267,11 +309,12 @@ def read_head(sock, settings) -> RequestHead:
     method, request_uri, uri, args, protocol = parse_request_line(raw[:eol])
     request_line = raw[:eol].decode("latin-1")
     try:
-        headers = parse_header_block(raw[eol + 2:-4], size)
+        block = raw[eol + 2:-4]
+        headers = parse_header_block(block, size)
     except HeadError as exc:
         exc.request_line = request_line
         raise
-    head = RequestHead(method, request_uri, uri, args, protocol, headers, request_line)
+    head = RequestHead(method, request_uri, uri, args, protocol, headers, request_line, block)
     host = head.get("host")
     if host is None and protocol == "HTTP/1.1":
         raise HeadError(400, 'client sent HTTP/1.1 request without "Host" header', request_line)
@@ -431,7 +474,14 @@ def combined_line(remote_addr: str, request_line: str, status: int, body_bytes: 
     )).encode("utf-8", "replace")
 
 
+_socket_class = None
+
+
 def socket_class():
-    """The cosocket class wrapping accepted connections."""
-    from .tcp import TCPSocket
-    return TCPSocket
+    """The cosocket class wrapping accepted connections (imported on first use: tcp imports this module)."""
+    global _socket_class
+    cls = _socket_class
+    if cls is None:
+        from .tcp import TCPSocket
+        cls = _socket_class = TCPSocket
+    return cls

@@ -76,6 +76,14 @@ class ResponseHeaders:
         old = self._items.get(key)
         self._items[key] = (old[0] if old is not None else name, value)
 
+    def put(self, name: str, key: str, value: Optional[str]) -> None:
+        """set() for a name and value known to be safe (`key` is the name in lower case; None removes it)."""
+        if value is None:
+            self._items.pop(key, None)
+            return
+        old = self._items.get(key)
+        self._items[key] = (old[0] if old is not None else name, value)
+
     def has(self, lower_name: str) -> bool:
         return lower_name in self._items
 
@@ -147,16 +155,58 @@ class QuietReads:
         return self.owner.log_context()
 
 
+class _ThreadSet:
+    """The set of a request's live light threads, holding no set until one is added (most requests spawn none)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set: Optional[set] = None
+
+    def add(self, item) -> None:
+        if self._set is None:
+            self._set = set()
+        self._set.add(item)
+
+    def discard(self, item) -> None:
+        if self._set is not None:
+            self._set.discard(item)
+
+    def remove(self, item) -> None:
+        if self._set is None:
+            raise KeyError(item)
+        self._set.remove(item)
+
+    def clear(self) -> None:
+        if self._set is not None:
+            self._set.clear()
+
+    def __contains__(self, item) -> bool:
+        return self._set is not None and item in self._set
+
+    def __iter__(self):
+        return iter(self._set) if self._set is not None else iter(())
+
+    def __len__(self) -> int:
+        return len(self._set) if self._set is not None else 0
+
+    def __bool__(self) -> bool:
+        return bool(self._set)
+
+    def __repr__(self) -> str:
+        return "{%s}" % ", ".join(map(repr, self)) if self else "set()"
+
+
 class Request:
     """One HTTP request on a connection, with its response state."""
 
     # slots keep an idle WebSocket's request small; "__dict__" (created only when used) still
     # takes any other attribute a handler or a module hangs on it
     __slots__ = ("conn", "socket", "connection_number", "head", "server", "settings", "location", "threads",
-                 "ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
+                 "_ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
                  "seen_body", "chunked", "close_delimited", "eof", "header_only", "raw_acquired", "keepalive",
                  "broken", "send_error", "body", "body_state", "body_bytes_sent", "abort_handler", "_request_id",
-                 "server_name_matched", "__dict__", "__weakref__")
+                 "server_name_matched", "websocket", "__dict__", "__weakref__")
 
     def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
         self.conn = conn
@@ -166,8 +216,8 @@ class Request:
         self.server = server  # ServerConf
         self.settings = settings  # the matched location's HttpSettings (server's until matched)
         self.location = None
-        self.threads: set = set()
-        self.ctx: Dict = {}
+        self.threads = _ThreadSet()
+        self._ctx: Optional[Dict] = None
         self.start_time = time.time()
         self.status = 0
         self.out_headers = ResponseHeaders()
@@ -190,6 +240,19 @@ class Request:
         self.abort_handler = None
         self._request_id: Optional[str] = None
         self.server_name_matched = None
+        self.websocket = None  # the server WebSocket made on this request (websocket.server), if any
+
+    @property
+    def ctx(self) -> Dict:
+        """ngx.ctx: a dict made on first use."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = {}
+        return ctx
+
+    @ctx.setter
+    def ctx(self, value: Dict) -> None:
+        self._ctx = value
 
     # -- context for the error log -----------------------------------------
     def log_context(self) -> str:
@@ -967,25 +1030,33 @@ def _socket(raw: bool = False):
     """ngx.req.socket(raw=False) -> (sock, err); raw=True gives the full-duplex connection cosocket."""
     r = _req("ngx.req.socket")
     if raw:
-        if r.body_state == "unread" and r.is_chunked():
-            pass  # the raw socket reads the body itself
-        if r.close_delimited and not r.headers_sent:
-            return None, "http 1.0 buffering"
-        if r.raw_acquired:
-            return None, "duplicate call"
-        if r._out:
-            if not r._send_buffered():
-                return None, "pending data to write"
-        r.headers_sent = True
-        r.raw_acquired = True
-        # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
-        r.socket.settimeouts(0, 0, 0)
-        r.keepalive = False
-        if r.body_state == "unread":
-            r.body_state = "raw"
-        if not r.status:
-            r.status = 200
-        return r.socket, None
+        return acquire_raw_socket(r)
+    return _body_socket(r)
+
+
+def acquire_raw_socket(r: Request):
+    """`ngx.req.socket(true)` for request `r` -> (sock, err)."""
+    if r.close_delimited and not r.headers_sent:
+        return None, "http 1.0 buffering"
+    if r.raw_acquired:
+        return None, "duplicate call"
+    if r._out:
+        if not r._send_buffered():
+            return None, "pending data to write"
+    r.headers_sent = True
+    r.raw_acquired = True
+    # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
+    r.socket.settimeouts(0, 0, 0)
+    r.keepalive = False
+    if r.body_state == "unread":
+        r.body_state = "raw"
+    if not r.status:
+        r.status = 200
+    return r.socket, None
+
+
+def _body_socket(r: Request):
+    """`ngx.req.socket()` for request `r`: a reader of its body -> (reader, err)."""
     if r.is_chunked():
         return None, "chunked request bodies not supported yet"
     if r.body_state in ("read", "raw", "reader"):

@@ -17,6 +17,7 @@ import socket as _stdsocket
 import sys
 import time
 import traceback
+import weakref
 from typing import Callable, Dict, List, Optional
 
 import gevent
@@ -24,6 +25,7 @@ import gevent.socket
 import gevent.ssl
 from gevent import GreenletExit
 from gevent.event import Event
+from greenlet import getcurrent
 from greenlet import greenlet as RawGreenlet
 
 from . import deadlines, handlers, http, log, resolver, runtime, sslverify
@@ -64,6 +66,19 @@ def on_stopping(callback: Callable[[], None]) -> Callable[[], None]:
         except ValueError:
             pass
     return cancel
+
+
+#: The Worker objects of this process (one in a server worker; tests may run more in one process).
+_workers: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def current_requests():
+    """The requests being served now by this process's workers (their handlers are running)."""
+    for w in list(_workers):
+        for conn in list(w.connections):
+            r = conn.current
+            if r is not None:
+                yield r
 
 
 def _run_callbacks(callbacks: List[Callable[[], None]]) -> None:
@@ -107,7 +122,7 @@ class Connection:
     # slots: one per idle WebSocket; "__dict__" (created only when used) takes anything else
     __slots__ = ("worker", "listener", "raw", "number", "requests", "idle", "current", "greenlet", "sock", "ssl",
                  "ssl_server_name", "ssl_client_verify", "ssl_verify_code", "ssl_protocol", "ssl_cipher",
-                 "head_deadline", "remote_addr", "remote_port", "_local", "peer",
+                 "head_deadline", "remote_addr", "_local", "peer",
                  "__dict__", "__weakref__")
 
     def __init__(self, worker: "Worker", listener: Listener, raw, addr, number: int):
@@ -128,10 +143,10 @@ class Connection:
         self.ssl_cipher: Optional[str] = None
         self.head_deadline = 0.0  # set in run(): when the head being read must be complete
         if listener.conf.unix is not None:
-            self.remote_addr, self.remote_port = "unix:", None
+            self.remote_addr = "unix:"
             self._local = ("unix:" + listener.conf.unix, None)
         else:
-            self.remote_addr, self.remote_port = addr[0], str(addr[1])
+            self.remote_addr = addr[0]
             self._local = None  # $server_addr/$server_port: asked of the kernel only when read (as nginx)
         self.peer = addr
 
@@ -152,6 +167,13 @@ class Connection:
                     local = (host or "0.0.0.0", str(conf.port))
             self._local = local
         return local
+
+    @property
+    def remote_port(self) -> Optional[str]:
+        """The client's port ($remote_port); None on a unix socket."""
+        if self.listener.conf.unix is not None:
+            return None
+        return str(self.peer[1])
 
     @property
     def local_addr(self) -> str:
@@ -199,6 +221,7 @@ class Connection:
         finally:
             self._close()
             self.worker.connection_ended(self)
+            self.greenlet = None
 
     def _close(self) -> None:
         # the cosocket of a downstream connection refuses close() (it is a request socket):
@@ -286,8 +309,8 @@ class Connection:
                 self.head_deadline = time.monotonic() + settings.client_header_timeout / 1000.0
             # a connection reading its first head is not idle: nginx serves it even when exiting
             self.idle = False
-            self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
-                                  settings.client_header_timeout)
+            head_timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_header_timeout)
+            self.sock.settimeouts(*head_timeouts)
             token = runtime.current_request.set(QuietReads(self))
             try:
                 head = self._read_head(settings)
@@ -297,6 +320,7 @@ class Connection:
                 self._head_error(exc)
                 return
             runtime.current_request.reset(token)
+            token = None  # not kept alive by this frame while the request runs (an idle WebSocket's lifetime)
             self.idle = False
             self.requests += 1
             server = listener.vhosts.find(head.host or self.ssl_server_name)
@@ -304,9 +328,12 @@ class Connection:
             settings = location.settings if location is not None else server.settings
             r = Request(self, head, server, settings)
             r.location = location
-            # the location's send_timeout bounds the response writes (and the body reads)
-            self.sock.settimeouts(settings.socket.connect_timeout, settings.send_timeout,
-                                  settings.client_body_timeout)
+            # the location's send_timeout bounds the response writes (and the body reads); not set again
+            # when they are the values in force (non-zero ones do not depend on the request context)
+            timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_body_timeout)
+            if timeouts != head_timeouts or not all(timeouts):
+                self.sock.settimeouts(*timeouts)
+            timeouts = head_timeouts = None  # (this frame lives as long as the connection)
             if self.worker.exiting or self.requests >= settings.keepalive_requests \
                     or not settings.keepalive_timeout:
                 r.keepalive = False
@@ -464,19 +491,25 @@ class Connection:
             runtime.current_request.reset(token)
 
 
-def _kill(glet) -> None:
+def _kill(conn: Connection) -> None:
     """Throw GreenletExit into a connection's greenlet from the loop (gevent's kill(block=False))."""
-    if not glet.dead:
-        gevent.get_hub().loop.run_callback(_throw_exit, glet)
+    glet = conn.greenlet
+    if glet is not None and not glet.dead:
+        gevent.get_hub().loop.run_callback(_throw_exit, glet, conn)
 
 
-def _throw_exit(glet) -> None:
-    if glet.dead:
+def _throw_exit(glet, conn: Connection) -> None:
+    if glet.dead or conn.greenlet is not glet:  # that connection ended (its greenlet may serve another now)
         return
     if not glet:  # not started yet: its start callback runs first, then this again
-        gevent.get_hub().loop.run_callback(_throw_exit, glet)
+        gevent.get_hub().loop.run_callback(_throw_exit, glet, conn)
         return
     glet.throw(GreenletExit)
+
+
+#: Finished connection greenlets kept for the next connections (a new greenlet costs a Python data-stack
+#: chunk mmap/munmap and ~8 us; a kept one parks in ~6 KB).
+SPARE_GREENLETS = 64
 
 
 class Worker:
@@ -496,6 +529,8 @@ class Worker:
         self._tables: Dict[int, handlers.LocationTable] = {}
         self._access_logs: Dict[str, http.AccessLog] = {}
         self._warned_connections = False
+        self._spare: list = []  # parked connection greenlets waiting for a connection
+        _workers.add(self)
 
     def location_table(self, server) -> handlers.LocationTable:
         table = self._tables.get(id(server))
@@ -547,16 +582,39 @@ class Worker:
                 continue
             if listener.conf.unix is None:
                 try:  # nginx's tcp_nodelay: small responses are not held back by Nagle
-                    raw.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+                    raw._sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
                 except OSError:
                     pass
             self.counter += 1
             conn = Connection(self, listener, raw, addr, self.counter)
             self.connections.add(conn)
             # a raw greenlet, not gevent.spawn: no Greenlet object, links or spawn tree per connection
-            # (run() catches and logs its own errors); started from the loop as gevent.spawn does
-            conn.greenlet = g = RawGreenlet(conn.run, self.hub)
-            self.hub.loop.run_callback(g.switch)
+            # (run() catches and logs its own errors); a finished one is reused when there is one
+            spare = self._spare
+            g = None
+            while spare:
+                g = spare.pop()
+                if not g.dead:
+                    break
+                g = None
+            if g is None:
+                g = RawGreenlet(self._serve_connections, self.hub)
+            conn.greenlet = g
+            self.hub.loop.run_callback(g.switch, conn)  # started from the loop, as gevent.spawn does
+
+    def _serve_connections(self, conn: Connection) -> None:
+        """A connection greenlet: serve `conn`, then wait among the spares for the next connection."""
+        spare = self._spare
+        hub = self.hub
+        me = getcurrent()
+        while True:
+            conn.run()
+            conn = None
+            me.gr_context = None  # the next connection starts with fresh context variables
+            if self.exiting or len(spare) >= SPARE_GREENLETS:
+                return
+            spare.append(me)
+            conn = hub.switch()  # the accept loop hands over the next connection
 
     def connection_ended(self, conn: Connection) -> None:
         """A connection's greenlet is ending: forget it and wake a graceful exit waiting for the last ones."""
@@ -599,12 +657,15 @@ class Worker:
         exit_reason = reason
         runtime.worker.exiting = True
         self.stop_accepting()
+        for g in self._spare:  # the parked spare greenlets end (from the loop, as _kill)
+            self.hub.loop.run_callback(g.throw, GreenletExit)
+        self._spare = []
         _run_callbacks(_exiting_callbacks)
         if reason == "stop":
             _run_callbacks(_stopping_callbacks)
         for conn in list(self.connections):
             if conn.idle and conn.greenlet is not None:
-                _kill(conn.greenlet)
+                _kill(conn)
         timeout_ms = self.main_conf.worker_shutdown_timeout
         timeout = timeout_ms / 1000.0 if timeout_ms is not None else None
         try:
@@ -627,7 +688,7 @@ class Worker:
                         log.error(log.INFO, "closing connection on worker shutdown timeout")
                     finally:
                         runtime.current_request.reset(token)
-                    _kill(conn.greenlet)
+                    _kill(conn)
             gevent.sleep(0)
         self.finish(0)
 

@@ -21,11 +21,11 @@ import base64
 import binascii
 import hashlib
 import sys
-import weakref
 
 import gevent
 
 from cosocket import runtime
+from cosocket.request import acquire_raw_socket
 from cosocket.ngx import ngx
 
 from .message import Endpoint
@@ -41,13 +41,6 @@ def _first(value):
     if isinstance(value, (list, tuple)):
         return value[0] if value else None
     return value
-
-
-def _ok(result):
-    """(ok, err) from an ngx call answering `ok` alone or an `(ok, err)` tuple."""
-    if isinstance(result, tuple):
-        return (result + (None, None))[:2]
-    return result, None
 
 
 def accept_key(key: str) -> str:
@@ -117,48 +110,59 @@ def new(opts=None, **kw):
     max_send_len = number_option(options, "max_send_len", "new")
     timeout = number_option(options, "timeout", "new")
 
-    if ngx.headers_sent:
+    # the ngx.* calls lua-resty-websocket makes, done on the request object itself (one lookup)
+    r = runtime.get_request("ngx.headers_sent")
+    if r.headers_sent:
         return None, "response header already sent"
-    ngx.req.read_body()
-    if ngx.req.http_version() not in (1.1, "1.1"):
+    if not r.raw_acquired:
+        r.read_body()  # ngx.req.read_body()
+    head = r.head
+    if head.http_version != 1.1:
         return None, "bad http version"
+    if len(head.headers) <= 100:  # what ngx.req.get_headers() sees: the first value of each name
+        get = head.get
+    else:
+        headers = ngx.req.get_headers()
 
-    headers = ngx.req.get_headers()
-    val = _first(headers.get("upgrade"))
+        def get(name):
+            return _first(headers.get(name))
+
+    val = get("upgrade")
     if val is None or val.lower() != "websocket":
         return None, 'bad "upgrade" request header: %s' % ("nil" if val is None else val)
-    val = _first(headers.get("connection"))
+    val = get("connection")
     if val is None or "upgrade" not in val.lower():
         return None, 'bad "connection" request header'
-    key = _first(headers.get("sec-websocket-key"))
+    key = get("sec-websocket-key")
     if key is None:
         return None, 'bad "sec-websocket-key" request header'
     if not valid_key(key):
         return None, 'bad "sec-websocket-key" request header: not base64 of 16 bytes'
-    ver = _first(headers.get("sec-websocket-version"))
+    ver = get("sec-websocket-version")
     if ver != "13":
         return None, 'bad "sec-websocket-version" request header'
 
-    protocols = _first(headers.get("sec-websocket-protocol"))
+    protocols = get("sec-websocket-protocol")
     if supported is not None:
         protocols = choose_protocol(protocols, supported)
-    header = ngx.header
+    out = r.out_headers
     if protocols is not None:
-        header["Sec-WebSocket-Protocol"] = protocols
-    header["Upgrade"] = "websocket"
-    header["Sec-WebSocket-Accept"] = accept_key(key)
-    header["Content-Type"] = None
-    ngx.status = 101
+        out.set("Sec-WebSocket-Protocol", protocols)
+    out.put("Upgrade", "upgrade", "websocket")
+    out.put("Sec-WebSocket-Accept", "sec-websocket-accept", accept_key(key))
+    out.put("Content-Type", "content-type", None)
+    r.mime_set = True
+    r.status = 101
 
-    ok, err = _ok(ngx.send_headers())
-    if not ok:
-        return None, "failed to send response header: %s" % (err or "unknown")
-    ok, err = _ok(ngx.flush(True))
+    if not r.send_head(complete=False):  # ngx.send_headers()
+        return None, "failed to send response header: nginx output filter error"
+    ok, err = r.flush(True)
     if not ok:
         return None, "failed to flush response header: %s" % (err or "unknown")
-    sock, err = ngx.req.socket(True)
+    sock, err = acquire_raw_socket(r)
     if sock is None:
         return None, err
+    head.compact()  # the handshake is over: keep the header block, not its parsed form
 
     if timeout is not None:
         sock.settimeout(timeout)
@@ -171,28 +175,32 @@ def new(opts=None, **kw):
                          is_server=True, strict=bool(options.get("strict")),
                          pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
     wb.protocol = protocols
-    _track(wb)
+    _track(r, wb)
     return wb, None
 
 
-# The open server WebSockets of this worker, told "going away" (1001) when it exits gracefully.
-_live = None
+# Whether this worker tells its open server WebSockets "going away" (1001) when it stops gracefully.
+_hooked = False
 
 
-def _track(wb) -> None:
-    global _live
-    if _live is None:
+def _track(r, wb) -> None:
+    """Remember `wb` on its request (the worker finds it through its connections when it stops)."""
+    global _hooked
+    r.websocket = wb
+    if not _hooked:
         if runtime.worker.id is None:  # not in a server worker: nothing to tell at exit
             return
         from cosocket import worker
-        _live = weakref.WeakSet()
+        _hooked = True
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
-    _live.add(wb)
 
 
 def _going_away_all() -> None:
-    for wb in list(_live):
-        gevent.spawn(wb.going_away)
+    from cosocket import worker
+    for r in worker.current_requests():
+        wb = getattr(r, "websocket", None)
+        if wb is not None:
+            gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):

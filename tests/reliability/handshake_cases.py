@@ -13,6 +13,10 @@ BAD_UPGRADES = [
     ("no-version", upgrade_request(version=None), 'bad "sec-websocket-version" request header'),
     ("version-8", upgrade_request(version="8"), 'bad "sec-websocket-version" request header'),
     ("http-1.0", upgrade_request().replace(b"HTTP/1.1", b"HTTP/1.0"), "bad http version"),
+    # server.new reads ngx.req.get_headers(), which stops at 100 headers: an Upgrade after them is not seen
+    ("upgrade-after-100-headers", upgrade_request(upgrade=None).replace(
+        b"\r\n\r\n", b"\r\n" + b"".join(b"X-Filler-%d: 1\r\n" % i for i in range(100)) + b"Upgrade: websocket\r\n\r\n"),
+     'bad "upgrade" request header: nil'),
 ]
 
 #: Keys that are not the base64 of 16 bytes (RFC 6455 section 4.2.1, item 5).
