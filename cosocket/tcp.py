@@ -462,7 +462,8 @@ class TCPSocket:
                     # the last read emptied the kernel's buffer: wait before trying (as nginx's
                     # rev->ready = 0), which saves a recv() failing with EAGAIN per message
                     self._drained = False
-                    if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) is deadlines.TIMED_OUT:
+                    seconds = self._rt if self._hard_deadline is None else self._wait_seconds()
+                    if deadlines.wait_readable(self, sock._read_event, seconds) is deadlines.TIMED_OUT:
                         raise _timeout("timed out")
                 while True:
                     try:

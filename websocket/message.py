@@ -67,9 +67,11 @@ class Endpoint(Channel):
             return None, None, "fatal error already happened"
         if self.ended:
             return None, None, "closed"
-        data, typ, err = self._next_frame(self.strict)
+        strict = self.strict
+        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state,
+                                    strict=strict, refuse_masked=strict and not self.is_server)
         if data is None:
-            self._failed(err, self.strict)
+            self._failed(err, strict)
         elif typ == "close":
             self.close_received = True
             if self.close_sent and self.strict:  # without strict the script ends it, as upstream

@@ -410,7 +410,9 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
         log.error(log.DEBUG, "recv_frame: mask bit: 1")
     if not plen:
         payload = b""
-    elif plen >= _ZERO_COPY_MIN or type(buf) is memoryview:
+    elif type(buf) is memoryview:
+        payload = apply_mask(buf[head:end], bytes(buf[head - 4:head]))
+    elif plen >= _ZERO_COPY_MIN:
         with memoryview(buf) as view:
             payload = apply_mask(view[head:end], bytes(view[head - 4:head]))
     else:
@@ -546,7 +548,8 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
     """Build and send one frame with a single `sock.send`: `(bytes_sent, err)`."""
     if type(opcode) is not int or not 0 <= opcode <= 0xF:
         raise TypeError("bad argument #2 to 'send_frame' (opcode must be an integer from 0 to 15)")
-    payload = payload_bytes(payload)
+    if type(payload) is not bytes:
+        payload = payload_bytes(payload)
     payload_len = len(payload)
     if payload_len > max_payload_len:
         return None, "payload too big"
@@ -562,7 +565,8 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
             return None, "failed to send frame: %s" % err
         return sent, None
     try:
-        frame = build_frame(fin, opcode, payload_len, payload, masking)
+        frame = _frame_head(fin, opcode, payload_len, False) + payload if not masking \
+            else build_frame(fin, opcode, payload_len, payload, masking)
     except ValueError as exc:
         return None, "failed to build frame: %s" % exc
     sent, err = sock.send(frame)
