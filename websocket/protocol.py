@@ -240,6 +240,7 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
         # the fast path: a whole frame that has arrived is parsed where it lies
         buf = sock._buf
         simple = not refuse_masked and state.opcode is None
+        frame = None
         if not buf:
             # read into the worker's scratch buffer (no switch can happen until it is consumed)
             scratch = _SCRATCH if _thread.get_ident() == _SCRATCH_THREAD else _scratch()
@@ -248,17 +249,20 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
                 return _fail("failed to receive the first 2 bytes", err)
             if simple:
                 frame = _parse_whole(scratch, n, max_payload_len, state, strict)
-                if frame is not None:
-                    end = frame[3]
-                    if end < n:
-                        sock._unread(scratch[end:n])
-                    return frame[:3]
-            sock._unread(scratch[:n])
+            end = 0 if frame is None else frame[3]
+            if end < n:
+                sock._unread(scratch[end:n])
         elif simple:
             frame = _parse_whole(buf, len(buf), max_payload_len, state, strict)
             if frame is not None:
                 del buf[:frame[3]]
-                return frame[:3]
+        if frame is not None:
+            data, typ, err, _ = frame
+            if log.enabled(log.DEBUG):
+                log.error(log.DEBUG, "recv_frame: mask bit: 1")
+            if err is not None:
+                state.reset()
+            return data, typ, err
     data, err, _ = sock.receive(2)
     if data is None:
         return _fail("failed to receive the first 2 bytes", err)
@@ -406,8 +410,6 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
     end = head + plen
     if have < end or plen > max_payload_len or (strict and plen > state.max_message_len):
         return None
-    if log.enabled(log.DEBUG):
-        log.error(log.DEBUG, "recv_frame: mask bit: 1")
     if not plen:
         payload = b""
     elif type(buf) is memoryview:
@@ -424,8 +426,15 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
     try:
         return payload.decode("utf-8"), "text", None, end
     except UnicodeDecodeError:
-        state.reset()
         return None, None, ERR_BAD_TEXT, end
+
+
+#: The pure-Python fast path, kept for the tests when the C version replaces it.
+py_parse_whole = _parse_whole
+try:  # the same in C (websocket/_speedups.c)
+    from websocket._speedups import parse_whole as _parse_whole  # noqa: F811
+except ImportError:
+    pass
 
 
 def _recv_payload(sock, n: int, key):
