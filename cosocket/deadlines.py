@@ -117,10 +117,15 @@ def wait_readable(sock, watcher, seconds: float):
     `TIMED_OUT` on timeout, anything else when woken.  Exceptions thrown in
     (gevent's cancel_wait when the socket is closed elsewhere, a kill) pass through.
     """
-    hub = get_hub()
+    current = getcurrent()
+    # a connection's greenlet is the hub's child: its parent, when it is the registered hub, is
+    # this thread's hub (greenlets never cross threads), which saves get_hub() per wait
+    hub = current.parent
     timers = _timers
     if timers is None or timers.hub is not hub:
-        timers = _get_timers(hub)
+        hub = get_hub()
+        if timers is None or timers.hub is not hub:
+            timers = _get_timers(hub)
     deadline = timers.loop.now() + seconds
     sock._deadline = deadline
     entry = sock._tentry
@@ -129,7 +134,6 @@ def wait_readable(sock, watcher, seconds: float):
     elif entry[0] > deadline:  # a shorter timeout than the registered one
         timers.forget(entry)
         timers.push(sock, deadline)
-    current = getcurrent()
     sock._waiter = current
     watcher.start(current.switch)  # no arguments: no tuple kept per parked socket
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from .protocol import (CLOSE_NORMAL, OP_CLOSE, OP_PONG, Channel, MessageState, close_payload, recv_frame,
+from .protocol import (CLOSE_NORMAL, OP_CLOSE, OP_PONG, Channel, MessageState, close_payload, _recv_frame,
                        send_frame, violation_code)
 
 # The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
@@ -52,8 +52,8 @@ class Endpoint(Channel):
 
     # ------------------------------------------------------------ receiving
     def _next_frame(self, strict: bool):
-        return recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state,
-                          strict=strict, refuse_masked=strict and not self.is_server)
+        return _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
+                           strict and not self.is_server)
 
     def recv_frame(self):
         """Receive one frame: `(data, typ, err)` as upstream (see `websocket.protocol.recv_frame`).
@@ -68,8 +68,8 @@ class Endpoint(Channel):
         if self.ended:
             return None, None, "closed"
         strict = self.strict
-        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state,
-                                    strict=strict, refuse_masked=strict and not self.is_server)
+        data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
+                                     strict and not self.is_server)
         if data is None:
             self._failed(err, strict)
         elif typ == "close":
@@ -174,7 +174,7 @@ class Endpoint(Channel):
         """Read and drop frames until the peer's close frame, an error, or the read timeout passes."""
         deadline = time.monotonic() + self._read_timeout()
         while not self.close_received and time.monotonic() < deadline:
-            data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state)
+            data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
             if data is None:
                 return
             if typ == "close":

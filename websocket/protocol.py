@@ -17,6 +17,7 @@ from __future__ import annotations
 import _thread
 import codecs
 import os
+import struct
 import threading
 import weakref
 from typing import Optional
@@ -94,9 +95,6 @@ def _scratch() -> memoryview:
     return view
 # payloads from this size are unmasked through a memoryview of the buffer (no slice copy)
 _ZERO_COPY_MIN = 2048
-# ... and from this size sent with the head as two buffers (sendmsg: no head + payload copy);
-# below it, joining them and one send() costs less CPU (measured: -2% per message at 16 KiB)
-_SENDMSG_MIN = 65536
 
 # Below this size one big-integer XOR is the fastest unmasking in CPython;
 # above it, four strided bytes.translate passes win (measured on 3.10+).
@@ -233,6 +231,11 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     impossible byte, before the rest of the frame is read);
     `refuse_masked=True` refuses masked frames (a client reading a server).
     """
+    return _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked)
+
+
+def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked):
+    """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
         state = _socket_state(sock)
     if type(sock) is TCPSocket and state is not None and sock._request is None and sock._sock is not None \
@@ -244,7 +247,7 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
         if not buf:
             # read into the worker's scratch buffer (no switch can happen until it is consumed)
             scratch = _SCRATCH if _thread.get_ident() == _SCRATCH_THREAD else _scratch()
-            n, err = sock._recv_into(scratch)
+            n, err = sock._read_once(_SCRATCH_SIZE, scratch)
             if err is not None:
                 return _fail("failed to receive the first 2 bytes", err)
             if simple:
@@ -511,14 +514,21 @@ def _recv_close(sock, n: int, key, strict: bool):
     return reason, "close", code
 
 
+# the 2-byte heads of unmasked final text/binary frames up to 125 bytes, by opcode: made once
+_SHORT_HEADS = {op: [bytes((0x80 | op, n)) for n in range(126)] for op in (OP_TEXT, OP_BINARY)}
+_pack_head16 = struct.Struct(">BBH").pack
+
+
 def _frame_head(fin, opcode: int, payload_len: int, masking) -> bytes:
     """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field."""
+    if payload_len <= 125 and fin is True and not masking and (opcode == OP_BINARY or opcode == OP_TEXT):
+        return _SHORT_HEADS[opcode][payload_len]
     fst = (0x80 | opcode) if fin else opcode
     mask_bit = 0x80 if masking else 0
     if payload_len <= 125:
         return bytes((fst, mask_bit | payload_len))
     if payload_len <= 0xFFFF:
-        return bytes((fst, mask_bit | 126, payload_len >> 8, payload_len & 0xFF))
+        return _pack_head16(fst, mask_bit | 126, payload_len)
     if payload_len <= MAX_FRAME_LEN:
         return bytes((fst, mask_bit | 127)) + payload_len.to_bytes(8, "big")
     raise ValueError("payload too big")
@@ -567,18 +577,15 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
             return None, "too much payload for control frame"
         if not fin:
             return None, "fragmented control frame"
-    if payload_len >= _SENDMSG_MIN and not masking and type(sock) is TCPSocket and payload_len <= MAX_FRAME_LEN:
-        head = _frame_head(fin, opcode, payload_len, False)
-        sent, err = sock._send_parts(head, payload)
-        if sent is None:
-            return None, "failed to send frame: %s" % err
-        return sent, None
-    try:
-        frame = _frame_head(fin, opcode, payload_len, False) + payload if not masking \
-            else build_frame(fin, opcode, payload_len, payload, masking)
-    except ValueError as exc:
-        return None, "failed to build frame: %s" % exc
-    sent, err = sock.send(frame)
+    if not masking and type(sock) is TCPSocket and payload_len <= MAX_FRAME_LEN:
+        # one send (sendmsg of head and payload when large: no copy of the payload)
+        sent, err = sock._send_parts(_frame_head(fin, opcode, payload_len, False), payload)
+    else:
+        try:
+            frame = build_frame(fin, opcode, payload_len, payload, masking)
+        except ValueError as exc:
+            return None, "failed to build frame: %s" % exc
+        sent, err = sock.send(frame)
     if sent is None:
         return None, "failed to send frame: %s" % err
     return sent, None
@@ -613,7 +620,7 @@ class Channel:
         """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
         if self.fatal:
             return None, None, "fatal error already happened"
-        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, state=self.state)
+        data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
         if data is None and ": timeout" not in err:
             self.fatal = True
         return data, typ, err
