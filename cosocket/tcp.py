@@ -141,10 +141,11 @@ class TCPSocket:
     __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
                  "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
                  "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
-                 "_drained", "_hard_deadline", "__weakref__")
+                 "_drained", "_hard_deadline", "_raw", "__weakref__")
 
     def __init__(self) -> None:
         self._sock = None
+        self._raw = None  # the raw _socket.socket under a plain (not TLS) _sock: websocket.protocol's direct I/O
         self._buf = bytearray()
         self._bufsize = 4096
         self._read_closed = False
@@ -175,6 +176,7 @@ class TCPSocket:
         """Wrap a server-side connection (the HTTP layer reads the request through it)."""
         self = cls()
         self._sock = gevent_socket
+        self._raw = gevent_socket._sock if type(gevent_socket) is _PLAIN else None
         self._peer = peer_addr
         self._peer_text = _addr_text(peer_addr)
         self._downstream = True
@@ -184,9 +186,7 @@ class TCPSocket:
     def _read_error(self, exc: OSError) -> str:
         """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
         if isinstance(exc, _timeout):
-            if _log_errors():
-                log.error(ERR, "lua tcp socket read timed out")
-            return "timeout"
+            return self._read_timed_out()
         if _log_errors():
             log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
         return "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
@@ -338,6 +338,7 @@ class TCPSocket:
 
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
+        self._raw = entry.sock._sock if type(entry.sock) is _PLAIN else None
         self._drained = False
         self._cur_to = _UNSET
         self._reused = entry.reused + 1
@@ -371,6 +372,7 @@ class TCPSocket:
             except OSError:
                 pass
         self._sock = sock
+        self._raw = sock._sock
         self._drained = False
         self._cur_to = self._ct
         self._buf.clear()
@@ -394,6 +396,7 @@ class TCPSocket:
         if sock is None:
             return
         self._sock = None
+        self._raw = None
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
@@ -479,22 +482,30 @@ class TCPSocket:
             else:
                 chunk = sock.recv(size) if view is None else sock.recv_into(view)
         except _timeout:
-            if _log_errors():
-                log.error(ERR, "lua tcp socket read timed out")
-            return None, "timeout"
+            return None, self._read_timed_out()
         except _stdssl.SSLError as exc:
             if _log_errors():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("closed")
         except OSError as exc:
-            if _log_errors():
-                log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
-            return None, self._fail(_strerror(exc))
+            return None, self._read_failed(exc)
         finally:
             self._reading = False
         if not chunk:
             return None, self._fail("closed")
         return chunk, None
+
+    def _read_timed_out(self) -> str:
+        """Internal: log a read timeout as nginx does -> "timeout" (the socket stays open)."""
+        if _log_errors():
+            log.error(ERR, "lua tcp socket read timed out")
+        return "timeout"
+
+    def _read_failed(self, exc: OSError) -> str:
+        """Internal: log a failed recv() of a plain socket, close it -> the error's text."""
+        if _log_errors():
+            log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
+        return self._fail(_strerror(exc))
 
     def _wait_seconds(self) -> float:
         """How long the next read wait may last: the read timeout, cut at `_hard_deadline` if set."""
@@ -791,14 +802,20 @@ class TCPSocket:
             return self._send_all(sock, head + payload, n, None)
         return self._send_all(sock, payload, n, head)
 
-    def _send_all(self, sock, payload: bytes, n: int, head):
-        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err)."""
+    def _send_all(self, sock, payload: bytes, n: int, head, sent=None):
+        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err).
+
+        `sent`: how many of those n bytes the caller has already sent
+        (websocket.protocol's direct frame send, when the kernel took part).
+        """
         if self._cur_to != self._st:
             sock.settimeout(self._st)
             self._cur_to = self._st
         self._writing = True
         try:
-            if type(sock) is _PLAIN:
+            if sent is not None:
+                pass
+            elif type(sock) is _PLAIN:
                 try:
                     sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
                 except BlockingIOError:
@@ -821,12 +838,16 @@ class TCPSocket:
                 log.error(ERR, "lua tcp socket write timed out")
             return None, self._fail("timeout")
         except OSError as exc:
-            if _log_errors():
-                log.error(self._io_log_level(), "send() failed (%s)" % _errno_text(exc))
-            return None, self._fail(_strerror(exc))
+            return None, self._send_failed(exc)
         finally:
             self._writing = False
         return n, None
+
+    def _send_failed(self, exc: OSError) -> str:
+        """Internal: log a failed send() as nginx does, close the socket -> the error's text."""
+        if _log_errors():
+            log.error(self._io_log_level(), "send() failed (%s)" % _errno_text(exc))
+        return self._fail(_strerror(exc))
 
     # ------------------------------------------------------------- keepalive
     def setkeepalive(self, timeout_ms=None, pool_size=None):
@@ -868,6 +889,7 @@ class TCPSocket:
             self._tls_session.refresh()
         entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
         self._sock = None
+        self._raw = None
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
@@ -973,6 +995,7 @@ class TCPSocket:
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
+        self._raw = None
         self._cur_to = _UNSET
         self._settimeout(self._ct)
         try:

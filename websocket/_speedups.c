@@ -22,13 +22,33 @@
  *       reads it.  Sets `state.received` and `state.decoder` as the Python
  *       version does; invalid UTF-8 gives (None, None, ERR_BAD_TEXT, end).
  *
- * websocket.protocol keeps pure-Python versions of all three; this module is
- * built only when a C compiler is available (see setup.py).
+ *   read_frame(raw, scratch, buf, max_payload_len, state, strict) -> (data, typ, err) | n | None
+ *       One recv() from the non-blocking socket `raw` (a _socket.socket) into
+ *       the writable buffer `scratch`, then parse_whole on what arrived.  A
+ *       whole simple frame gives parse_whole's (data, typ, err), and bytes
+ *       after it are appended to the bytearray `buf`; otherwise every byte
+ *       read is appended to `buf` and their count `n` is returned (0: the peer
+ *       closed).  None: nothing to read (EAGAIN).  OSError for a failed recv().
+ *
+ *   send_frame(raw, first_byte, payload) -> int
+ *       One send()/sendmsg() of an unmasked frame (the head built from
+ *       `first_byte` and len(payload), then the payload) on the non-blocking
+ *       socket `raw`: the count of frame bytes the kernel took (0 on EAGAIN;
+ *       the caller sends the rest).  OSError for a failed send.
+ *
+ * websocket.protocol keeps pure-Python versions of all of them; this module is
+ * built only when a C compiler is available (see setup.py).  The two socket
+ * calls do not release the GIL: the sockets are non-blocking, so the syscall
+ * returns at once, and a worker runs one thread.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 /* XOR n bytes of src with the key into dst, 8 bytes at a time.  Loads and
  * stores go through memcpy, which compilers turn into plain (unaligned) moves,
@@ -44,6 +64,25 @@ mask_bytes(unsigned char *dst, const unsigned char *src, Py_ssize_t n, const uns
     memcpy(k8 + 4, key, 4);
     memcpy(&key8, k8, 8);
 
+#if defined(__GNUC__) || defined(__clang__)
+    {
+        /* 16-byte vectors (SSE2 on x86-64, NEON on arm64), four per loop */
+        typedef uint64_t v2u64 __attribute__((vector_size(16)));
+        v2u64 kv = {key8, key8};
+        for (; i + 64 <= n; i += 64) {
+            v2u64 a, b, c, d;
+            memcpy(&a, src + i, 16);
+            memcpy(&b, src + i + 16, 16);
+            memcpy(&c, src + i + 32, 16);
+            memcpy(&d, src + i + 48, 16);
+            a ^= kv; b ^= kv; c ^= kv; d ^= kv;
+            memcpy(dst + i, &a, 16);
+            memcpy(dst + i + 16, &b, 16);
+            memcpy(dst + i + 32, &c, 16);
+            memcpy(dst + i + 48, &d, 16);
+        }
+    }
+#endif
     for (; i + 32 <= n; i += 32) {
         uint64_t a, b, c, d;
         memcpy(&a, src + i, 8);
@@ -146,6 +185,104 @@ speedups_parse_header(PyObject *module, PyObject *arg)
 
 static PyObject *str_binary, *str_text, *str_bad_text, *str_received, *str_decoder, *str_max_message_len;
 
+/* MessageState's slots, written and read through their member definitions
+ * (what a Python attribute assignment on a __slots__ class does, without the
+ * attribute lookup); set up for the first state type seen, any other type
+ * goes through PyObject_SetAttr/GetAttr. */
+static PyTypeObject *state_type;
+static PyMemberDef *m_received, *m_decoder, *m_max_message_len;
+
+static PyMemberDef *
+slot_member(PyTypeObject *type, PyObject *name)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
+    PyMemberDef *m = NULL;
+    if (descr == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY))
+            m = NULL;
+    }
+    Py_DECREF(descr);
+    return m;
+}
+
+static int
+known_state(PyObject *state)
+{
+    PyTypeObject *type = Py_TYPE(state);
+    PyMemberDef *r, *d, *x;
+    if (type == state_type)
+        return 1;
+    if (state_type != NULL)
+        return 0;
+    r = slot_member(type, str_received);
+    d = slot_member(type, str_decoder);
+    x = slot_member(type, str_max_message_len);
+    if (r == NULL || d == NULL || x == NULL)
+        return 0;
+    m_received = r;
+    m_decoder = d;
+    m_max_message_len = x;
+    state_type = (PyTypeObject *)Py_NewRef(type);  /* kept: its address is the cache key */
+    return 1;
+}
+
+static int
+state_set(PyObject *state, PyMemberDef **m, PyObject *name, PyObject *value)
+{
+    if (known_state(state))  /* which sets *m on first use */
+        return PyMember_SetOne((char *)state, *m, value);
+    return PyObject_SetAttr(state, name, value);
+}
+
+/* The descriptor of a raw socket.  CPython's socket object starts with its
+ * descriptor (PySocketSockObject in Modules/socketmodule.h: PyObject_HEAD,
+ * then SOCKET_T sock_fd); that layout is trusted for one socket type, and
+ * only once it gave the same number as fileno() did. */
+typedef struct {
+    PyObject_HEAD
+    int sock_fd;
+} socket_head;
+
+static PyTypeObject *fd_type;
+
+static int
+raw_fd(PyObject *raw)
+{
+    int fd;
+    if (Py_TYPE(raw) == fd_type) {
+        fd = ((socket_head *)raw)->sock_fd;
+        if (fd < 0) {  /* closed: what the socket's own recv() says then */
+            errno = EBADF;
+            PyErr_SetFromErrno(PyExc_OSError);
+        }
+        return fd;
+    }
+    fd = PyObject_AsFileDescriptor(raw);
+    if (fd < 0 && PyErr_ExceptionMatches(PyExc_ValueError)) {  /* fileno() -1: a closed socket */
+        PyErr_Clear();
+        errno = EBADF;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    if (fd >= 0 && fd_type == NULL && !PyLong_Check(raw) && Py_TYPE(raw)->tp_basicsize >= (Py_ssize_t)sizeof(socket_head)
+            && ((socket_head *)raw)->sock_fd == fd) {
+        PyObject *sock_mod = PyImport_ImportModule("_socket");
+        PyObject *sock_type = sock_mod ? PyObject_GetAttrString(sock_mod, "socket") : NULL;
+        if (sock_type != NULL && PyType_Check(sock_type)
+                && PyType_IsSubtype(Py_TYPE(raw), (PyTypeObject *)sock_type))
+            fd_type = (PyTypeObject *)Py_NewRef(Py_TYPE(raw));
+        Py_XDECREF(sock_type);
+        Py_XDECREF(sock_mod);
+        PyErr_Clear();
+    }
+    return fd;
+}
+
 /* An int argument as a limit: -1 (with no error set) when it is not an exact int or does not fit. */
 static Py_ssize_t
 limit_value(PyObject *obj)
@@ -174,72 +311,74 @@ limit_value(PyObject *obj)
     return v;
 }
 
-static PyObject *
-speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The frame limit parse_whole applies: max_payload_len, and in strict mode
+ * state.max_message_len too.  -1 (no error set) declines: a limit that is not
+ * an exact int; -2 with an exception set. */
+static Py_ssize_t
+frame_limit(PyObject *max_payload_len, PyObject *state, PyObject *strict)
 {
-    Py_buffer view;
-    const unsigned char *p;
-    Py_ssize_t have, limit, head, plen, end;
-    PyObject *payload, *data, *typ, *err, *result, *received;
-    unsigned char fst;
-
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "parse_whole() takes exactly 5 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    have = PyLong_AsSsize_t(args[1]);
-    if (have == -1 && PyErr_Occurred())
-        return NULL;
-    if (have < 6)
-        Py_RETURN_NONE;
-    limit = limit_value(args[2]);
+    Py_ssize_t limit = limit_value(max_payload_len);
+    int is_strict;
     if (limit < 0)
-        Py_RETURN_NONE;
-    if (PyObject_IsTrue(args[4])) {
-        PyObject *mml = PyObject_GetAttr(args[3], str_max_message_len);
+        return -1;
+    is_strict = PyObject_IsTrue(strict);
+    if (is_strict < 0)
+        return -2;
+    if (is_strict) {
+        PyObject *mml = known_state(state) ? PyMember_GetOne((const char *)state, m_max_message_len)
+                                           : PyObject_GetAttr(state, str_max_message_len);
         Py_ssize_t message_limit;
         if (mml == NULL)
-            return NULL;
+            return -2;
         message_limit = limit_value(mml);
         Py_DECREF(mml);
         if (message_limit < 0)
-            Py_RETURN_NONE;
+            return -1;
         if (message_limit < limit)
             limit = message_limit;
     }
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    return limit;
+}
+
+/* parse_whole on p[:have]: NULL with *end = 0 and no error when declined,
+ * NULL with an error set on failure, else the 3-tuple (data, typ, err) and
+ * the frame's length in *end. */
+static PyObject *
+parse_at(const unsigned char *p, Py_ssize_t have, Py_ssize_t limit, PyObject *state, Py_ssize_t *end)
+{
+    Py_ssize_t head, plen;
+    PyObject *payload, *data, *typ, *err, *result, *received;
+    unsigned char fst;
+
+    *end = 0;
+    if (have < 6)
         return NULL;
-    if (have > view.len)
-        have = view.len;
-    p = (const unsigned char *)view.buf;
     fst = p[0];
     /* FIN set, RSV clear, opcode text (1) or binary (2), MASK set */
-    if ((fst != 0x82 && fst != 0x81) || p[1] < 0x80 || have < 6)
-        goto decline;
+    if ((fst != 0x82 && fst != 0x81) || p[1] < 0x80)
+        return NULL;
     plen = p[1] & 0x7F;
     if (plen < 126)
         head = 6;
     else if (plen == 126) {
         if (have < 8)
-            goto decline;
+            return NULL;
         head = 8;
         plen = ((Py_ssize_t)p[2] << 8) | p[3];
     }
     else
-        goto decline;
-    end = head + plen;
-    if (have < end || plen > limit)
-        goto decline;
+        return NULL;
+    if (have < head + plen || plen > limit)
+        return NULL;
 
     payload = PyBytes_FromStringAndSize(NULL, plen);
     if (payload == NULL)
-        goto fail;
+        return NULL;
     mask_bytes((unsigned char *)PyBytes_AS_STRING(payload), p + head, plen, p + head - 4);
-    PyBuffer_Release(&view);
 
     received = PyLong_FromSsize_t(plen);
-    if (received == NULL || PyObject_SetAttr(args[3], str_received, received) < 0
-            || PyObject_SetAttr(args[3], str_decoder, Py_None) < 0) {
+    if (received == NULL || state_set(state, &m_received, str_received, received) < 0
+            || state_set(state, &m_decoder, str_decoder, Py_None) < 0) {
         Py_XDECREF(received);
         Py_DECREF(payload);
         return NULL;
@@ -266,7 +405,7 @@ speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         else
             return NULL;
     }
-    result = PyTuple_New(4);
+    result = PyTuple_New(3);
     if (result == NULL) {
         Py_DECREF(data);
         return NULL;
@@ -274,19 +413,224 @@ speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyTuple_SET_ITEM(result, 0, data);
     PyTuple_SET_ITEM(result, 1, Py_NewRef(typ));
     PyTuple_SET_ITEM(result, 2, Py_NewRef(err));
-    PyTuple_SET_ITEM(result, 3, PyLong_FromSsize_t(end));
-    if (PyTuple_GET_ITEM(result, 3) == NULL) {
-        Py_DECREF(result);
+    *end = head + plen;
+    return result;
+}
+
+static PyObject *
+speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer view;
+    Py_ssize_t have, limit, end;
+    PyObject *frame, *result, *end_obj;
+
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "parse_whole() takes exactly 5 arguments (%zd given)", nargs);
         return NULL;
     }
+    have = PyLong_AsSsize_t(args[1]);
+    if (have == -1 && PyErr_Occurred())
+        return NULL;
+    if (have < 6)
+        Py_RETURN_NONE;
+    limit = frame_limit(args[2], args[3], args[4]);
+    if (limit == -2)
+        return NULL;
+    if (limit < 0)
+        Py_RETURN_NONE;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (have > view.len)
+        have = view.len;
+    frame = parse_at((const unsigned char *)view.buf, have, limit, args[3], &end);
+    PyBuffer_Release(&view);
+    if (frame == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    end_obj = PyLong_FromSsize_t(end);
+    result = end_obj == NULL ? NULL : PyTuple_New(4);
+    if (result == NULL) {
+        Py_XDECREF(end_obj);
+        Py_DECREF(frame);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(result, 0, Py_NewRef(PyTuple_GET_ITEM(frame, 0)));
+    PyTuple_SET_ITEM(result, 1, Py_NewRef(PyTuple_GET_ITEM(frame, 1)));
+    PyTuple_SET_ITEM(result, 2, Py_NewRef(PyTuple_GET_ITEM(frame, 2)));
+    PyTuple_SET_ITEM(result, 3, end_obj);
+    Py_DECREF(frame);
     return result;
+}
 
-decline:
+/* Append n bytes at p to the bytearray buf. */
+static int
+bytearray_append(PyObject *buf, const unsigned char *p, Py_ssize_t n)
+{
+    Py_ssize_t old;
+    if (n <= 0)
+        return 0;
+    old = PyByteArray_GET_SIZE(buf);
+    if (PyByteArray_Resize(buf, old + n) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(buf) + old, p, n);
+    return 0;
+}
+
+static PyObject *
+speedups_read_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer view;
+    Py_ssize_t limit, end, n;
+    PyObject *frame;
+    int fd;
+
+    if (nargs != 6) {
+        PyErr_Format(PyExc_TypeError, "read_frame() takes exactly 6 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (!PyByteArray_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "read_frame(): buf must be a bytearray");
+        return NULL;
+    }
+    fd = raw_fd(args[0]);
+    if (fd < 0)
+        return NULL;
+    limit = frame_limit(args[3], args[4], args[5]);
+    if (limit == -2)
+        return NULL;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_WRITABLE) < 0)
+        return NULL;
+    for (;;) {
+        n = recv(fd, view.buf, (size_t)view.len, 0);
+        if (n >= 0)
+            break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            PyBuffer_Release(&view);
+            Py_RETURN_NONE;
+        }
+        if (errno != EINTR || PyErr_CheckSignals() < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetFromErrno(PyExc_OSError);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+    }
+    frame = NULL;
+    end = 0;
+    if (limit >= 0) {
+        frame = parse_at((const unsigned char *)view.buf, n, limit, args[4], &end);
+        if (frame == NULL && PyErr_Occurred()) {
+            /* keep the bytes for whoever reads next, then report the failure */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            if (bytearray_append(args[2], (const unsigned char *)view.buf, n) < 0)
+                PyErr_Clear();
+            PyErr_Restore(type, value, tb);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+    }
+    /* what the frame did not consume (everything, when there was no whole frame) */
+    if (bytearray_append(args[2], (const unsigned char *)view.buf + end, n - end) < 0) {
+        Py_XDECREF(frame);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     PyBuffer_Release(&view);
-    Py_RETURN_NONE;
-fail:
-    PyBuffer_Release(&view);
-    return NULL;
+    if (frame != NULL)
+        return frame;
+    return PyLong_FromSsize_t(n);
+}
+
+/* The head of an unmasked frame of n payload bytes: its length (2, 4 or 10). */
+static int
+frame_head(unsigned char *head, unsigned char first_byte, Py_ssize_t n)
+{
+    head[0] = first_byte;
+    if (n < 126) {
+        head[1] = (unsigned char)n;
+        return 2;
+    }
+    if (n <= 0xFFFF) {
+        head[1] = 126;
+        head[2] = (unsigned char)(n >> 8);
+        head[3] = (unsigned char)n;
+        return 4;
+    }
+    head[1] = 127;
+    for (int i = 9; i >= 2; i--) {
+        head[i] = (unsigned char)n;
+        n >>= 8;
+    }
+    return 10;
+}
+
+/* Frames up to this size are copied into one stack buffer and sent with send(). */
+#define SMALL_FRAME 4096
+
+static PyObject *
+speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer payload;
+    unsigned char head[10];
+    unsigned char small[SMALL_FRAME];
+    long first_byte;
+    Py_ssize_t sent, total;
+    int fd, hlen;
+
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "send_frame() takes exactly 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    fd = raw_fd(args[0]);
+    if (fd < 0)
+        return NULL;
+    first_byte = PyLong_AsLong(args[1]);
+    if (first_byte == -1 && PyErr_Occurred())
+        return NULL;
+    if (first_byte < 0 || first_byte > 0xFF) {
+        PyErr_SetString(PyExc_ValueError, "send_frame(): first_byte must be 0..255");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    hlen = frame_head(head, (unsigned char)first_byte, payload.len);
+    total = hlen + payload.len;
+    for (;;) {
+        if (total <= SMALL_FRAME) {
+            memcpy(small, head, hlen);
+            memcpy(small + hlen, payload.buf, payload.len);
+            sent = send(fd, small, (size_t)total, MSG_NOSIGNAL);
+        }
+        else {
+            struct iovec iov[2];
+            struct msghdr msg;
+            memset(&msg, 0, sizeof(msg));
+            iov[0].iov_base = head;
+            iov[0].iov_len = hlen;
+            iov[1].iov_base = payload.buf;
+            iov[1].iov_len = payload.len;
+            msg.msg_iov = iov;
+            msg.msg_iovlen = 2;
+            sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        }
+        if (sent >= 0)
+            break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            sent = 0;
+            break;
+        }
+        if (errno != EINTR || PyErr_CheckSignals() < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetFromErrno(PyExc_OSError);
+            PyBuffer_Release(&payload);
+            return NULL;
+        }
+    }
+    PyBuffer_Release(&payload);
+    return PyLong_FromSsize_t(sent);
 }
 
 static PyMethodDef speedups_methods[] = {
@@ -298,13 +642,19 @@ static PyMethodDef speedups_methods[] = {
     {"parse_whole", (PyCFunction)(void (*)(void))speedups_parse_whole, METH_FASTCALL,
      "parse_whole(buf, have, max_payload_len, state, strict) -> (data, typ, err, end) or None\n\n"
      "A whole final masked text/binary frame starting a message at the start of buf[:have]."},
+    {"read_frame", (PyCFunction)(void (*)(void))speedups_read_frame, METH_FASTCALL,
+     "read_frame(raw, scratch, buf, max_payload_len, state, strict) -> (data, typ, err) | n | None\n\n"
+     "One recv() into scratch and parse_whole on it; unconsumed bytes are appended to buf."},
+    {"send_frame", (PyCFunction)(void (*)(void))speedups_send_frame, METH_FASTCALL,
+     "send_frame(raw, first_byte, payload) -> int\n\n"
+     "One send of an unmasked frame; the count of frame bytes the kernel took (0 on EAGAIN)."},
     {NULL, NULL, 0, NULL}
 };
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "websocket._speedups",
-    "Optional C helpers for WebSocket frames (masking, header parsing, the whole-frame fast path).",
+    "Optional C helpers for WebSocket frames (masking, header parsing, the whole-frame fast path, frame I/O).",
     0,
     speedups_methods,
     NULL, NULL, NULL, NULL

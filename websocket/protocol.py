@@ -23,6 +23,7 @@ import weakref
 from typing import Optional
 
 from cosocket import log
+from cosocket.deadlines import TIMED_OUT, wait_readable
 from cosocket.tcp import TCPSocket
 from cosocket.text import lua_tostring
 
@@ -238,34 +239,45 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
     """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
         state = _socket_state(sock)
-    if type(sock) is TCPSocket and state is not None and sock._request is None and sock._sock is not None \
-            and not sock._read_closed:
-        # the fast path: a whole frame that has arrived is parsed where it lies
+    if type(sock) is TCPSocket and state is not None:
         buf = sock._buf
         simple = not refuse_masked and state.opcode is None
-        frame = None
-        if not buf:
-            # read into the worker's scratch buffer (no switch can happen until it is consumed)
-            scratch = _SCRATCH if _thread.get_ident() == _SCRATCH_THREAD else _scratch()
-            n, err = sock._read_once(_SCRATCH_SIZE, scratch)
-            if err is not None:
-                return _fail("failed to receive the first 2 bytes", err)
-            if simple:
-                frame = _parse_whole(scratch, n, max_payload_len, state, strict)
-            end = 0 if frame is None else frame[3]
-            if end < n:
-                sock._unread(scratch[end:n])
+        if buf:
+            if simple and sock._request is None and sock._sock is not None and not sock._read_closed:
+                frame = _parse_whole(buf, len(buf), max_payload_len, state, strict)
+                if frame is not None:
+                    del buf[:frame[3]]
+                    return _fast_result(frame[:3], state)
         elif simple:
-            frame = _parse_whole(buf, len(buf), max_payload_len, state, strict)
-            if frame is not None:
-                del buf[:frame[3]]
-        if frame is not None:
-            data, typ, err, _ = frame
-            if log.enabled(log.DEBUG):
-                log.error(log.DEBUG, "recv_frame: mask bit: 1")
-            if err is not None:
-                state.reset()
-            return data, typ, err
+            raw = sock._raw
+            if raw is not None and sock._request is None and not sock._read_closed and not sock._reading \
+                    and sock._hard_deadline is None and sock._rt > 0:
+                # the fast path: one recv() into the scratch buffer, a whole frame unmasked from there
+                # (no switch can happen until it is consumed; what it leaves goes into sock._buf)
+                scratch = _SCRATCH if _thread.get_ident() == _SCRATCH_THREAD else _scratch()
+                try:
+                    # after a short read the kernel had no more: wait before trying (nginx's rev->ready = 0)
+                    frame = None if sock._drained else _read_frame(raw, scratch, buf, max_payload_len, state, strict)
+                    while frame is None:
+                        sock._drained = False
+                        sock._reading = True
+                        try:
+                            woke = wait_readable(sock, sock._sock._read_event, sock._rt)
+                        finally:
+                            sock._reading = False
+                        if woke is TIMED_OUT:
+                            return _fail("failed to receive the first 2 bytes", sock._read_timed_out())
+                        frame = _read_frame(raw, scratch, buf, max_payload_len, state, strict)
+                except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
+                    return _fail("failed to receive the first 2 bytes", sock._read_failed(exc))
+                if type(frame) is tuple:
+                    sock._drained = True
+                    if frame[2] is not None or log._max_level >= log.DEBUG:
+                        return _fast_result(frame, state)
+                    return frame
+                if not frame:
+                    return _fail("failed to receive the first 2 bytes", sock._fail("closed"))
+                # not a whole simple frame: what arrived is in sock._buf, read below
     data, err, _ = sock.receive(2)
     if data is None:
         return _fail("failed to receive the first 2 bytes", err)
@@ -432,10 +444,56 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
         return None, None, ERR_BAD_TEXT, end
 
 
-#: The pure-Python fast path, kept for the tests when the C version replaces it.
+def _fast_result(frame, state: MessageState):
+    """recv_frame's answer for a frame `(data, typ, err)` the fast path parsed (a bad one ends its message)."""
+    if log._max_level >= log.DEBUG:
+        log.error(log.DEBUG, "recv_frame: mask bit: 1")
+    if frame[2] is not None:
+        state.reset()
+    return frame
+
+
+def _read_frame(raw, scratch, buf: bytearray, max_payload_len, state: MessageState, strict: bool):
+    """One recv() from the non-blocking raw socket into `scratch`, and the whole simple frame in it.
+
+    `(data, typ, err)` as `_parse_whole` gives it, the bytes after the frame
+    appended to `buf`; else every byte read is appended to `buf` and their
+    count is returned (0: the peer closed); None when there was nothing to
+    read.  A failed recv() raises OSError.
+    """
+    try:
+        n = raw.recv_into(scratch)
+    except BlockingIOError:
+        return None
+    frame = py_parse_whole(scratch, n, max_payload_len, state, strict)
+    end = 0 if frame is None else frame[3]
+    if end < n:
+        buf += scratch[end:n]
+    return n if frame is None else frame[:3]
+
+
+def _send_frame_raw(raw, first_byte: int, payload: bytes) -> int:
+    """One send of an unmasked frame on the non-blocking raw socket: the frame bytes the kernel took.
+
+    0 when it took none (EAGAIN); the caller sends the rest.  A failed send raises OSError.
+    """
+    head = _frame_head(bool(first_byte & 0x80), first_byte & 0x0F, len(payload), False)
+    try:
+        if len(payload) < 65536:
+            return raw.send(head + payload)
+        return raw.sendmsg((head, payload))
+    except BlockingIOError:
+        return 0
+
+
+#: The pure-Python versions, kept for the tests when the C ones replace them.
+py_read_frame = _read_frame
+py_send_frame_raw = _send_frame_raw
 py_parse_whole = _parse_whole
 try:  # the same in C (websocket/_speedups.c)
     from websocket._speedups import parse_whole as _parse_whole  # noqa: F811
+    from websocket._speedups import read_frame as _read_frame  # noqa: F811
+    from websocket._speedups import send_frame as _send_frame_raw  # noqa: F811
 except ImportError:
     pass
 
@@ -638,11 +696,40 @@ class Channel:
 
     def send_text(self, data):
         """Send `data` as one unfragmented text frame: `(bytes, err)`."""
-        return self.send_frame(True, OP_TEXT, data)
+        return self._send_final(OP_TEXT, data)
 
     def send_binary(self, data):
         """Send `data` as one unfragmented binary frame: `(bytes, err)`."""
-        return self.send_frame(True, OP_BINARY, data)
+        return self._send_final(OP_BINARY, data)
+
+    def _send_final(self, opcode: int, data):
+        """`send_frame(True, opcode, data)`, handed straight to the kernel when nothing stands in the way.
+
+        The direct way: an unmasked frame on a plain socket that no other
+        thread is writing to, one send() (the head joined to a small payload)
+        or sendmsg(); only what the kernel did not take goes through the
+        socket's waiting send.
+        """
+        sock = self.sock
+        payload = data if type(data) is bytes else payload_bytes(data)
+        if type(sock) is TCPSocket and not self.masking and not self.fatal and not self.closed:
+            raw = sock._raw
+            if raw is not None and sock._request is None and not sock._writing and len(payload) <= self.max_send_len:
+                try:
+                    sent = _send_frame_raw(raw, 0x80 | opcode, payload)
+                except OSError as exc:
+                    self.fatal = True
+                    return None, "failed to send frame: %s" % sock._send_failed(exc)
+                n = len(payload)
+                total = n + (2 if n < 126 else 4 if n < 65536 else 10)
+                if sent == total:
+                    return total, None
+                sent, err = sock._send_all(sock._sock, payload, total, _frame_head(True, opcode, n, False), sent)
+                if sent is None:
+                    self.fatal = True
+                    return None, "failed to send frame: %s" % err
+                return sent, None
+        return self.send_frame(True, opcode, payload)
 
     def send_continue(self, data):
         """Send `data` as a final continuation frame: `(bytes, err)`."""

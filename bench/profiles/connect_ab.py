@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""A/B of handshakes/s on the real server: two checkouts, interleaved short `wsload -C` runs.
+"""A/B of the real server: two checkouts, interleaved short wsload runs (handshakes/s by default).
 
     git archive <rev> | tar -x -C /tmp/base          # (copy the built websocket/*.so too)
     python3 bench/profiles/connect_ab.py /tmp/base .  --rounds 3 --secs 3
+    python3 bench/profiles/connect_ab.py /tmp/base .  --load "-c 50 -s 16384"   # echo msg/s instead
 
 Each round starts each checkout's echo server (one worker, `taskset -c 0`,
 PYTHONPATH = that checkout), runs `wsload -C -c 8` on core 1 for --secs after
@@ -34,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_run(root: Path, secs: float) -> float:
+def one_run(root: Path, secs: float, load: list) -> float:
     rundir = Path(tempfile.mkdtemp(prefix="connect-ab-"))
     (rundir / "logs").mkdir()
     port = free_port()
@@ -55,7 +56,7 @@ def one_run(root: Path, secs: float) -> float:
                 break
             except OSError:
                 time.sleep(0.05)
-        out = subprocess.run(["taskset", "-c", "1", str(WSLOAD), "-p", str(port), "-u", "/echo", "-c", "8", "-C",
+        out = subprocess.run(["taskset", "-c", "1", str(WSLOAD), "-p", str(port), "-u", "/echo", *load,
                               "-w", "1", "-d", str(secs)], capture_output=True, text=True, timeout=secs + 30).stdout
         m = re.search(r"msgs_per_s=([0-9.]+)", out)
         return float(m.group(1)) if m else 0.0
@@ -71,14 +72,15 @@ def main() -> None:
     ap.add_argument("b")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--secs", type=float, default=3)
+    ap.add_argument("--load", default="-c 8 -C", help="wsload's workload arguments (default: -c 8 -C)")
     opts = ap.parse_args()
     roots = [Path(opts.a).resolve(), Path(opts.b).resolve()]
     runs = {0: [], 1: []}
     for r in range(opts.rounds):
         for i in ((0, 1) if r % 2 == 0 else (1, 0)):
-            rate = one_run(roots[i], opts.secs)
+            rate = one_run(roots[i], opts.secs, opts.load.split())
             runs[i].append(rate)
-            print("round %d %s: %.0f conn/s" % (r + 1, "AB"[i], rate), flush=True)
+            print("round %d %s: %.0f per s" % (r + 1, "AB"[i], rate), flush=True)
     a, b = statistics.median(runs[0]), statistics.median(runs[1])
     print("median A %.0f  B %.0f  B/A %.2f" % (a, b, b / a if a else 0))
 

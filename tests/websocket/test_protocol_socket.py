@@ -176,3 +176,75 @@ def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
     for t in threads:
         t.join(10)
     assert results == {1: True, 2: True}
+
+
+# ------------------------------------------------ the direct path of the frame methods (Channel)
+from websocket.protocol import Channel  # noqa: E402
+
+
+def _channel(sock, timeout=2000):
+    sock.settimeout(timeout)
+    return Channel(sock, 1 << 23, 1 << 23, False, True)
+
+
+def test_channel_sends_a_large_frame_the_kernel_takes_in_parts(pair):
+    reader, writer = pair
+    sender = _channel(TCPSocket.from_accepted(writer, "unix"))
+    payload = bytes((i * 13) & 0xFF for i in range(256)) * (3 << 12)
+    result = {}
+    g = gevent.spawn(lambda: result.update(sent=sender.send_binary(payload)))
+    assert recv_frame(reader, 1 << 23, False) == (payload, "binary", None)
+    g.join()
+    assert result["sent"] == (10 + len(payload), None)
+
+
+@pytest.mark.parametrize("data,frame", [("héllo", b"\x81\x06h\xc3\xa9llo"), (b"\x00\x01", b"\x82\x02\x00\x01"),
+                                        (42, b"\x82\x0242"), (None, b"\x82\x00")])
+def test_channel_direct_send_puts_exactly_the_frame_on_the_wire(pair, data, frame):
+    reader, writer = pair
+    sender = _channel(TCPSocket.from_accepted(writer, "unix"))
+    send = sender.send_text if isinstance(data, str) else sender.send_binary
+    assert send(data) == (len(frame), None)
+    assert reader.receive(len(frame)) == (frame, None, None)
+
+
+def test_channel_send_to_a_closed_peer_fails_once_then_is_fatal(pair):
+    reader, writer = pair
+    sender = _channel(TCPSocket.from_accepted(writer, "unix"))
+    reader._finalize()
+    for _ in range(5):
+        sent, err = sender.send_binary(b"x" * 1000)
+        if sent is None:
+            break
+    assert err in ("failed to send frame: broken pipe", "failed to send frame: connection reset by peer")
+    assert sender.fatal and sender.sock._sock is None and sender.sock._raw is None
+    assert sender.send_binary(b"again") == (None, "fatal error already happened")
+
+
+def test_channel_recv_timeout_then_data(pair):
+    reader, writer = pair
+    wb = _channel(reader, timeout=50)
+    assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: timeout")
+    assert not wb.fatal and reader._raw is not None
+    writer.sendall(wire(2, b"late", key=KEY))
+    assert wb.recv_frame() == (b"late", "binary", None)
+
+
+def test_channel_recv_after_peer_closed(pair):
+    reader, writer = pair
+    wb = _channel(reader)
+    writer.sendall(wire(2, b"last", key=KEY))
+    writer.close()
+    assert wb.recv_frame() == (b"last", "binary", None)
+    assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: closed")
+    assert wb.fatal and reader._raw is None
+
+
+def test_channel_second_reader_is_told_the_socket_is_busy(pair):
+    reader, writer = pair
+    wb = _channel(reader)
+    first = gevent.spawn(wb.recv_frame)
+    gevent.sleep(0.01)  # the first reader waits for data
+    assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: socket busy reading")
+    writer.sendall(wire(2, b"for the first", key=KEY))
+    assert first.get(timeout=2) == (b"for the first", "binary", None)

@@ -144,3 +144,149 @@ def test_parse_whole_error_string_is_protocols():
 
 def test_protocol_uses_the_c_fast_path():
     assert protocol._parse_whole is speedups.parse_whole
+
+
+# ---------------------------------------------------------------- frame I/O on real sockets
+import socket as stdsocket  # noqa: E402
+
+READERS = {"c": lambda: speedups.read_frame, "python": lambda: protocol.py_read_frame}
+SENDERS = {"c": lambda: speedups.send_frame, "python": lambda: protocol.py_send_frame_raw}
+
+
+@pytest.fixture
+def raw_pair():
+    a, b = stdsocket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def _masked(opcode, payload, key=b"\x01\x02\x03\x04"):
+    return _header(True, opcode, True, len(payload))[:-4] + key + py_apply_mask(payload, key)
+
+
+def _read(impl, raw, buf, limit=1 << 20, strict=False, state=None):
+    scratch = memoryview(bytearray(65536))
+    return READERS[impl]()(raw, scratch, buf, limit, state or protocol.MessageState(), strict)
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+def test_read_frame_nothing_to_read_is_none(raw_pair, impl):
+    buf = bytearray()
+    assert _read(impl, raw_pair[0], buf) is None
+    assert buf == b""
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+@pytest.mark.parametrize("n", [0, 1, 125, 126, 4000, 65535 - 8])
+def test_read_frame_whole_frame(raw_pair, impl, n):
+    a, b = raw_pair
+    payload = bytes(range(256)) * (n // 256) + bytes(n % 256)
+    b.sendall(_masked(2, payload))
+    buf = bytearray()
+    state = protocol.MessageState()
+    state.decoder = object()
+    assert _read(impl, a, buf, state=state) == (payload, "binary", None)
+    assert buf == b""
+    assert state.received == n and state.decoder is None
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+def test_read_frame_keeps_what_follows_the_frame(raw_pair, impl):
+    a, b = raw_pair
+    second = _masked(1, "é".encode())
+    b.sendall(_masked(1, "héllo".encode()) + second[:3])
+    buf = bytearray(b"")
+    assert _read(impl, a, buf) == ("héllo", "text", None)
+    assert buf == second[:3]
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+@pytest.mark.parametrize("wire", [_masked(2, b"x" * 300)[:100],   # half a frame
+                                  _header(True, 2, False, 5) + b"12345",  # unmasked
+                                  _masked(9, b"ping"),  # a control frame
+                                  _header(False, 1, True, 3)[:-4] + b"kkkk" + b"abc"])  # not final
+def test_read_frame_leaves_other_frames_to_the_general_path(raw_pair, impl, wire):
+    a, b = raw_pair
+    b.sendall(wire)
+    buf = bytearray(b"")
+    assert _read(impl, a, buf) == len(wire)
+    assert buf == wire
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+def test_read_frame_limits_and_bad_text(raw_pair, impl):
+    a, b = raw_pair
+    b.sendall(_masked(2, b"x" * 11))
+    buf = bytearray()
+    assert _read(impl, a, buf, limit=10) == len(buf) == 17  # over the limit: the general path refuses it
+    del buf[:]
+    b.sendall(_masked(1, b"ok\xff"))
+    assert _read(impl, a, buf) == (None, None, protocol.ERR_BAD_TEXT)
+    assert buf == b""
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+def test_read_frame_eof_and_errors(raw_pair, impl):
+    a, b = raw_pair
+    b.close()
+    buf = bytearray()
+    assert _read(impl, a, buf) == 0
+    a.close()
+    with pytest.raises(OSError):
+        _read(impl, a, buf)
+
+
+def _drain(sock, want):
+    got = bytearray()
+    sock.setblocking(True)
+    while len(got) < want:
+        got += sock.recv(want - len(got))
+    return bytes(got)
+
+
+@pytest.mark.parametrize("impl", sorted(SENDERS))
+@pytest.mark.parametrize("n", [0, 1, 125, 126, 4000, 65535, 65536, 200000])
+def test_send_frame_heads_and_payloads(raw_pair, impl, n):
+    a, b = raw_pair
+    a.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_SNDBUF, 1 << 20)
+    payload = bytes((i * 7) & 0xFF for i in range(n))
+    for first in (0x82, 0x81, 0x02):
+        want = _header(bool(first & 0x80), first & 0x0F, False, n) + payload
+        sent = SENDERS[impl]()(a, first, payload)
+        assert 0 < sent <= len(want)
+        assert _drain(b, sent) == want[:sent]
+        b.setblocking(False)
+        if sent < len(want):  # the kernel took part: the caller sends the rest
+            a.sendall(want[sent:])
+            assert _drain(b, len(want) - sent) == want[sent:]
+            b.setblocking(False)
+
+
+@pytest.mark.parametrize("impl", sorted(SENDERS))
+def test_send_frame_full_buffer_and_closed_peer(raw_pair, impl):
+    a, b = raw_pair
+    send = SENDERS[impl]()
+    total = 0
+    while True:  # fill the kernel's buffers: the frame in progress goes partly, then not at all
+        sent = send(a, 0x82, b"z" * 60000)
+        total += sent
+        if sent == 0:
+            break
+    assert total > 0
+    b.close()
+    with pytest.raises(OSError):
+        for _ in range(3):
+            send(a, 0x82, b"after close")
+
+
+def test_send_frame_rejects_bad_first_byte(raw_pair):
+    with pytest.raises(ValueError):
+        speedups.send_frame(raw_pair[0], 256, b"")
+
+
+def test_protocol_uses_the_c_frame_io():
+    assert protocol._read_frame is speedups.read_frame
+    assert protocol._send_frame_raw is speedups.send_frame
