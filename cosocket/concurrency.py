@@ -184,16 +184,23 @@ def run_entry(request, fn: Callable[[], Any]) -> Optional[int]:
         threads = set()
         setattr(request, "threads", threads)
     scope = _Scope(request, threads, getcurrent())
-    tokens = (runtime.current_request.set(request), _scope_var.set(scope), _thread_var.set(None))
+    # the values before, put back at the end: set() again rather than reset(token), so that a
+    # request parked for hours (an idle WebSocket) holds no Token objects (3 x 64 B)
+    outer_request = runtime.current_request.get()
+    outer_scope = _scope_var.get()
+    outer_thread = _thread_var.get()
+    runtime.current_request.set(request)
+    _scope_var.set(scope)
+    _thread_var.set(None)
     _request_scopes[id(request)] = scope
     try:
         return _run_scope(scope, fn)
     finally:
         if _request_scopes.get(id(request)) is scope:
             del _request_scopes[id(request)]
-        _thread_var.reset(tokens[2])
-        _scope_var.reset(tokens[1])
-        runtime.current_request.reset(tokens[0])
+        _thread_var.set(outer_thread)
+        _scope_var.set(outer_scope)
+        runtime.current_request.set(outer_request)
 
 
 # ---------------------------------------------------------------------------
