@@ -13,28 +13,32 @@
  *       hold the whole header yet.  No rule is checked here (RSV bits,
  *       opcodes, the 64-bit length's top bit): the caller applies them.
  *
- *   parse_whole(buf, have, max_payload_len, state, strict) -> (data, typ, err, end) or None
+ *   parse_whole(buf, have, max_payload_len, state, strict[, force_masking, refuse_masked])
+ *           -> (data, typ, err, end) or None
  *       websocket.protocol's frame fast path in C, with the same results as
- *       its pure-Python `_parse_whole`: a final, masked text or binary frame
+ *       its pure-Python `_parse_whole`: a final text or binary frame, masked
+ *       (the default rules, a server's) or as the two rules allow,
  *       starting a message that lies whole in buf[:have] is unmasked (text
  *       decoded as UTF-8) and returned with its length `end`; anything else
  *       (or a limit given as a non-integer) gives None and the general path
  *       reads it.  Sets `state.received` and `state.decoder` as the Python
  *       version does; invalid UTF-8 gives (None, None, ERR_BAD_TEXT, end).
  *
- *   read_frame(raw, scratch, buf, max_payload_len, state, strict) -> (data, typ, err) | n | None
- *       One recv() from the non-blocking socket `raw` (a _socket.socket) into
- *       the writable buffer `scratch`, then parse_whole on what arrived.  A
- *       whole simple frame gives parse_whole's (data, typ, err), and bytes
- *       after it are appended to the bytearray `buf`; otherwise every byte
- *       read is appended to `buf` and their count `n` is returned (0: the peer
+ *   read_frame(raw, buf, max_payload_len, state, strict, force_masking, refuse_masked)
+ *           -> (data, typ, err) | n | None
+ *       One recv() of up to 64 KiB from the non-blocking socket `raw` (a
+ *       _socket.socket), then parse_whole on what arrived.  A whole simple
+ *       frame gives parse_whole's (data, typ, err), and bytes after it are
+ *       appended to the bytearray `buf`; otherwise every byte read is
+ *       appended to `buf` and their count `n` is returned (0: the peer
  *       closed).  None: nothing to read (EAGAIN).  OSError for a failed recv().
  *
- *   send_frame(raw, first_byte, payload) -> int
- *       One send()/sendmsg() of an unmasked frame (the head built from
- *       `first_byte` and len(payload), then the payload) on the non-blocking
- *       socket `raw`: the count of frame bytes the kernel took (0 on EAGAIN;
- *       the caller sends the rest).  OSError for a failed send.
+ *   send_frame(raw, first_byte, payload[, key]) -> int
+ *       One send()/sendmsg() of a frame (the head built from `first_byte` and
+ *       len(payload), then the payload; with a 4-byte `key`, the MASK bit, the
+ *       key and the payload masked with it) on the non-blocking socket `raw`:
+ *       the count of frame bytes the kernel took (0 on EAGAIN; the caller
+ *       sends the rest).  OSError for a failed send.
  *
  * websocket.protocol keeps pure-Python versions of all of them; this module is
  * built only when a C compiler is available (see setup.py).  The two socket
@@ -344,29 +348,31 @@ frame_limit(PyObject *max_payload_len, PyObject *state, PyObject *strict)
  * NULL with an error set on failure, else the 3-tuple (data, typ, err) and
  * the frame's length in *end. */
 static PyObject *
-parse_at(const unsigned char *p, Py_ssize_t have, Py_ssize_t limit, PyObject *state, Py_ssize_t *end)
+parse_at(const unsigned char *p, Py_ssize_t have, Py_ssize_t limit, PyObject *state,
+         int force_masking, int refuse_masked, Py_ssize_t *end)
 {
     Py_ssize_t head, plen;
     PyObject *payload, *data, *typ, *err, *result, *received;
     unsigned char fst;
+    int masked;
 
     *end = 0;
-    if (have < 6)
+    if (have < 2)
         return NULL;
     fst = p[0];
-    /* FIN set, RSV clear, opcode text (1) or binary (2), MASK set */
-    if ((fst != 0x82 && fst != 0x81) || p[1] < 0x80)
+    masked = p[1] >= 0x80;
+    /* FIN set, RSV clear, opcode text (1) or binary (2), the MASK bit the reader's rules allow */
+    if ((fst != 0x82 && fst != 0x81) || (masked ? refuse_masked : force_masking))
         return NULL;
     plen = p[1] & 0x7F;
-    if (plen < 126)
-        head = 6;
-    else if (plen == 126) {
-        if (have < 8)
+    head = masked ? 6 : 2;
+    if (plen == 126) {
+        head += 2;
+        if (have < head)
             return NULL;
-        head = 8;
         plen = ((Py_ssize_t)p[2] << 8) | p[3];
     }
-    else
+    else if (plen == 127)
         return NULL;
     if (have < head + plen || plen > limit)
         return NULL;
@@ -374,7 +380,10 @@ parse_at(const unsigned char *p, Py_ssize_t have, Py_ssize_t limit, PyObject *st
     payload = PyBytes_FromStringAndSize(NULL, plen);
     if (payload == NULL)
         return NULL;
-    mask_bytes((unsigned char *)PyBytes_AS_STRING(payload), p + head, plen, p + head - 4);
+    if (masked)
+        mask_bytes((unsigned char *)PyBytes_AS_STRING(payload), p + head, plen, p + head - 4);
+    else
+        memcpy(PyBytes_AS_STRING(payload), p + head, plen);
 
     received = PyLong_FromSsize_t(plen);
     if (received == NULL || state_set(state, &m_received, str_received, received) < 0
@@ -423,15 +432,22 @@ speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer view;
     Py_ssize_t have, limit, end;
     PyObject *frame, *result, *end_obj;
+    int force_masking = 1, refuse_masked = 0;
 
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "parse_whole() takes exactly 5 arguments (%zd given)", nargs);
+    if (nargs != 5 && nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "parse_whole() takes 5 or 7 arguments (%zd given)", nargs);
         return NULL;
+    }
+    if (nargs == 7) {
+        force_masking = PyObject_IsTrue(args[5]);
+        refuse_masked = PyObject_IsTrue(args[6]);
+        if (force_masking < 0 || refuse_masked < 0)
+            return NULL;
     }
     have = PyLong_AsSsize_t(args[1]);
     if (have == -1 && PyErr_Occurred())
         return NULL;
-    if (have < 6)
+    if (have < 2)
         Py_RETURN_NONE;
     limit = frame_limit(args[2], args[3], args[4]);
     if (limit == -2)
@@ -442,7 +458,7 @@ speedups_parse_whole(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (have > view.len)
         have = view.len;
-    frame = parse_at((const unsigned char *)view.buf, have, limit, args[3], &end);
+    frame = parse_at((const unsigned char *)view.buf, have, limit, args[3], force_masking, refuse_masked, &end);
     PyBuffer_Release(&view);
     if (frame == NULL) {
         if (PyErr_Occurred())
@@ -478,67 +494,67 @@ bytearray_append(PyObject *buf, const unsigned char *p, Py_ssize_t n)
     return 0;
 }
 
+/* read_frame's receive buffer: one for the process is enough, as nothing
+ * releases the GIL between the recv() that fills it and the parse that
+ * empties it (what the frame leaves is copied out before returning). */
+static unsigned char scratch[65536];
+
 static PyObject *
 speedups_read_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_buffer view;
     Py_ssize_t limit, end, n;
     PyObject *frame;
-    int fd;
+    int fd, force_masking, refuse_masked;
 
-    if (nargs != 6) {
-        PyErr_Format(PyExc_TypeError, "read_frame() takes exactly 6 arguments (%zd given)", nargs);
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "read_frame() takes exactly 7 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (!PyByteArray_CheckExact(args[2])) {
+    if (!PyByteArray_CheckExact(args[1])) {
         PyErr_SetString(PyExc_TypeError, "read_frame(): buf must be a bytearray");
         return NULL;
     }
     fd = raw_fd(args[0]);
     if (fd < 0)
         return NULL;
-    limit = frame_limit(args[3], args[4], args[5]);
+    limit = frame_limit(args[2], args[3], args[4]);
     if (limit == -2)
         return NULL;
-    if (PyObject_GetBuffer(args[1], &view, PyBUF_WRITABLE) < 0)
+    force_masking = PyObject_IsTrue(args[5]);
+    refuse_masked = PyObject_IsTrue(args[6]);
+    if (force_masking < 0 || refuse_masked < 0)
         return NULL;
     for (;;) {
-        n = recv(fd, view.buf, (size_t)view.len, 0);
+        n = recv(fd, scratch, sizeof(scratch), 0);
         if (n >= 0)
             break;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            PyBuffer_Release(&view);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
             Py_RETURN_NONE;
-        }
         if (errno != EINTR || PyErr_CheckSignals() < 0) {
             if (!PyErr_Occurred())
                 PyErr_SetFromErrno(PyExc_OSError);
-            PyBuffer_Release(&view);
             return NULL;
         }
     }
     frame = NULL;
     end = 0;
     if (limit >= 0) {
-        frame = parse_at((const unsigned char *)view.buf, n, limit, args[4], &end);
+        frame = parse_at(scratch, n, limit, args[3], force_masking, refuse_masked, &end);
         if (frame == NULL && PyErr_Occurred()) {
             /* keep the bytes for whoever reads next, then report the failure */
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
-            if (bytearray_append(args[2], (const unsigned char *)view.buf, n) < 0)
+            if (bytearray_append(args[1], scratch, n) < 0)
                 PyErr_Clear();
             PyErr_Restore(type, value, tb);
-            PyBuffer_Release(&view);
             return NULL;
         }
     }
     /* what the frame did not consume (everything, when there was no whole frame) */
-    if (bytearray_append(args[2], (const unsigned char *)view.buf + end, n - end) < 0) {
+    if (bytearray_append(args[1], scratch + end, n - end) < 0) {
         Py_XDECREF(frame);
-        PyBuffer_Release(&view);
         return NULL;
     }
-    PyBuffer_Release(&view);
     if (frame != NULL)
         return frame;
     return PyLong_FromSsize_t(n);
@@ -573,15 +589,17 @@ frame_head(unsigned char *head, unsigned char first_byte, Py_ssize_t n)
 static PyObject *
 speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_buffer payload;
-    unsigned char head[10];
+    Py_buffer payload, key;
+    unsigned char head[14];
     unsigned char small[SMALL_FRAME];
+    unsigned char *masked = NULL;
+    const unsigned char *body;
     long first_byte;
     Py_ssize_t sent, total;
     int fd, hlen;
 
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "send_frame() takes exactly 3 arguments (%zd given)", nargs);
+    if (nargs != 3 && nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "send_frame() takes 3 or 4 arguments (%zd given)", nargs);
         return NULL;
     }
     fd = raw_fd(args[0]);
@@ -597,11 +615,39 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
         return NULL;
     hlen = frame_head(head, (unsigned char)first_byte, payload.len);
+    body = (const unsigned char *)payload.buf;
+    if (nargs == 4 && args[3] != Py_None) {
+        /* a client's frame: MASK bit, the key after the head, the payload masked with it */
+        if (PyObject_GetBuffer(args[3], &key, PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&payload);
+            return NULL;
+        }
+        if (key.len != 4) {
+            PyErr_Format(PyExc_ValueError, "masking key must be 4 bytes, got %zd", key.len);
+            PyBuffer_Release(&key);
+            PyBuffer_Release(&payload);
+            return NULL;
+        }
+        head[1] |= 0x80;
+        memcpy(head + hlen, key.buf, 4);
+        hlen += 4;
+        if (hlen + payload.len <= SMALL_FRAME)
+            masked = small + hlen;
+        else if ((masked = PyMem_Malloc(payload.len ? payload.len : 1)) == NULL) {
+            PyBuffer_Release(&key);
+            PyBuffer_Release(&payload);
+            return PyErr_NoMemory();
+        }
+        mask_bytes(masked, body, payload.len, (const unsigned char *)key.buf);
+        body = masked;
+        PyBuffer_Release(&key);
+    }
     total = hlen + payload.len;
     for (;;) {
         if (total <= SMALL_FRAME) {
             memcpy(small, head, hlen);
-            memcpy(small + hlen, payload.buf, payload.len);
+            if (body != small + hlen)
+                memcpy(small + hlen, body, payload.len);
             sent = send(fd, small, (size_t)total, MSG_NOSIGNAL);
         }
         else {
@@ -610,7 +656,7 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             memset(&msg, 0, sizeof(msg));
             iov[0].iov_base = head;
             iov[0].iov_len = hlen;
-            iov[1].iov_base = payload.buf;
+            iov[1].iov_base = (void *)body;
             iov[1].iov_len = payload.len;
             msg.msg_iov = iov;
             msg.msg_iovlen = 2;
@@ -625,12 +671,14 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (errno != EINTR || PyErr_CheckSignals() < 0) {
             if (!PyErr_Occurred())
                 PyErr_SetFromErrno(PyExc_OSError);
-            PyBuffer_Release(&payload);
-            return NULL;
+            sent = -1;
+            break;
         }
     }
+    if (masked != NULL && masked != small + hlen)
+        PyMem_Free(masked);
     PyBuffer_Release(&payload);
-    return PyLong_FromSsize_t(sent);
+    return sent < 0 ? NULL : PyLong_FromSsize_t(sent);
 }
 
 static PyMethodDef speedups_methods[] = {
@@ -640,14 +688,14 @@ static PyMethodDef speedups_methods[] = {
      "parse_header(buf) -> (fin, opcode, masked, payload_len, header_len) or None\n\n"
      "The frame header at the start of buf, or None while it is incomplete."},
     {"parse_whole", (PyCFunction)(void (*)(void))speedups_parse_whole, METH_FASTCALL,
-     "parse_whole(buf, have, max_payload_len, state, strict) -> (data, typ, err, end) or None\n\n"
-     "A whole final masked text/binary frame starting a message at the start of buf[:have]."},
+     "parse_whole(buf, have, max_payload_len, state, strict[, force_masking, refuse_masked]) -> (data, typ, err, end) or None\n\n"
+     "A whole final text/binary frame starting a message at the start of buf[:have]."},
     {"read_frame", (PyCFunction)(void (*)(void))speedups_read_frame, METH_FASTCALL,
-     "read_frame(raw, scratch, buf, max_payload_len, state, strict) -> (data, typ, err) | n | None\n\n"
-     "One recv() into scratch and parse_whole on it; unconsumed bytes are appended to buf."},
+     "read_frame(raw, buf, max_payload_len, state, strict, force_masking, refuse_masked) -> (data, typ, err) | n | None\n\n"
+     "One recv() and parse_whole on what came; unconsumed bytes are appended to buf."},
     {"send_frame", (PyCFunction)(void (*)(void))speedups_send_frame, METH_FASTCALL,
-     "send_frame(raw, first_byte, payload) -> int\n\n"
-     "One send of an unmasked frame; the count of frame bytes the kernel took (0 on EAGAIN)."},
+     "send_frame(raw, first_byte, payload[, key]) -> int\n\n"
+     "One send of a frame (masked with key when given); the count of frame bytes the kernel took (0 on EAGAIN)."},
     {NULL, NULL, 0, NULL}
 };
 

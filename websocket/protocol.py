@@ -239,25 +239,26 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
     """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
         state = _socket_state(sock)
-    if type(sock) is TCPSocket and state is not None:
+    if type(sock) is TCPSocket and state is not None and state.opcode is None and log._max_level < log.DEBUG:
+        # the fast path: a whole final data frame starting a message, parsed where it lies
         buf = sock._buf
-        simple = not refuse_masked and state.opcode is None
         if buf:
-            if simple and sock._request is None and sock._sock is not None and not sock._read_closed:
-                frame = _parse_whole(buf, len(buf), max_payload_len, state, strict)
+            if sock._request is None and sock._sock is not None and not sock._read_closed:
+                frame = _parse_whole(buf, len(buf), max_payload_len, state, strict, force_masking, refuse_masked)
                 if frame is not None:
                     del buf[:frame[3]]
-                    return _fast_result(frame[:3], state)
-        elif simple:
+                    if frame[2] is not None:
+                        state.reset()
+                    return frame[:3]
+        else:
             raw = sock._raw
             if raw is not None and sock._request is None and not sock._read_closed and not sock._reading \
                     and sock._hard_deadline is None and sock._rt > 0:
-                # the fast path: one recv() into the scratch buffer, a whole frame unmasked from there
-                # (no switch can happen until it is consumed; what it leaves goes into sock._buf)
-                scratch = _SCRATCH if _thread.get_ident() == _SCRATCH_THREAD else _scratch()
+                # one recv() straight from the kernel (what a frame leaves goes into sock._buf)
                 try:
                     # after a short read the kernel had no more: wait before trying (nginx's rev->ready = 0)
-                    frame = None if sock._drained else _read_frame(raw, scratch, buf, max_payload_len, state, strict)
+                    frame = None if sock._drained else _read_frame(raw, buf, max_payload_len, state, strict,
+                                                                   force_masking, refuse_masked)
                     while frame is None:
                         sock._drained = False
                         sock._reading = True
@@ -267,13 +268,13 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
                             sock._reading = False
                         if woke is TIMED_OUT:
                             return _fail("failed to receive the first 2 bytes", sock._read_timed_out())
-                        frame = _read_frame(raw, scratch, buf, max_payload_len, state, strict)
+                        frame = _read_frame(raw, buf, max_payload_len, state, strict, force_masking, refuse_masked)
                 except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
                     return _fail("failed to receive the first 2 bytes", sock._read_failed(exc))
                 if type(frame) is tuple:
                     sock._drained = True
-                    if frame[2] is not None or log._max_level >= log.DEBUG:
-                        return _fast_result(frame, state)
+                    if frame[2] is not None:
+                        state.reset()
                     return frame
                 if not frame:
                     return _fail("failed to receive the first 2 bytes", sock._fail("closed"))
@@ -397,36 +398,42 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
     return text, TYPES[opcode], None if fin else "again"
 
 
-def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: bool):
-    """A final, masked text or binary frame starting a message, if the whole of it is in `buf[:have]`.
+def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: bool, force_masking=True,
+                 refuse_masked=False):
+    """A final text or binary frame starting a message, if the whole of it is in `buf[:have]`.
 
-    `buf` is a bytearray or a memoryview.  Returns what `recv_frame` returns
-    for it plus the frame's length (`(data, typ, err, end)`; the caller
-    consumes `end` bytes), or None for anything else: the general path
-    then reads it from the socket's buffer.
+    The frame must be masked by default (a server's reading);
+    `force_masking=False` lets unmasked frames through too, and
+    `refuse_masked=True` only those (a client's reading).  `buf` is a
+    bytearray or a memoryview.  Returns what `recv_frame` returns for it plus
+    the frame's length (`(data, typ, err, end)`; the caller consumes `end`
+    bytes), or None for anything else: the general path then reads it from
+    the socket's buffer.
     """
-    if have < 6:
+    if have < 2:
         return None
     fst = buf[0]
     snd = buf[1]
-    # FIN set, RSV clear, opcode text (1) or binary (2), MASK set
-    if (fst != 0x82 and fst != 0x81) or snd < 0x80:
+    masked = snd >= 0x80
+    # FIN set, RSV clear, opcode text (1) or binary (2), the MASK bit the rules allow
+    if (fst != 0x82 and fst != 0x81) or (refuse_masked if masked else force_masking):
         return None
     plen = snd & 0x7F
-    if plen < 126:
-        head = 6
-    elif plen == 126:
-        if have < 8:
+    head = 6 if masked else 2
+    if plen == 126:
+        head += 2
+        if have < head:
             return None
-        head = 8
         plen = (buf[2] << 8) | buf[3]
-    else:
+    elif plen == 127:
         return None
     end = head + plen
     if have < end or plen > max_payload_len or (strict and plen > state.max_message_len):
         return None
     if not plen:
         payload = b""
+    elif not masked:
+        payload = bytes(buf[head:end])
     elif type(buf) is memoryview:
         payload = apply_mask(buf[head:end], bytes(buf[head - 4:head]))
     elif plen >= _ZERO_COPY_MIN:
@@ -444,40 +451,39 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
         return None, None, ERR_BAD_TEXT, end
 
 
-def _fast_result(frame, state: MessageState):
-    """recv_frame's answer for a frame `(data, typ, err)` the fast path parsed (a bad one ends its message)."""
-    if log._max_level >= log.DEBUG:
-        log.error(log.DEBUG, "recv_frame: mask bit: 1")
-    if frame[2] is not None:
-        state.reset()
-    return frame
-
-
-def _read_frame(raw, scratch, buf: bytearray, max_payload_len, state: MessageState, strict: bool):
-    """One recv() from the non-blocking raw socket into `scratch`, and the whole simple frame in it.
+def _read_frame(raw, buf: bytearray, max_payload_len, state: MessageState, strict: bool, force_masking,
+                refuse_masked):
+    """One recv() of up to 64 KiB from the non-blocking raw socket, and the whole simple frame in it.
 
     `(data, typ, err)` as `_parse_whole` gives it, the bytes after the frame
     appended to `buf`; else every byte read is appended to `buf` and their
     count is returned (0: the peer closed); None when there was nothing to
     read.  A failed recv() raises OSError.
     """
+    scratch = _scratch()
     try:
         n = raw.recv_into(scratch)
     except BlockingIOError:
         return None
-    frame = py_parse_whole(scratch, n, max_payload_len, state, strict)
+    frame = py_parse_whole(scratch, n, max_payload_len, state, strict, force_masking, refuse_masked)
     end = 0 if frame is None else frame[3]
     if end < n:
         buf += scratch[end:n]
     return n if frame is None else frame[:3]
 
 
-def _send_frame_raw(raw, first_byte: int, payload: bytes) -> int:
-    """One send of an unmasked frame on the non-blocking raw socket: the frame bytes the kernel took.
+def _send_frame_raw(raw, first_byte: int, payload: bytes, key=None) -> int:
+    """One send of a frame on the non-blocking raw socket: the frame bytes the kernel took.
 
-    0 when it took none (EAGAIN); the caller sends the rest.  A failed send raises OSError.
+    With a 4-byte `key` the frame is masked with it.  0 when the kernel took
+    none (EAGAIN); the caller sends the rest.  A failed send raises OSError.
     """
-    head = _frame_head(bool(first_byte & 0x80), first_byte & 0x0F, len(payload), False)
+    head = _frame_head(bool(first_byte & 0x80), first_byte & 0x0F, len(payload), key is not None)
+    if key is not None:
+        if len(key) != 4:
+            raise ValueError("masking key must be 4 bytes, got %d" % len(key))
+        head += key
+        payload = apply_mask(payload, key)
     try:
         if len(payload) < 65536:
             return raw.send(head + payload)
@@ -705,26 +711,34 @@ class Channel:
     def _send_final(self, opcode: int, data):
         """`send_frame(True, opcode, data)`, handed straight to the kernel when nothing stands in the way.
 
-        The direct way: an unmasked frame on a plain socket that no other
-        thread is writing to, one send() (the head joined to a small payload)
-        or sendmsg(); only what the kernel did not take goes through the
+        The direct way: a frame on a plain socket that no other thread is
+        writing to, one send() (the head joined to a small payload) or
+        sendmsg(); only what the kernel did not take goes through the
         socket's waiting send.
         """
         sock = self.sock
         payload = data if type(data) is bytes else payload_bytes(data)
-        if type(sock) is TCPSocket and not self.masking and not self.fatal and not self.closed:
+        if type(sock) is TCPSocket and not self.fatal and not self.closed:
             raw = sock._raw
             if raw is not None and sock._request is None and not sock._writing and len(payload) <= self.max_send_len:
+                key = os.urandom(4) if self.masking else None
                 try:
-                    sent = _send_frame_raw(raw, 0x80 | opcode, payload)
+                    sent = _send_frame_raw(raw, 0x80 | opcode, payload, key)
                 except OSError as exc:
                     self.fatal = True
                     return None, "failed to send frame: %s" % sock._send_failed(exc)
                 n = len(payload)
                 total = n + (2 if n < 126 else 4 if n < 65536 else 10)
+                if key is not None:
+                    total += 4
                 if sent == total:
                     return total, None
-                sent, err = sock._send_all(sock._sock, payload, total, _frame_head(True, opcode, n, False), sent)
+                # the kernel took part of it: the rest through the socket's waiting send
+                head = _frame_head(True, opcode, n, False)
+                if key is not None:
+                    head = _frame_head(True, opcode, n, True) + key
+                    payload = apply_mask(payload, key)
+                sent, err = sock._send_all(sock._sock, payload, total, head, sent)
                 if sent is None:
                     self.fatal = True
                     return None, "failed to send frame: %s" % err

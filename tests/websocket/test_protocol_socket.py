@@ -9,6 +9,19 @@ from websocket.protocol import MessageState, recv_frame, send_frame
 from .test_protocol import KEY, wire
 
 
+@pytest.fixture(autouse=True, params=["c", "python"])
+def frame_code(request, monkeypatch):
+    """Every test here runs twice: with the C helpers (when built) and with their pure-Python versions."""
+    from websocket import protocol
+    if request.param == "python":
+        for name in ("apply_mask", "parse_whole", "read_frame", "send_frame_raw"):
+            monkeypatch.setattr(protocol, name if name == "apply_mask" else "_" + name,
+                                getattr(protocol, "py_" + name))
+    elif protocol._read_frame is protocol.py_read_frame:
+        pytest.skip("C extension not built: no C compiler (pure-Python fallback in use)")
+    return request.param
+
+
 @pytest.fixture
 def pair():
     a, b = socket.socketpair()

@@ -107,8 +107,9 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
        form=st.sampled_from(["min", "16", "64"]), cut=st.integers(0, 12), extra=st.binary(max_size=10),
        text=st.sampled_from([b"", "héllo".encode(), b"\xed\xa0\x80", b"ok\xff"]),
        limit=st.sampled_from([0, 10, 125, 1 << 20, protocol.MAX_FRAME_LEN, 1 << 70, 3.5]),
-       strict=st.booleans(), message_limit=st.sampled_from([5, 1 << 20, 2.0]))
-def test_parse_whole_matches_python(fst, masked, n, form, cut, extra, text, limit, strict, message_limit):
+       strict=st.booleans(), message_limit=st.sampled_from([5, 1 << 20, 2.0]),
+       rules=st.sampled_from([None, (True, False), (False, False), (False, True)]))
+def test_parse_whole_matches_python(fst, masked, n, form, cut, extra, text, limit, strict, message_limit, rules):
     payload = (text * (n // max(len(text), 1) + 1))[:n] if text else bytes(range(256)) * (n // 256 + 1)
     payload = payload[:n]
     if form == "min" and n > 125:
@@ -126,8 +127,11 @@ def test_parse_whole_matches_python(fst, masked, n, form, cut, extra, text, limi
     have = max(0, len(wire) - cut) if cut < 12 else len(wire)
     for buf in (bytearray(wire), memoryview(bytearray(wire + b"\0" * 16))):
         py_state, c_state = _state(message_limit), _state(message_limit)
-        want = protocol.py_parse_whole(buf, have, limit, py_state, strict)
-        got = speedups.parse_whole(buf, have, limit, c_state, strict)
+        more = () if rules is None else rules
+        want = protocol.py_parse_whole(buf, have, limit, py_state, strict, *more)
+        got = speedups.parse_whole(buf, have, limit, c_state, strict, *more)
+        if rules is not None and want is not None:
+            assert not (masked and rules[1]) and (masked or not rules[0])
         if type(limit) is not int or type(message_limit) is not int and strict:
             # the C version declines what it cannot compare as integers: the general path reads it
             assert got is None or got == want
@@ -167,9 +171,8 @@ def _masked(opcode, payload, key=b"\x01\x02\x03\x04"):
     return _header(True, opcode, True, len(payload))[:-4] + key + py_apply_mask(payload, key)
 
 
-def _read(impl, raw, buf, limit=1 << 20, strict=False, state=None):
-    scratch = memoryview(bytearray(65536))
-    return READERS[impl]()(raw, scratch, buf, limit, state or protocol.MessageState(), strict)
+def _read(impl, raw, buf, limit=1 << 20, strict=False, state=None, force_masking=True, refuse_masked=False):
+    return READERS[impl]()(raw, buf, limit, state or protocol.MessageState(), strict, force_masking, refuse_masked)
 
 
 @pytest.mark.parametrize("impl", sorted(READERS))
@@ -290,3 +293,34 @@ def test_send_frame_rejects_bad_first_byte(raw_pair):
 def test_protocol_uses_the_c_frame_io():
     assert protocol._read_frame is speedups.read_frame
     assert protocol._send_frame_raw is speedups.send_frame
+
+
+@pytest.mark.parametrize("impl", sorted(READERS))
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("force_masking,refuse_masked", [(True, False), (False, False), (False, True)])
+def test_read_frame_mask_rules(raw_pair, impl, masked, force_masking, refuse_masked):
+    a, b = raw_pair
+    payload = b"server says hi" * 20
+    wire = _masked(2, payload) if masked else _header(True, 2, False, len(payload)) + payload
+    b.sendall(wire)
+    buf = bytearray()
+    got = _read(impl, a, buf, force_masking=force_masking, refuse_masked=refuse_masked)
+    if (masked and refuse_masked) or (not masked and force_masking):
+        assert got == len(wire) and buf == wire  # the general path says why it is refused
+    else:
+        assert got == (payload, "binary", None) and buf == b""
+
+
+@pytest.mark.parametrize("impl", sorted(SENDERS))
+@pytest.mark.parametrize("n", [0, 5, 125, 126, 5000, 70000])
+def test_send_frame_masked(raw_pair, impl, n):
+    a, b = raw_pair
+    a.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_SNDBUF, 1 << 20)
+    payload = bytes((i * 5) & 0xFF for i in range(n))
+    key = b"\x9a\x01\xfe\x33"
+    want = _header(True, 1, True, n)[:-4] + key + py_apply_mask(payload, key)
+    sent = SENDERS[impl]()(a, 0x81, payload, key)
+    assert 0 < sent <= len(want)
+    assert _drain(b, sent) == want[:sent]
+    with pytest.raises(ValueError):
+        SENDERS[impl]()(a, 0x81, payload, b"abc")
