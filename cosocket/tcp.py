@@ -580,7 +580,14 @@ class TCPSocket:
             missing -= len(chunk)
         return (parts[0] if len(parts) == 1 else b"".join(parts)), None, None
 
-    def _read_big(self, n: int):
+    def _receive_buffer(self, n: int):
+        """Internal (websocket.protocol): `receive(n)`, but a large read comes back as the bytearray
+        it was read into (no final copy: the caller unmasks it into new bytes anyway)."""
+        if self._sock is None or self._read_closed or self._request is not None or n - len(self._buf) <= _BIG_READ:
+            return self.receive(n)
+        return self._read_big(n, False)
+
+    def _read_big(self, n: int, as_bytes: bool = True):
         out = bytearray(n)
         view = memoryview(out)
         buf = self._buf
@@ -606,7 +613,7 @@ class TCPSocket:
             self._reading = False
         if err is None:
             view.release()
-            return bytes(out), None, None
+            return (bytes(out) if as_bytes else out), None, None
         partial = bytes(view[:got])
         view.release()
         if err != "timeout":

@@ -40,8 +40,13 @@
  *       the count of frame bytes the kernel took (0 on EAGAIN; the caller
  *       sends the rest).  OSError for a failed send.
  *
- * websocket.protocol keeps pure-Python versions of all of them; this module is
- * built only when a C compiler is available (see setup.py).  The two socket
+ *   new_payload(n), put_payload(payload, offset, data, key), recv_payload(raw, payload, offset, key)
+ *       A large frame's payload read straight into the bytes object that
+ *       carries it, unmasked as it arrives (no zero-filled buffer, no copy).
+ *
+ * websocket.protocol keeps pure-Python versions of the first five (without the
+ * last three, large payloads go through the cosocket's own reads); this module
+ * is built only when a C compiler is available (see setup.py).  The socket
  * calls do not release the GIL: the sockets are non-blocking, so the syscall
  * returns at once, and a worker runs one thread.
  */
@@ -681,6 +686,146 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return sent < 0 ? NULL : PyLong_FromSsize_t(sent);
 }
 
+/* ---- large payloads, read straight into the bytes object that will carry them ----
+ * new_payload(n) makes an uninitialised bytes object; put_payload and
+ * recv_payload fill it (unmasking what they write, at its key phase).  The
+ * object must not be shared (hashed, stored, returned) before it is full:
+ * websocket.protocol keeps it in one local until then. */
+
+static int
+payload_target(PyObject *payload, PyObject *offset_obj, Py_ssize_t *offset)
+{
+    if (!PyBytes_CheckExact(payload)) {
+        PyErr_SetString(PyExc_TypeError, "payload must be bytes from new_payload()");
+        return -1;
+    }
+    *offset = PyLong_AsSsize_t(offset_obj);
+    if (*offset == -1 && PyErr_Occurred())
+        return -1;
+    if (*offset < 0 || *offset > PyBytes_GET_SIZE(payload)) {
+        PyErr_SetString(PyExc_ValueError, "offset out of range");
+        return -1;
+    }
+    return 0;
+}
+
+/* XOR p[0:n] in place with the key, starting at key phase `phase`. */
+static void
+unmask_at(unsigned char *p, Py_ssize_t n, const unsigned char *key, Py_ssize_t phase)
+{
+    unsigned char rotated[4];
+    Py_ssize_t i;
+    for (i = 0; i < 4; i++)
+        rotated[i] = key[(phase + i) & 3];
+    mask_bytes(p, p, n, rotated);
+}
+
+static int
+key_arg(PyObject *obj, Py_buffer *key)
+{
+    if (obj == Py_None)
+        return 0;
+    if (PyObject_GetBuffer(obj, key, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (key->len != 4) {
+        PyErr_Format(PyExc_ValueError, "masking key must be 4 bytes, got %zd", key->len);
+        PyBuffer_Release(key);
+        return -1;
+    }
+    return 1;
+}
+
+static PyObject *
+speedups_new_payload(PyObject *module, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative size");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(NULL, n);
+}
+
+static PyObject *
+speedups_put_payload(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer data, key;
+    Py_ssize_t offset, n;
+    unsigned char *dst;
+    int has_key;
+
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "put_payload() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (payload_target(args[0], args[1], &offset) < 0)
+        return NULL;
+    if ((has_key = key_arg(args[3], &key)) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[2], &data, PyBUF_SIMPLE) < 0) {
+        if (has_key)
+            PyBuffer_Release(&key);
+        return NULL;
+    }
+    n = data.len;
+    if (n > PyBytes_GET_SIZE(args[0]) - offset)
+        n = PyBytes_GET_SIZE(args[0]) - offset;
+    dst = (unsigned char *)PyBytes_AS_STRING(args[0]) + offset;
+    memcpy(dst, data.buf, n);
+    if (has_key) {
+        unmask_at(dst, n, (const unsigned char *)key.buf, offset);
+        PyBuffer_Release(&key);
+    }
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *
+speedups_recv_payload(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer key;
+    Py_ssize_t offset, n;
+    unsigned char *dst;
+    int fd, has_key;
+
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "recv_payload() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    fd = raw_fd(args[0]);
+    if (fd < 0)
+        return NULL;
+    if (payload_target(args[1], args[2], &offset) < 0)
+        return NULL;
+    if ((has_key = key_arg(args[3], &key)) < 0)
+        return NULL;
+    dst = (unsigned char *)PyBytes_AS_STRING(args[1]) + offset;
+    for (;;) {
+        n = recv(fd, dst, (size_t)(PyBytes_GET_SIZE(args[1]) - offset), 0);
+        if (n >= 0)
+            break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (has_key)
+                PyBuffer_Release(&key);
+            Py_RETURN_NONE;
+        }
+        if (errno != EINTR || PyErr_CheckSignals() < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetFromErrno(PyExc_OSError);
+            if (has_key)
+                PyBuffer_Release(&key);
+            return NULL;
+        }
+    }
+    if (has_key) {
+        unmask_at(dst, n, (const unsigned char *)key.buf, offset);  /* while it is in the cache */
+        PyBuffer_Release(&key);
+    }
+    return PyLong_FromSsize_t(n);
+}
+
 static PyMethodDef speedups_methods[] = {
     {"apply_mask", (PyCFunction)(void (*)(void))speedups_apply_mask, METH_FASTCALL,
      "apply_mask(data, key) -> bytes\n\nXOR data with the 4-byte masking key repeated."},
@@ -696,6 +841,14 @@ static PyMethodDef speedups_methods[] = {
     {"send_frame", (PyCFunction)(void (*)(void))speedups_send_frame, METH_FASTCALL,
      "send_frame(raw, first_byte, payload[, key]) -> int\n\n"
      "One send of a frame (masked with key when given); the count of frame bytes the kernel took (0 on EAGAIN)."},
+    {"new_payload", (PyCFunction)speedups_new_payload, METH_O,
+     "new_payload(n) -> bytes\n\nAn uninitialised bytes object of n bytes, for put_payload/recv_payload to fill."},
+    {"put_payload", (PyCFunction)(void (*)(void))speedups_put_payload, METH_FASTCALL,
+     "put_payload(payload, offset, data, key) -> int\n\n"
+     "Copy data into payload at offset (unmasked with key unless None): the count copied."},
+    {"recv_payload", (PyCFunction)(void (*)(void))speedups_recv_payload, METH_FASTCALL,
+     "recv_payload(raw, payload, offset, key) -> int | None\n\n"
+     "One recv() into payload[offset:] (unmasked with key unless None): the count, 0 at EOF, None on EAGAIN."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -508,11 +508,62 @@ def _recv_payload(sock, n: int, key):
     """`n` payload bytes, unmasked: `(bytes, None)` or `(None, err)`."""
     if not n:
         return b"", None
-    payload, err, _ = sock.receive(n)
+    if type(sock) is TCPSocket:
+        if n >= _DIRECT_PAYLOAD_MIN and _recv_payload_direct is not None and sock._raw is not None \
+                and sock._request is None and not sock._read_closed and not sock._reading \
+                and sock._hard_deadline is None and sock._rt > 0:
+            return _recv_large_payload(sock, n, key)
+        payload, err, _ = sock._receive_buffer(n)  # a large payload as its bytearray: unmasked into bytes once
+    else:
+        payload, err, _ = sock.receive(n)
     if payload is None:
         return None, err
     if key is not None:
         payload = apply_mask(payload, key)
+    return payload, None
+
+
+#: payloads from this size are read straight into their bytes object (C helpers only)
+_DIRECT_PAYLOAD_MIN = 65536
+_new_payload = _put_payload = _recv_payload_direct = None
+try:
+    from websocket._speedups import new_payload as _new_payload  # noqa: F811
+    from websocket._speedups import put_payload as _put_payload  # noqa: F811
+    from websocket._speedups import recv_payload as _recv_payload_direct  # noqa: F811
+except ImportError:
+    pass
+
+
+def _recv_large_payload(sock, n: int, key):
+    """A large payload read from the kernel into the bytes object returned, unmasked as it arrives.
+
+    `(bytes, None)` or `(None, err)` as `_recv_payload`; a read timeout
+    leaves the socket open (the bytes of the frame read so far are dropped,
+    as the socket's own reads do), anything else closes it.
+    """
+    payload = _new_payload(n)  # private to this call until it is full
+    buf = sock._buf
+    got = _put_payload(payload, 0, buf, key) if buf else 0
+    del buf[:got]
+    raw = sock._raw
+    try:
+        while got < n:
+            k = _recv_payload_direct(raw, payload, got, key)
+            if k is None:
+                sock._reading = True
+                try:
+                    woke = wait_readable(sock, sock._sock._read_event, sock._rt)
+                finally:
+                    sock._reading = False
+                if woke is TIMED_OUT:
+                    return None, sock._read_timed_out()
+            elif k:
+                got += k
+            else:
+                return None, sock._fail("closed")
+    except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
+        return None, sock._read_failed(exc)
+    sock._drained = True
     return payload, None
 
 

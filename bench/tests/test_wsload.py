@@ -31,6 +31,12 @@ def test_large_messages_use_64_bit_lengths(echo_server):
     assert res["msgs"] > 0 and res["errors"] == 0 and res["bad_echo"] == 0
 
 
+def test_large_pipelined_messages_stay_in_order(echo_server):
+    # -P 3: a message queued while the last one's payload is still going out from premasked[]
+    res = loadgen.wsload(echo_server.port, ["-c", "2", "-P", "3", "-s", "300000", "-d", "0.3"], "", timeout=20)
+    assert res["msgs"] > 0 and res["errors"] == 0 and res["bad_echo"] == 0
+
+
 def test_open_loop_sends_at_the_offered_rate(echo_server):
     res = loadgen.wsload(echo_server.port, ["-c", "5", "-s", "64", "-r", "500", "-d", "0.4"], "", timeout=20)
     assert res["errors"] == 0

@@ -17,6 +17,7 @@ def frame_code(request, monkeypatch):
         for name in ("apply_mask", "parse_whole", "read_frame", "send_frame_raw"):
             monkeypatch.setattr(protocol, name if name == "apply_mask" else "_" + name,
                                 getattr(protocol, "py_" + name))
+        monkeypatch.setattr(protocol, "_recv_payload_direct", None)  # large payloads: the cosocket's reads
     elif protocol._read_frame is protocol.py_read_frame:
         pytest.skip("C extension not built: no C compiler (pure-Python fallback in use)")
     return request.param
@@ -261,3 +262,28 @@ def test_channel_second_reader_is_told_the_socket_is_busy(pair):
     assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: socket busy reading")
     writer.sendall(wire(2, b"for the first", key=KEY))
     assert first.get(timeout=2) == (b"for the first", "binary", None)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_large_payload_cut_by_a_timeout_or_a_close(pair, masked):
+    reader, writer = pair
+    payload = bytes(range(256)) * 1024
+    raw = wire(2, payload, key=KEY if masked else None)
+    reader.settimeout(100)
+    writer.sendall(raw[:150000])
+    assert recv_frame(reader, 1 << 20, masked) == (None, None, "failed to read masking-len and payload: timeout")
+    assert reader._raw is not None  # a timeout leaves the connection open
+    writer.sendall(wire(2, b"next", key=KEY if masked else None) + raw[:70000])
+    writer.close()
+    assert recv_frame(reader, 1 << 20, masked) == (b"next", "binary", None)
+    assert recv_frame(reader, 1 << 20, masked) == (None, None, "failed to read masking-len and payload: closed")
+    assert reader._sock is None
+
+
+def test_large_payload_then_a_small_frame_in_the_same_reads(pair):
+    reader, writer = pair
+    payload = bytes(range(256)) * 700
+    writer.sendall(wire(2, payload, key=KEY) + wire(1, b"tail", key=KEY))
+    state = MessageState()
+    assert recv_frame(reader, 1 << 20, True, state=state) == (payload, "binary", None)
+    assert recv_frame(reader, 1 << 20, True, state=state) == ("tail", "text", None)
