@@ -243,3 +243,19 @@ def test_reset_after_fork_forgets_and_closes(server):
     pool.reset_after_fork()
     assert pool.pools() == {}
     assert raw.fileno() == -1
+
+
+def test_raw_socket_follows_the_connection_through_the_pool(server):
+    # _raw (what websocket.protocol reads and writes frames on) always belongs to the live connection
+    port = server.server_port
+    sock = ngx.socket.tcp()
+    assert sock._raw is None
+    assert sock.connect("127.0.0.1", port) == (1, None)
+    first = sock._raw
+    assert first is sock._sock._sock and first.fileno() >= 0
+    assert sock.setkeepalive() == (1, None)
+    assert sock._raw is None
+    assert sock.connect("127.0.0.1", port) == (1, None)
+    assert sock.getreusedtimes() == (1, None) and sock._raw is first
+    assert sock.close() == (1, None)
+    assert sock._raw is None

@@ -256,3 +256,11 @@ def test_verify_depth(tmp_path, ca, settings):
         assert err is None
     finally:
         srv.stop(timeout=0.1)
+
+
+def test_a_tls_connection_has_no_raw_socket(settings, tls_server):
+    # frames on a TLS connection go through the SSL socket, never the raw one under it
+    sock = connected(tls_server.server_port)
+    assert sock._raw is not None
+    assert sock.sslhandshake(False, "localhost", False) == (True, None)
+    assert sock._raw is None
