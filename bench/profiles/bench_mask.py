@@ -11,7 +11,7 @@ import timeit
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 from websocket import _speedups  # noqa: E402
-from websocket.protocol import apply_mask as py_mask  # noqa: E402
+from websocket.protocol import py_apply_mask as py_mask  # noqa: E402
 
 key = os.urandom(4)
 print("%9s %12s %12s %8s" % ("size", "Python MB/s", "C MB/s", "C/Py"))
