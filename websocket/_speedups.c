@@ -73,25 +73,6 @@ mask_bytes(unsigned char *dst, const unsigned char *src, Py_ssize_t n, const uns
     memcpy(k8 + 4, key, 4);
     memcpy(&key8, k8, 8);
 
-#if defined(__GNUC__) || defined(__clang__)
-    {
-        /* 16-byte vectors (SSE2 on x86-64, NEON on arm64), four per loop */
-        typedef uint64_t v2u64 __attribute__((vector_size(16)));
-        v2u64 kv = {key8, key8};
-        for (; i + 64 <= n; i += 64) {
-            v2u64 a, b, c, d;
-            memcpy(&a, src + i, 16);
-            memcpy(&b, src + i + 16, 16);
-            memcpy(&c, src + i + 32, 16);
-            memcpy(&d, src + i + 48, 16);
-            a ^= kv; b ^= kv; c ^= kv; d ^= kv;
-            memcpy(dst + i, &a, 16);
-            memcpy(dst + i + 16, &b, 16);
-            memcpy(dst + i + 32, &c, 16);
-            memcpy(dst + i + 48, &d, 16);
-        }
-    }
-#endif
     for (; i + 32 <= n; i += 32) {
         uint64_t a, b, c, d;
         memcpy(&a, src + i, 8);

@@ -235,6 +235,20 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     return _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked)
 
 
+def _wait_direct(sock):
+    """Park until the raw socket of `sock` has data (the direct reads): None, or "timeout" (logged).
+
+    Marks the socket as being read meanwhile, so that another thread's read
+    is told it is busy.  OSError (the socket closed by another thread) passes.
+    """
+    sock._reading = True
+    try:
+        woke = wait_readable(sock, sock._sock._read_event, sock._rt)
+    finally:
+        sock._reading = False
+    return sock._read_timed_out() if woke is TIMED_OUT else None
+
+
 def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked):
     """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
@@ -261,13 +275,9 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
                                                                    force_masking, refuse_masked)
                     while frame is None:
                         sock._drained = False
-                        sock._reading = True
-                        try:
-                            woke = wait_readable(sock, sock._sock._read_event, sock._rt)
-                        finally:
-                            sock._reading = False
-                        if woke is TIMED_OUT:
-                            return _fail("failed to receive the first 2 bytes", sock._read_timed_out())
+                        err = _wait_direct(sock)
+                        if err is not None:
+                            return _fail("failed to receive the first 2 bytes", err)
                         frame = _read_frame(raw, buf, max_payload_len, state, strict, force_masking, refuse_masked)
                 except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
                     return _fail("failed to receive the first 2 bytes", sock._read_failed(exc))
@@ -550,13 +560,9 @@ def _recv_large_payload(sock, n: int, key):
         while got < n:
             k = _recv_payload_direct(raw, payload, got, key)
             if k is None:
-                sock._reading = True
-                try:
-                    woke = wait_readable(sock, sock._sock._read_event, sock._rt)
-                finally:
-                    sock._reading = False
-                if woke is TIMED_OUT:
-                    return None, sock._read_timed_out()
+                err = _wait_direct(sock)
+                if err is not None:
+                    return None, err
             elif k:
                 got += k
             else:
