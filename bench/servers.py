@@ -126,11 +126,11 @@ def _ours_strict_argv(rundir: Path, port: int, workers: int) -> list:
 
 def _ours_unusable() -> Optional[str]:
     """This project runs once its server and `websocket.server` import and `-t` accepts the conf."""
-    probe = subprocess.run([sys.executable, "-c", "import cosocket.cli, websocket.server"],
+    probe = subprocess.run([sys.executable, "-c", "import cosocket.server.cli, websocket.server"],
                            capture_output=True, text=True, env=project_env(), cwd=str(ROOT))
     if probe.returncode:
         last = (probe.stderr.strip().splitlines() or ["?"])[-1]
-        return "not ready yet: importing cosocket.cli and websocket.server fails (%s)" % last
+        return "not ready yet: importing cosocket.server.cli and websocket.server fails (%s)" % last
     rundir = RUN_DIR / "conf-test"
     argv = _ours_argv(rundir, free_port(), 1)
     test = subprocess.run(argv[:-2] + ["-t"], capture_output=True, text=True, env=project_env(),

@@ -1,6 +1,6 @@
 """`python -m cosocket`: the same as the `cosocket-server` command."""
 import sys
 
-from .cli import main
+from .server.cli import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """The parsed configuration: plain data classes, fully merged.
 
-`cosocket.conf` turns an nginx-style file into these objects; every other
+`cosocket.server.conf` turns an nginx-style file into these objects; every other
 module reads them and never looks at the text.  Values are merged the way
 nginx merges them (http -> server -> location), so each `LocationConf`
 carries complete `HttpSettings` and nobody walks up the tree at run time.

@@ -25,16 +25,16 @@ _LAZY = {
     "worker": ("cosocket.concurrency", "worker"),
     "re": ("cosocket.helpers", "re"),
     "config": ("cosocket.helpers", "config"),
-    "say": ("cosocket.request", "say"),
-    "print": ("cosocket.request", "print_"),
-    "flush": ("cosocket.request", "flush"),
-    "send_headers": ("cosocket.request", "send_headers"),
-    "exit": ("cosocket.request", "exit"),
-    "eof": ("cosocket.request", "eof"),
-    "redirect": ("cosocket.request", "redirect"),
-    "req": ("cosocket.request", "req"),
-    "on_abort": ("cosocket.request", "on_abort"),
-    "shared": ("cosocket.request", "shared"),
+    "say": ("cosocket.server.request", "say"),
+    "print": ("cosocket.server.request", "print_"),
+    "flush": ("cosocket.server.request", "flush"),
+    "send_headers": ("cosocket.server.request", "send_headers"),
+    "exit": ("cosocket.server.request", "exit"),
+    "eof": ("cosocket.server.request", "eof"),
+    "redirect": ("cosocket.server.request", "redirect"),
+    "req": ("cosocket.server.request", "req"),
+    "on_abort": ("cosocket.server.request", "on_abort"),
+    "shared": ("cosocket.server.request", "shared"),
 }
 for _name in ("sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
               "unescape_uri", "encode_args", "decode_args", "now", "time", "update_time",
@@ -149,10 +149,10 @@ _request_module = None
 
 
 def _rq():
-    """cosocket.request, imported on first use (it imports this module) and then kept."""
+    """cosocket.server.request, imported on first use (it imports this module) and then kept."""
     global _request_module
     if _request_module is None:
-        from . import request
+        from .server import request
         _request_module = request
     return _request_module
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from .confmodel import HttpSettings, MainConf, SocketSettings
 
-#: The request object (cosocket.request.Request) the running greenlet serves.
+#: The request object (cosocket.server.request.Request) the running greenlet serves.
 current_request: ContextVar[Any] = ContextVar("cosocket_current_request", default=None)
 
 #: True while the running greenlet is a timer callback (ngx.timer.*).

@@ -25,7 +25,7 @@ import sys
 import gevent
 
 from cosocket import runtime
-from cosocket.request import acquire_raw_socket
+from cosocket.server.request import acquire_raw_socket
 from cosocket.ngx import ngx
 
 from .message import Endpoint
@@ -190,13 +190,13 @@ def _track(r, wb) -> None:
     if not _hooked:
         if runtime.worker.id is None:  # not in a server worker: nothing to tell at exit
             return
-        from cosocket import worker
+        from cosocket.server import worker
         _hooked = True
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
 
 
 def _going_away_all() -> None:
-    from cosocket import worker
+    from cosocket.server import worker
     for r in worker.current_requests():
         wb = getattr(r, "websocket", None)
         if wb is not None:

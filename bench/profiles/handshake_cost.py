@@ -32,7 +32,7 @@ sys.path.insert(0, ROOT)  # (and not this directory: its profile.py would shadow
 import gevent  # noqa: E402
 from gevent import socket as gsocket  # noqa: E402
 
-from cosocket import conf, master, worker  # noqa: E402
+from cosocket.server import conf, master, worker  # noqa: E402
 
 PEER = os.path.join(ROOT, "bench", "peers", "cosocket")
 REQUEST = (b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

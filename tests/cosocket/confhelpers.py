@@ -1,8 +1,8 @@
 """Writing and loading test confs for the conf parser tests."""
 import pytest
 
-from cosocket import conf
-from cosocket.conf import ConfError
+from cosocket.server import conf
+from cosocket.server.conf import ConfError
 
 
 def write(prefix, text, name="conf/nginx.conf"):

@@ -3,7 +3,7 @@ from cosocket.confmodel import HttpSettings
 
 
 class FakeRequest:
-    """The parts of cosocket.request.Request the concurrency layer and the log use."""
+    """The parts of cosocket.server.request.Request the concurrency layer and the log use."""
 
     def __init__(self, n=1):
         self.settings = HttpSettings()

@@ -1,4 +1,4 @@
-"""cosocket.cli: nginx's command line (-t -T -q -s -g -p -c -v -h), in-process and as `python -m cosocket`."""
+"""cosocket.server.cli: nginx's command line (-t -T -q -s -g -p -c -v -h), in-process and as `python -m cosocket`."""
 import os
 import signal
 import subprocess
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import cosocket
-from cosocket import cli
+import cosocket.server
+from cosocket.server import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "worker_processes 1;\nevents { }\nhttp { server { listen 127.0.0.1:8080; location / { return 200; } } }\n"
@@ -184,10 +184,10 @@ def test_version_with_test_goes_on_to_test(tmp_path, capsys):
 
 def test_serving_hands_over_to_master(tmp_path, monkeypatch):
     calls = []
-    fake = types.ModuleType("cosocket.master")
+    fake = types.ModuleType("cosocket.server.master")
     fake.serve = lambda prefix, conf_file, extra: calls.append((prefix, conf_file, extra)) or 7
-    monkeypatch.setitem(sys.modules, "cosocket.master", fake)
-    monkeypatch.setattr(cosocket, "master", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "cosocket.server.master", fake)
+    monkeypatch.setattr(cosocket.server, "master", fake, raising=False)
     assert cli.main(["-p", str(tmp_path), "-c", "my.conf", "-g", "daemon off;"]) == 7
     assert calls == [(str(tmp_path), str(tmp_path / "my.conf"), "daemon off;")]
 

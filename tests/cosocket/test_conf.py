@@ -1,9 +1,9 @@
-"""cosocket.conf: the directive table, values and units, nginx's errors, merging and path resolution."""
+"""cosocket.server.conf: the directive table, values and units, nginx's errors, merging and path resolution."""
 import os
 
 import pytest
 
-from cosocket.conf import ConfError, parse_size, parse_time
+from cosocket.server.conf import ConfError, parse_size, parse_time
 from cosocket.confmodel import AccessLogConf, ErrorLogConf, HandlerConf, ResolverConf
 
 from tests.cosocket.confhelpers import error, load, write

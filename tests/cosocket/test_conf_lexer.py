@@ -1,10 +1,10 @@
-"""The nginx lexical rules of cosocket.conf: words, quotes, escapes, comments, include, errors with file:line."""
+"""The nginx lexical rules of cosocket.server.conf: words, quotes, escapes, comments, include, errors with file:line."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cosocket import conf
-from cosocket.conf import ConfError
+from cosocket.server import conf
+from cosocket.server.conf import ConfError
 
 from tests.cosocket.confhelpers import error, load, write
 

@@ -3,7 +3,7 @@ import traceback
 
 import pytest
 
-from cosocket import handlers
+from cosocket.server import handlers
 from cosocket.runtime import NgxExit
 
 

@@ -1,7 +1,7 @@
 """RequestHead keeps the header block as bytes; its parsed form is rebuilt on demand after compact()."""
 from types import SimpleNamespace
 
-from cosocket import http
+from cosocket.server import http
 
 SETTINGS = SimpleNamespace(large_client_header_buffers=(4, 8192))
 

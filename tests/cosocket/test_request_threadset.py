@@ -1,7 +1,7 @@
 """The request's light-thread set holds no set until a thread is added; ngx.ctx is made on first use."""
 import pytest
 
-from cosocket.request import _ThreadSet
+from cosocket.server.request import _ThreadSet
 
 
 def test_thread_set_behaves_as_a_set():

@@ -1,10 +1,10 @@
-"""Property-based fuzzing of the HTTP request parser (cosocket/http.py) over a real cosocket:
+"""Property-based fuzzing of the HTTP request parser (cosocket/server/http.py) over a real cosocket:
 any bytes give a RequestHead or an HeadError/BodyError with a status, never another exception or a hang."""
 import gevent
 import gevent.socket
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cosocket import http
+from cosocket.server import http
 from cosocket.confmodel import HttpSettings
 from cosocket.tcp import TCPSocket
 

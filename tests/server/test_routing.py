@@ -5,7 +5,7 @@ import time
 import pytest
 
 from cosocket.confmodel import HttpSettings, LocationConf, ServerConf
-from cosocket.handlers import LocationTable, VirtualHosts
+from cosocket.server.handlers import LocationTable, VirtualHosts
 from tests.server.conftest import conf
 from tests.support.rawhttp import Conn
 

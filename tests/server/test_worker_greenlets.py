@@ -6,7 +6,7 @@ import gevent
 import pytest
 from gevent import socket as gsocket
 
-from cosocket import conf, master, worker
+from cosocket.server import conf, master, worker
 from tests.support.serverproc import free_port
 
 SEEN = []

@@ -191,7 +191,7 @@ def ws_echo():
 
 
 def exiting_hook():
-    from cosocket import worker
+    from cosocket.server import worker
     worker.on_exiting(lambda: ngx.log(ngx.NOTICE, "hook saw exiting=", ngx.worker.exiting()))
     ngx.say("registered")
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .confmodel import (LOG_LEVELS, AccessLogConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings,
+from ..confmodel import (LOG_LEVELS, AccessLogConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings,
                         ListenConf, LocationConf, MainConf, ResolverConf, ServerConf, ServerSslConf)
 
 __all__ = ["ConfError", "load", "parse_time", "parse_size"]

@@ -28,7 +28,8 @@ from gevent.event import Event
 from greenlet import getcurrent
 from greenlet import greenlet as RawGreenlet
 
-from . import deadlines, handlers, http, log, resolver, runtime, sslverify
+from .. import deadlines, log, resolver, runtime, sslverify
+from . import handlers, http
 from .request import QuietReads, Request, setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
@@ -481,7 +482,7 @@ class Connection:
             pass
         if self.current is not r or r.abort_handler is None:
             return
-        from . import concurrency
+        from .. import concurrency
         token = runtime.current_request.set(r)
         try:
             concurrency.thread.spawn(r.abort_handler)
@@ -669,7 +670,7 @@ class Worker:
         timeout_ms = self.main_conf.worker_shutdown_timeout
         timeout = timeout_ms / 1000.0 if timeout_ms is not None else None
         try:
-            from . import concurrency
+            from .. import concurrency
             gevent.spawn(concurrency.shutdown, timeout)
         except ImportError:
             pass
@@ -737,7 +738,7 @@ def setup_process(main_conf, worker_id: Optional[int], worker_count: int) -> Non
     handlers.apply_python_path(main_conf.python_path, main_conf.prefix)
     setup_shared(main_conf.http.shared_dicts)
     try:
-        from . import pool
+        from .. import pool
     except ImportError:
         pool = None
     reset = getattr(pool, "reset_after_fork", None)

@@ -17,7 +17,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
-from . import __version__
+from .. import __version__
 
 #: Status lines as nginx writes them (ngx_http_status_lines).
 REASONS: Dict[int, str] = {
@@ -482,6 +482,6 @@ def socket_class():
     global _socket_class
     cls = _socket_class
     if cls is None:
-        from .tcp import TCPSocket
+        from ..tcp import TCPSocket
         cls = _socket_class = TCPSocket
     return cls

@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import concurrency, log, runtime
+from .. import concurrency, log, runtime
 
 
 # ---------------------------------------------------------------------------

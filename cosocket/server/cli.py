@@ -113,7 +113,7 @@ def _say(msg: str) -> None:
 
 
 def _show_version(opts: Options) -> None:
-    from . import __version__
+    from .. import __version__
     sys.stderr.write("%s version: cosocket/%s\n" % (PROG, __version__))
     if opts.help:
         sys.stderr.write(USAGE.format(prog=PROG))

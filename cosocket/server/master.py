@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from . import __version__, log
+from .. import __version__, log
 
 _SIGNAMES = {
     signal.SIGHUP: "SIGHUP", signal.SIGQUIT: "SIGQUIT", signal.SIGTERM: "SIGTERM",
@@ -103,7 +103,7 @@ def listen_groups(main_conf) -> Dict[str, Tuple[object, list]]:
 def _ssl_contexts(lc, servers) -> Dict[int, object]:
     """SSLContexts per server on an `ssl` listener; SNI switches to the named server's context."""
     import gevent.ssl as gssl
-    from . import sslverify
+    from .. import sslverify
     from .handlers import VirtualHosts
 
     contexts: Dict[int, object] = {}

@@ -20,9 +20,10 @@ from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote_plus
 
-from . import http, log, runtime
-from .runtime import NgxExit
-from .text import say_bytes
+from .. import log, runtime
+from . import http
+from ..runtime import NgxExit
+from ..text import say_bytes
 
 #: Output buffered before the head is sent; past this the response goes out chunked.
 OUTPUT_BUFFER_LIMIT = 65536
@@ -105,7 +106,7 @@ def _header_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        from .text import lua_number
+        from ..text import lua_number
         return lua_number(value)
     raise TypeError("bad argument #3 to 'ngx.header' (string, number or table expected)")
 
@@ -1109,6 +1110,6 @@ shared = _Shared()
 def setup_shared(zones) -> None:
     """Make `ngx.shared` the `lua_shared_dict` zones (name, size): zones the master already
     created (inherited by a forked worker, or kept across a reload) are reused, with their data."""
-    from . import shdict
+    from .. import shdict
     shared.clear()
     shared.update(shdict.configure(zones))
