@@ -21,11 +21,12 @@ import base64
 import binascii
 import hashlib
 import sys
+import weakref
 
 import gevent
 
 from cosocket import runtime
-from cosocket.server.request import acquire_raw_socket
+from cosocket.server.request import upgrade
 from cosocket.ngx import ngx
 
 from .message import Endpoint
@@ -145,24 +146,12 @@ def new(opts=None, **kw):
     protocols = get("sec-websocket-protocol")
     if supported is not None:
         protocols = choose_protocol(protocols, supported)
-    out = r.out_headers
+    headers = [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", accept_key(key)), ("Content-Type", None)]
     if protocols is not None:
-        out.set("Sec-WebSocket-Protocol", protocols)
-    out.put("Upgrade", "upgrade", "websocket")
-    out.put("Sec-WebSocket-Accept", "sec-websocket-accept", accept_key(key))
-    out.put("Content-Type", "content-type", None)
-    r.mime_set = True
-    r.status = 101
-
-    if not r.send_head(complete=False):  # ngx.send_headers()
-        return None, "failed to send response header: nginx output filter error"
-    ok, err = r.flush(True)
-    if not ok:
-        return None, "failed to flush response header: %s" % (err or "unknown")
-    sock, err = acquire_raw_socket(r)
+        headers.insert(0, ("Sec-WebSocket-Protocol", protocols))
+    sock, err = upgrade(r, headers)
     if sock is None:
         return None, err
-    head.compact()  # the handshake is over: keep the header block, not its parsed form
 
     if timeout is not None:
         sock.settimeout(timeout)
@@ -179,28 +168,24 @@ def new(opts=None, **kw):
     return wb, None
 
 
-# Whether this worker tells its open server WebSockets "going away" (1001) when it stops gracefully.
+# The server WebSockets of this process, told "going away" (1001) when the server stops gracefully.
+_open: "weakref.WeakSet" = weakref.WeakSet()
 _hooked = False
 
 
 def _track(r, wb) -> None:
-    """Remember `wb` on its request (the worker finds it through its connections when it stops)."""
+    """Remember `wb` until it is collected; in a server worker, hook the graceful stop once."""
     global _hooked
-    r.websocket = wb
-    if not _hooked:
-        if runtime.worker.id is None:  # not in a server worker: nothing to tell at exit
-            return
+    _open.add(wb)
+    if not _hooked and runtime.worker.id is not None:
         from cosocket.server import worker
         _hooked = True
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
 
 
 def _going_away_all() -> None:
-    from cosocket.server import worker
-    for r in worker.current_requests():
-        wb = getattr(r, "websocket", None)
-        if wb is not None:
-            gevent.spawn(wb.going_away)
+    for wb in list(_open):
+        gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):

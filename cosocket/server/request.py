@@ -207,7 +207,7 @@ class Request:
                  "_ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
                  "seen_body", "chunked", "close_delimited", "eof", "header_only", "raw_acquired", "keepalive",
                  "broken", "send_error", "body", "body_state", "body_bytes_sent", "abort_handler", "_request_id",
-                 "server_name_matched", "websocket", "__dict__", "__weakref__")
+                 "server_name_matched", "__dict__", "__weakref__")
 
     def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
         self.conn = conn
@@ -241,7 +241,6 @@ class Request:
         self.abort_handler = None
         self._request_id: Optional[str] = None
         self.server_name_matched = None
-        self.websocket = None  # the server WebSocket made on this request (websocket.server), if any
 
     @property
     def ctx(self) -> Dict:
@@ -1033,6 +1032,33 @@ def _socket(raw: bool = False):
     if raw:
         return acquire_raw_socket(r)
     return _body_socket(r)
+
+
+def upgrade(r: Request, headers: List[Tuple[str, Optional[str]]]):
+    """Answer `r` with 101 and `headers`, then hand over its raw socket -> `(sock, err)`.
+
+    `headers` are (name, value) pairs set on the response; a None value removes
+    the header (so `("Content-Type", None)` sends none, as a Lua handler setting
+    `ngx.header.content_type = nil` does).  The head is sent and flushed with no
+    Content-Length, then the connection belongs to the caller as with
+    `ngx.req.socket(true)`.  Errors are lua-nginx-module's strings.
+    """
+    if r.headers_sent:
+        return None, "response header already sent"
+    for name, value in headers:
+        r.out_headers.set(name, value)
+    r.mime_set = True
+    r.status = 101
+    if not r.send_head(complete=False):
+        return None, "failed to send response header: nginx output filter error"
+    ok, err = r.flush(True)
+    if not ok:
+        return None, "failed to flush response header: %s" % (err or "unknown")
+    sock, err = acquire_raw_socket(r)
+    if sock is None:
+        return None, err
+    r.head.compact()  # the handshake is over: keep the header block, not its parsed form
+    return sock, None
 
 
 def acquire_raw_socket(r: Request):
