@@ -119,6 +119,10 @@ class Stream:
         """Whether reads may be attempted: connected and not read to its end."""
         return self._sock is not None and not self._read_closed
 
+    def read_timeout(self) -> float:
+        """The read timeout in seconds (what bounds each wait for the peer)."""
+        return self._rt
+
     def is_writing(self) -> bool:
         """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
         return self._writing
