@@ -51,24 +51,6 @@ CLOSE_TLS_HANDSHAKE = CloseCode.TLS_HANDSHAKE
 ERR_MASKED = "frame masked"
 
 
-def violation_code(err: str):
-    """The close code answering a frame refused with the error string `err`, or None for a network failure.
-
-    (The receiving code keeps the code of its last refusal in `MessageState.refused`; this
-    lookup is for callers holding only the string.)
-    """
-    for entry in frames.VIOLATIONS[1:]:
-        if entry[1] == err:
-            return entry[0].close_code
-    if err in (ERR_BAD_TEXT, ERR_BAD_REASON):
-        return CLOSE_INVALID_PAYLOAD
-    if err == ERR_TOO_BIG:
-        return CLOSE_MESSAGE_TOO_BIG
-    if err in (ERR_CONTINUATION, ERR_INTERLEAVED, ERR_CLOSE_BODY) or err.startswith("invalid close code "):
-        return CLOSE_PROTOCOL_ERROR
-    return None
-
-
 def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None,
                strict=False, refuse_masked=False):
     """Receive one frame: `(data, typ, err)`.
