@@ -9,8 +9,8 @@ The markers that say how a block runs are described in docs/reference/README.md
   each is requested once (a GET, or a WebSocket session that sends "hello")
   and must answer 2xx / complete its session without an error in the log,
   printing the `output` block when one follows.
-* `run` blocks are programs run with this Python; "127.0.0.1:8080" in them
-  is replaced by the test server's address.  They must exit 0 within 30 s
+* `run` blocks are programs run with this Python; the port number 8080 in
+  them is replaced by the test server's port.  They must exit 0 within 30 s
   and print the `output` block when one follows.
 * `module` blocks are importable on the server's python_path.
 * `skip` blocks are fragments: they must still compile, and are listed.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import subprocess
 import sys
 import time
@@ -190,7 +191,7 @@ def test_handler_block(block, docs_server):
 def test_program_block(block, docs_server, tmp_path):
     """A program block exits 0 (printing its output block) against the test server."""
     watch = _LogWatch(docs_server)
-    source = block.text.replace("127.0.0.1:8080", "127.0.0.1:%d" % docs_server.port)
+    source = re.sub(r"\b8080\b", str(docs_server.port), block.text)
     script = tmp_path / "example.py"
     script.write_text(source)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
