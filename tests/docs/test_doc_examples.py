@@ -40,7 +40,8 @@ SKIPS = [b for b in PY if b.kind == "skip"]
 HTTP_CONF = [b for b in BLOCKS if b.kind == "http-conf"]
 
 # Lines of the error log that mean a handler, thread or timer failed.
-_FAILURE_MARKS = ("thread aborted", "runtime error", "Traceback", "callback failed", "[emerg]", "[alert]")
+_FAILURE_MARKS = ("thread aborted", "runtime error", "Traceback", "callback failed", "by_python error",
+                  "[emerg]", "[alert]")
 
 
 def _ids(blocks):
