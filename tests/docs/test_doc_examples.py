@@ -6,8 +6,8 @@ The markers that say how a block runs are described in docs/reference/README.md
 * `handler` blocks are served as `content_by_python_file` scripts by one
   cosocket-server started for this module (two workers, the `http-conf`
   blocks of the docs in its http block, conf/handlers/echo.py at /echo);
-  each is requested once (a GET, or a WebSocket session that sends "hello")
-  and must answer 2xx / complete its session without an error in the log,
+  each is requested once (a GET, a form POST, or a WebSocket session that
+  sends "hello") and must answer 2xx (or the status its marker names) / complete its session without an error in the log,
   printing the `output` block when one follows.
 * `run` blocks are programs run with this Python; the port number 8080 in
   them is replaced by the test server's port.  They must exit 0 within 30 s
@@ -132,10 +132,15 @@ def test_module_imports(block, docs_server):
     assert proc.returncode == 0, "%s: %s" % (block.where, proc.stderr)
 
 
-def _http_get(port: int, target: str):
+def _http_request(port: int, target: str, body=None):
+    """GET `target`, or POST `body` as a form when given -> (status, body text)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     try:
-        conn.request("GET", target)
+        if body is None:
+            conn.request("GET", target)
+        else:
+            conn.request("POST", target, body=body.encode(),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
         resp = conn.getresponse()
         return resp.status, resp.read().decode("utf-8", "replace")
     finally:
@@ -177,9 +182,13 @@ def test_handler_block(block, docs_server):
         if block.output is not None:
             assert "".join(m + "\n" for m in got) == block.output, block.where
         return
-    status, body = _http_get(docs_server.port, target)
+    options = dict(arg.split("=", 1) for arg in block.args[1:] if "=" in arg)
+    status, body = _http_request(docs_server.port, target, options.get("post"))
     time.sleep(0.05)
-    assert 200 <= status < 300, "%s: status %d\n%s\n%s" % (block.where, status, body, watch.new_text())
+    if "status" in options:
+        assert status == int(options["status"]), "%s: status %d\n%s" % (block.where, status, body)
+    else:
+        assert 200 <= status < 300, "%s: status %d\n%s\n%s" % (block.where, status, body, watch.new_text())
     if "logs-error" in block.args[1:]:
         assert "thread aborted" in watch.new_text(), "%s: the failure it shows was not logged" % block.where
     else:
