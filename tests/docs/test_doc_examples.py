@@ -14,6 +14,9 @@ The markers that say how a block runs are described in docs/reference/README.md
   and print the `output` block when one follows.
 * `module` blocks are importable on the server's python_path.
 * `skip` blocks are fragments: they must still compile, and are listed.
+* A handler or program marked `redis` talks to a redis-server the test
+  starts (6379 in its text is replaced by that server's port); without the
+  redis-server package it is skipped, saying so.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import gevent
 import pytest
 
 from tests.docs.extract import ROOT, all_blocks
+from tests.support.redisserver import RedisServer, find_binary
 from tests.support.serverproc import ServerProcess
 
 BLOCKS = all_blocks()
@@ -52,8 +56,35 @@ def _location(block) -> str:
     return block.args[0].split("?", 1)[0]
 
 
+_NO_REDIS = "redis-server not found (Debian package: redis-server)"
+
+
+def _uses_redis(block) -> bool:
+    return "redis" in block.args[1:] or (block.kind == "run" and "redis" in block.args)
+
+
 @pytest.fixture(scope="module")
-def docs_server(tmp_path_factory):
+def redis_port(tmp_path_factory):
+    """The port of a redis-server for the blocks marked `redis` (None when none is installed)."""
+    if not any(_uses_redis(b) for b in PY) or find_binary() is None:
+        yield None
+        return
+    srv = RedisServer(tmp_path_factory.mktemp("docs-redis")).start()
+    yield srv.port
+    srv.stop()
+
+
+def _with_redis(block, text: str, port) -> str:
+    """`text` with Redis's default port 6379 replaced by the test's redis-server port."""
+    if not _uses_redis(block):
+        return text
+    if port is None:
+        pytest.skip(_NO_REDIS)
+    return re.sub(r"\b6379\b", str(port), text)
+
+
+@pytest.fixture(scope="module")
+def docs_server(tmp_path_factory, redis_port):
     """The server the handler blocks run on; the module blocks on its python_path."""
     prefix = tmp_path_factory.mktemp("docs-server")
     (prefix / "handlers").mkdir()
@@ -68,7 +99,7 @@ def docs_server(tmp_path_factory):
             raise AssertionError("%s and %s both serve %s" % (seen[loc], b.where, loc))
         seen[loc] = b.where
         script = prefix / "handlers" / ("h%d.py" % n)
-        script.write_text(b.text)
+        script.write_text(b.text if redis_port is None else _with_redis(b, b.text, redis_port))
         locations.append("location = %s { content_by_python_file %s; }" % (loc, script))
     http_conf = "\n".join(b.text for b in HTTP_CONF)
     conf = ("worker_processes 2;\nerror_log logs/error.log info;\npid logs/nginx.pid;\n"
@@ -171,8 +202,9 @@ def _websocket_session(url: str):
 
 
 @pytest.mark.parametrize("block", HANDLERS, ids=_ids(HANDLERS))
-def test_handler_block(block, docs_server):
+def test_handler_block(block, docs_server, redis_port):
     """A handler block answers its request (or WebSocket session) without a failure in the error log."""
+    _with_redis(block, "", redis_port)
     watch = _LogWatch(docs_server)
     target = block.args[0]
     if "websocket" in block.args[1:]:
@@ -198,10 +230,10 @@ def test_handler_block(block, docs_server):
 
 
 @pytest.mark.parametrize("block", RUNS, ids=_ids(RUNS))
-def test_program_block(block, docs_server, tmp_path):
+def test_program_block(block, docs_server, redis_port, tmp_path):
     """A program block exits 0 (printing its output block) against the test server."""
     watch = _LogWatch(docs_server)
-    source = re.sub(r"\b8080\b", str(docs_server.port), block.text)
+    source = _with_redis(block, re.sub(r"\b8080\b", str(docs_server.port), block.text), redis_port)
     script = tmp_path / "example.py"
     script.write_text(source)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
