@@ -4,7 +4,8 @@ A Markdown file is read as a sequence of fenced blocks; the HTML comment
 `<!-- doc-test: ... -->` on the line just before a fence (blank lines
 between are allowed) says what the block is for:
 
-    <!-- doc-test: handler /path[?query] [websocket] -->   a content_by_python_file script
+    <!-- doc-test: handler /path[?query] [options] -->     a content_by_python_file script
+    <!-- doc-test: lua-handler /path [websocket] -->        (a Lua block) the same on nginx + lua-nginx-module
     <!-- doc-test: run -->                                  a program run on its own
     <!-- doc-test: module NAME -->                          NAME.py on the test server's python_path
     <!-- doc-test: http-conf -->                            (an nginx block) directives for the http block
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)\s*$")
 _MARK = re.compile(r"^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$")
-KINDS = ("handler", "run", "module", "http-conf", "output", "skip")
+KINDS = ("handler", "lua-handler", "run", "module", "http-conf", "output", "skip")
 
 
 @dataclass

@@ -13,6 +13,10 @@ The markers that say how a block runs are described in docs/reference/README.md
   them is replaced by the test server's port.  They must exit 0 within 30 s
   and print the `output` block when one follows.
 * `module` blocks are importable on the server's python_path.
+* `lua-handler` blocks (the Lua side of a port) run as `content_by_lua_file`
+  scripts on Debian's nginx with lua-nginx-module, requested the same way,
+  and must print their own output block (skipped, naming the Debian
+  package, when one is missing).
 * `skip` blocks are fragments: they must still compile, and are listed.
 * A handler or program marked `redis` talks to a redis-server the test
   starts (6379 in its text is replaced by that server's port); without the
@@ -27,13 +31,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import gevent
 import pytest
 
 from tests.docs.extract import ROOT, all_blocks
 from tests.support.redisserver import RedisServer, find_binary
-from tests.support.serverproc import ServerProcess
+from tests.support.serverproc import ServerProcess, free_port, wait_port
 
 BLOCKS = all_blocks()
 PY = [b for b in BLOCKS if b.lang == "python"]
@@ -42,6 +47,7 @@ RUNS = [b for b in PY if b.kind == "run"]
 MODULES = [b for b in PY if b.kind == "module"]
 SKIPS = [b for b in PY if b.kind == "skip"]
 HTTP_CONF = [b for b in BLOCKS if b.kind == "http-conf"]
+LUA_HANDLERS = [b for b in BLOCKS if b.kind == "lua-handler"]
 
 # Lines of the error log that mean a handler, thread or timer failed.
 _FAILURE_MARKS = ("thread aborted", "runtime error", "Traceback", "callback failed", "by_python error",
@@ -140,8 +146,8 @@ def test_every_python_block_is_marked():
 
 def test_counts(capsys):
     """Print what runs and what is only compiled (pytest -s shows it; the counts are in the report)."""
-    lines = ["doc examples: %d handlers, %d programs, %d modules run; %d compiled only:"
-             % (len(HANDLERS), len(RUNS), len(MODULES), len(SKIPS))]
+    lines = ["doc examples: %d handlers, %d programs, %d modules, %d Lua handlers run; %d compiled only:"
+             % (len(HANDLERS), len(RUNS), len(MODULES), len(LUA_HANDLERS), len(SKIPS))]
     lines += ["  %s %s" % (b.where, b.args[0] if b.args else "") for b in SKIPS]
     with capsys.disabled():
         print("\n" + "\n".join(lines))
@@ -227,6 +233,77 @@ def test_handler_block(block, docs_server, redis_port):
         watch.assert_clean(block.where)
     if block.output is not None:
         assert body == block.output, block.where
+
+
+# --- the Lua side of the ports: Debian's nginx with lua-nginx-module ------------------------
+
+NGINX_BIN = "/usr/sbin/nginx"
+_NGINX_NEEDS = ((NGINX_BIN, "nginx"), ("/usr/lib/nginx/modules/ngx_http_lua_module.so", "libnginx-mod-http-lua"),
+                ("/usr/share/lua/5.1/resty/core.lua", "lua-resty-core"),
+                ("/usr/share/lua/5.1/nginx/websocket/server.lua", "lua-nginx-websocket"))
+
+
+@pytest.fixture(scope="module")
+def lua_server(tmp_path_factory):
+    """nginx serving the lua-handler blocks (Debian installs lua-resty-websocket as nginx.websocket.*,
+    so `resty.websocket.*` is mapped onto it), or a skip naming the missing package."""
+    for path, package in _NGINX_NEEDS:
+        if not os.path.exists(path):
+            pytest.skip("%s not found (Debian package: %s)" % (path, package))
+    prefix = tmp_path_factory.mktemp("docs-nginx")
+    for d in ("logs", "conf", "tmp", "lua/resty/websocket"):
+        (prefix / d).mkdir(parents=True, exist_ok=True)
+    for name in ("server", "client", "protocol"):
+        (prefix / "lua/resty/websocket" / (name + ".lua")).write_text('return require "nginx.websocket.%s"\n' % name)
+    locations = []
+    for n, b in enumerate(LUA_HANDLERS):
+        script = prefix / "lua" / ("h%d.lua" % n)
+        script.write_text(b.text)
+        locations.append("location = %s { content_by_lua_file %s; }" % (_location(b), script))
+    dicts = "\n".join(line.strip() for b in HTTP_CONF for line in b.text.splitlines()
+                      if line.strip().startswith("lua_shared_dict"))
+    port = free_port()
+    conf = prefix / "conf" / "nginx.conf"
+    conf.write_text(
+        "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
+        "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n"
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid logs/nginx.pid;\n"
+        "error_log logs/error.log info;\nevents { worker_connections 64; }\n"
+        "http {\naccess_log off;\nclient_body_temp_path tmp/body;\nproxy_temp_path tmp/proxy;\n"
+        "fastcgi_temp_path tmp/fastcgi;\nuwsgi_temp_path tmp/uwsgi;\nscgi_temp_path tmp/scgi;\n"
+        'lua_package_path "%s/lua/?.lua;;";\n%s\nserver {\nlisten 127.0.0.1:%d;\n%s\n}\n}\n'
+        % (prefix, dicts, port, "\n".join(locations)))
+    proc = subprocess.Popen([NGINX_BIN, "-p", str(prefix), "-c", str(conf), "-e", "logs/error.log"],
+                            cwd=str(prefix), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+    except TimeoutError:
+        proc.kill()
+        raise RuntimeError("nginx did not start:\n" + (prefix / "logs/error.log").read_text())
+    yield SimpleNamespace(port=port, prefix=prefix)
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.mark.parametrize("block", LUA_HANDLERS, ids=_ids(LUA_HANDLERS))
+def test_lua_handler_block(block, lua_server):
+    """The Lua side of a port runs on nginx with lua-nginx-module and prints its output block too."""
+    log = lua_server.prefix / "logs" / "error.log"
+    start = log.stat().st_size if log.exists() else 0
+    url = "ws://127.0.0.1:%d%s" % (lua_server.port, block.args[0])
+    if "websocket" in block.args[1:]:
+        got = "".join(m + "\n" for m in _websocket_session(url))
+    else:
+        status, got = _http_request(lua_server.port, block.args[0])
+        assert 200 <= status < 300, "%s: status %d" % (block.where, status)
+    time.sleep(0.2)
+    with open(log, "rb") as f:
+        f.seek(start)
+        text = f.read().decode("utf-8", "replace")
+    bad = [line for line in text.splitlines() if "[error]" in line or "[alert]" in line]
+    assert not bad, "%s: nginx logged:\n%s" % (block.where, text)
+    if block.output is not None:
+        assert got == block.output, block.where
 
 
 @pytest.mark.parametrize("block", RUNS, ids=_ids(RUNS))
