@@ -59,7 +59,15 @@ class _Ngx:
     HTTP_PUT = 16
     HTTP_DELETE = 32
     HTTP_OPTIONS = 512
+    HTTP_MKCOL = 64
+    HTTP_COPY = 128
+    HTTP_MOVE = 256
+    HTTP_PROPFIND = 1024
+    HTTP_PROPPATCH = 2048
+    HTTP_LOCK = 4096
+    HTTP_UNLOCK = 8192
     HTTP_PATCH = 16384
+    HTTP_TRACE = 32768
     # HTTP status codes.
     HTTP_CONTINUE = 100
     HTTP_SWITCHING_PROTOCOLS = 101
@@ -90,6 +98,7 @@ class _Ngx:
     HTTP_CLOSE = 444
     HTTP_ILLEGAL = 451
     HTTP_INTERNAL_SERVER_ERROR = 500
+    HTTP_NOT_IMPLEMENTED = 501
     HTTP_METHOD_NOT_IMPLEMENTED = 501
     HTTP_BAD_GATEWAY = 502
     HTTP_SERVICE_UNAVAILABLE = 503
@@ -99,6 +108,16 @@ class _Ngx:
 
     null = null
     log = staticmethod(_log.ngx_log)
+
+    @staticmethod
+    def get_phase() -> str:
+        """`ngx.get_phase()`: "init", "init_worker", "content", "timer", or "init" outside the server."""
+        from . import runtime
+        if runtime.in_timer.get():
+            return "timer"
+        if runtime.current_request.get() is not None:
+            return "content"
+        return runtime.worker.phase or "init"
 
     def __init__(self) -> None:
         self.__dict__["socket"] = SimpleNamespace(tcp=_socket_tcp, stream=_socket_tcp, connect=_socket_connect)

@@ -40,6 +40,8 @@ class WorkerState:
         self.id: Optional[int] = None  # None outside a server worker, as ngx.worker.id() in init
         self.count: int = 1
         self.exiting: bool = False
+        #: "init" / "init_worker" while those hooks run (ngx.get_phase() outside requests and timers)
+        self.phase: Optional[str] = None
         self.main_conf: Optional[MainConf] = None
         self.http_settings: HttpSettings = HttpSettings()
 

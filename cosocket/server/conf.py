@@ -807,7 +807,8 @@ def _content_by(p, ctx, name, args):
     if name == "content_by_python":
         kind, target = "function", _func_ref(p, name, args[0])
     else:
-        kind, target = "file", p.prefix_path(args[0])
+        # a path starting with a variable is made absolute once expanded (handlers.expand_path)
+        kind, target = "file", args[0] if args[0].startswith("$") else p.prefix_path(args[0])
     ctx.location.handler = HandlerConf(kind=kind, target=target, file=p.lexer.name, line=p.lexer.line)
 
 

@@ -860,8 +860,11 @@ class _VarProxy:
 
     def __getitem__(self, name):
         r = _req("ngx.var")
-        if isinstance(name, int):
-            return None  # regex captures ($1): no rewrite phase here
+        if isinstance(name, int):  # the regex location's captures ($1 ...), set by handlers.dispatch
+            captures = getattr(r, "captures", None)
+            if captures is None or not 0 <= name <= captures.re.groups:
+                return None
+            return captures.group(name)
         if not isinstance(name, str):
             raise TypeError("bad argument to 'ngx.var' (string expected)")
         return _lookup_var(r, name.lower())

@@ -720,12 +720,15 @@ class Worker:
 
 def _call_init(target: str, what: str) -> None:
     """Run an `init_*_by_python module:function` hook; errors go to the error log."""
+    runtime.worker.phase = what[:-len("_by_python")]  # ngx.get_phase(): "init" or "init_worker"
     try:
         fn = handlers.load_function(target)
         fn()
     except Exception as exc:
         log.error(log.ERR, "%s error: %s" % (what, handlers.format_exception(exc)
                                             if not isinstance(exc, handlers.HandlerLoadError) else exc))
+    finally:
+        runtime.worker.phase = None
 
 
 def setup_process(main_conf, worker_id: Optional[int], worker_count: int) -> None:
