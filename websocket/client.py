@@ -262,7 +262,7 @@ class WebSocketClient(Endpoint):
             sock.close()
             return None, "failed to send the handshake request: %s" % err, None
 
-        raw, err = sock._read_until(b"\r\n\r\n", MAX_RESPONSE_HEAD)
+        raw, err = sock.read_until(b"\r\n\r\n", MAX_RESPONSE_HEAD)
         if raw is None:
             sock.close()
             if err == "too large":

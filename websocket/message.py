@@ -192,7 +192,7 @@ class Endpoint(Channel):
         self.closed = True
         sock = self.sock
         if self.is_server:
-            sock._finalize()  # a request socket refuses close(); nginx would close the connection here
+            sock.abort()  # a request socket refuses close(); nginx would close the connection here
             return
         deadline = time.monotonic() + self._read_timeout()
         while time.monotonic() < deadline:

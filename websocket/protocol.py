@@ -23,8 +23,7 @@ import weakref
 from typing import Optional
 
 from cosocket import log
-from cosocket.deadlines import TIMED_OUT, wait_readable
-from cosocket.tcp import TCPSocket
+from cosocket.stream import Stream
 from cosocket.text import lua_tostring
 
 # Opcodes (RFC 6455 section 5.2).
@@ -235,60 +234,34 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     return _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked)
 
 
-def _wait_direct(sock):
-    """Park until the raw socket of `sock` has data (the direct reads): None, or "timeout" (logged).
-
-    Marks the socket as being read meanwhile, so that another thread's read
-    is told it is busy.  OSError (the socket closed by another thread) passes.
-    """
-    sock._reading = True
-    try:
-        woke = wait_readable(sock, sock._sock._read_event, sock._rt)
-    finally:
-        sock._reading = False
-    return sock._read_timed_out() if woke is TIMED_OUT else None
-
-
 def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked):
     """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
         state = _socket_state(sock)
-    if type(sock) is TCPSocket and state is not None and state.opcode is None and log._max_level < log.DEBUG:
+    if state is not None and state.opcode is None and isinstance(sock, Stream) and not log.enabled(log.DEBUG):
         # the fast path: a whole final data frame starting a message, parsed where it lies
-        buf = sock._buf
+        buf = sock.read_buffer()
         if buf:
-            if sock._request is None and sock._sock is not None and not sock._read_closed:
-                frame = _parse_whole(buf, len(buf), max_payload_len, state, strict, force_masking, refuse_masked)
-                if frame is not None:
-                    del buf[:frame[3]]
-                    if frame[2] is not None:
-                        state.reset()
-                    return frame[:3]
-        else:
-            raw = sock._raw
-            if raw is not None and sock._request is None and not sock._read_closed and not sock._reading \
-                    and sock._hard_deadline is None and sock._rt > 0:
-                # one recv() straight from the kernel (what a frame leaves goes into sock._buf)
-                try:
-                    # after a short read the kernel had no more: wait before trying (nginx's rev->ready = 0)
-                    frame = None if sock._drained else _read_frame(raw, buf, max_payload_len, state, strict,
-                                                                   force_masking, refuse_masked)
-                    while frame is None:
-                        sock._drained = False
-                        err = _wait_direct(sock)
-                        if err is not None:
-                            return _fail("failed to receive the first 2 bytes", err)
-                        frame = _read_frame(raw, buf, max_payload_len, state, strict, force_masking, refuse_masked)
-                except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
-                    return _fail("failed to receive the first 2 bytes", sock._read_failed(exc))
-                if type(frame) is tuple:
-                    sock._drained = True
-                    if frame[2] is not None:
-                        state.reset()
-                    return frame
-                if not frame:
-                    return _fail("failed to receive the first 2 bytes", sock._fail("closed"))
-                # not a whole simple frame: what arrived is in sock._buf, read below
+            frame = _parse_whole(buf, len(buf), max_payload_len, state, strict, force_masking, refuse_masked)
+            if frame is not None:
+                sock.consume(frame[3])
+                if frame[2] is not None:
+                    state.reset()
+                return frame[:3]
+        elif sock.readable():
+            # one read into this thread's scratch buffer; what the frame leaves goes back to the stream
+            scratch = _scratch()
+            n, err = sock.recv_into(scratch)
+            if n is None:
+                return _fail("failed to receive the first 2 bytes", err)
+            frame = _parse_whole(scratch, n, max_payload_len, state, strict, force_masking, refuse_masked)
+            end = 0 if frame is None else frame[3]
+            if end < n:
+                sock.unread(scratch[end:n])
+            if frame is not None:
+                if frame[2] is not None:
+                    state.reset()
+                return frame[:3]
     data, err, _ = sock.receive(2)
     if data is None:
         return _fail("failed to receive the first 2 bytes", err)
@@ -461,55 +434,10 @@ def _parse_whole(buf, have: int, max_payload_len, state: MessageState, strict: b
         return None, None, ERR_BAD_TEXT, end
 
 
-def _read_frame(raw, buf: bytearray, max_payload_len, state: MessageState, strict: bool, force_masking,
-                refuse_masked):
-    """One recv() of up to 64 KiB from the non-blocking raw socket, and the whole simple frame in it.
-
-    `(data, typ, err)` as `_parse_whole` gives it, the bytes after the frame
-    appended to `buf`; else every byte read is appended to `buf` and their
-    count is returned (0: the peer closed); None when there was nothing to
-    read.  A failed recv() raises OSError.
-    """
-    scratch = _scratch()
-    try:
-        n = raw.recv_into(scratch)
-    except BlockingIOError:
-        return None
-    frame = py_parse_whole(scratch, n, max_payload_len, state, strict, force_masking, refuse_masked)
-    end = 0 if frame is None else frame[3]
-    if end < n:
-        buf += scratch[end:n]
-    return n if frame is None else frame[:3]
-
-
-def _send_frame_raw(raw, first_byte: int, payload: bytes, key=None) -> int:
-    """One send of a frame on the non-blocking raw socket: the frame bytes the kernel took.
-
-    With a 4-byte `key` the frame is masked with it.  0 when the kernel took
-    none (EAGAIN); the caller sends the rest.  A failed send raises OSError.
-    """
-    head = _frame_head(bool(first_byte & 0x80), first_byte & 0x0F, len(payload), key is not None)
-    if key is not None:
-        if len(key) != 4:
-            raise ValueError("masking key must be 4 bytes, got %d" % len(key))
-        head += key
-        payload = apply_mask(payload, key)
-    try:
-        if len(payload) < 65536:
-            return raw.send(head + payload)
-        return raw.sendmsg((head, payload))
-    except BlockingIOError:
-        return 0
-
-
-#: The pure-Python versions, kept for the tests when the C ones replace them.
-py_read_frame = _read_frame
-py_send_frame_raw = _send_frame_raw
+#: The pure-Python version, kept for the tests when the C one replaces it.
 py_parse_whole = _parse_whole
 try:  # the same in C (websocket/_speedups.c)
     from websocket._speedups import parse_whole as _parse_whole  # noqa: F811
-    from websocket._speedups import read_frame as _read_frame  # noqa: F811
-    from websocket._speedups import send_frame as _send_frame_raw  # noqa: F811
 except ImportError:
     pass
 
@@ -518,59 +446,15 @@ def _recv_payload(sock, n: int, key):
     """`n` payload bytes, unmasked: `(bytes, None)` or `(None, err)`."""
     if not n:
         return b"", None
-    if type(sock) is TCPSocket:
-        if n >= _DIRECT_PAYLOAD_MIN and _recv_payload_direct is not None and sock._raw is not None \
-                and sock._request is None and not sock._read_closed and not sock._reading \
-                and sock._hard_deadline is None and sock._rt > 0:
-            return _recv_large_payload(sock, n, key)
-        payload, err, _ = sock._receive_buffer(n)  # a large payload as its bytearray: unmasked into bytes once
+    if isinstance(sock, Stream):
+        payload, err = sock.read_exactly(n)  # a large payload as its bytearray: unmasked into bytes once
     else:
         payload, err, _ = sock.receive(n)
     if payload is None:
         return None, err
     if key is not None:
-        payload = apply_mask(payload, key)
-    return payload, None
-
-
-#: payloads from this size are read straight into their bytes object (C helpers only)
-_DIRECT_PAYLOAD_MIN = 65536
-_new_payload = _put_payload = _recv_payload_direct = None
-try:
-    from websocket._speedups import new_payload as _new_payload  # noqa: F811
-    from websocket._speedups import put_payload as _put_payload  # noqa: F811
-    from websocket._speedups import recv_payload as _recv_payload_direct  # noqa: F811
-except ImportError:
-    pass
-
-
-def _recv_large_payload(sock, n: int, key):
-    """A large payload read from the kernel into the bytes object returned, unmasked as it arrives.
-
-    `(bytes, None)` or `(None, err)` as `_recv_payload`; a read timeout
-    leaves the socket open (the bytes of the frame read so far are dropped,
-    as the socket's own reads do), anything else closes it.
-    """
-    payload = _new_payload(n)  # private to this call until it is full
-    buf = sock._buf
-    got = _put_payload(payload, 0, buf, key) if buf else 0
-    del buf[:got]
-    raw = sock._raw
-    try:
-        while got < n:
-            k = _recv_payload_direct(raw, payload, got, key)
-            if k is None:
-                err = _wait_direct(sock)
-                if err is not None:
-                    return None, err
-            elif k:
-                got += k
-            else:
-                return None, sock._fail("closed")
-    except OSError as exc:  # a failed recv(), or the socket closed by another thread meanwhile
-        return None, sock._read_failed(exc)
-    sock._drained = True
-    return payload, None
+        return apply_mask(payload, key), None
+    return payload if type(payload) is bytes else bytes(payload), None
 
 
 def _decode(decoder, data: bytes, final: bool):
@@ -599,7 +483,7 @@ def _recv_text_streaming(sock, n: int, key, decoder, final: bool):
     done = 0
     while done < n or not pieces:
         want = n - done
-        if receiveany is None or want == 0 or sock._buffered() >= want:
+        if receiveany is None or want == 0 or sock.buffered() >= want:
             chunk, err, _ = sock.receive(want)
         else:
             chunk, err = receiveany(want)
@@ -698,9 +582,14 @@ def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
             return None, "too much payload for control frame"
         if not fin:
             return None, "fragmented control frame"
-    if not masking and type(sock) is TCPSocket and payload_len <= MAX_FRAME_LEN:
+    if isinstance(sock, Stream) and payload_len <= MAX_FRAME_LEN:
         # one send (sendmsg of head and payload when large: no copy of the payload)
-        sent, err = sock._send_parts(_frame_head(fin, opcode, payload_len, False), payload)
+        head = _frame_head(fin, opcode, payload_len, masking)
+        if masking:
+            key = os.urandom(4)
+            head += key
+            payload = apply_mask(payload, key)
+        sent, err = sock.send_parts(head, payload)
     else:
         try:
             frame = build_frame(fin, opcode, payload_len, payload, masking)
@@ -766,41 +655,8 @@ class Channel:
         return self._send_final(OP_BINARY, data)
 
     def _send_final(self, opcode: int, data):
-        """`send_frame(True, opcode, data)`, handed straight to the kernel when nothing stands in the way.
-
-        The direct way: a frame on a plain socket that no other thread is
-        writing to, one send() (the head joined to a small payload) or
-        sendmsg(); only what the kernel did not take goes through the
-        socket's waiting send.
-        """
-        sock = self.sock
-        payload = data if type(data) is bytes else payload_bytes(data)
-        if type(sock) is TCPSocket and not self.fatal and not self.closed:
-            raw = sock._raw
-            if raw is not None and sock._request is None and not sock._writing and len(payload) <= self.max_send_len:
-                key = os.urandom(4) if self.masking else None
-                try:
-                    sent = _send_frame_raw(raw, 0x80 | opcode, payload, key)
-                except OSError as exc:
-                    self.fatal = True
-                    return None, "failed to send frame: %s" % sock._send_failed(exc)
-                n = len(payload)
-                total = n + (2 if n < 126 else 4 if n < 65536 else 10)
-                if key is not None:
-                    total += 4
-                if sent == total:
-                    return total, None
-                # the kernel took part of it: the rest through the socket's waiting send
-                head = _frame_head(True, opcode, n, False)
-                if key is not None:
-                    head = _frame_head(True, opcode, n, True) + key
-                    payload = apply_mask(payload, key)
-                sent, err = sock._send_all(sock._sock, payload, total, head, sent)
-                if sent is None:
-                    self.fatal = True
-                    return None, "failed to send frame: %s" % err
-                return sent, None
-        return self.send_frame(True, opcode, payload)
+        """`send_frame(True, opcode, data)`."""
+        return self.send_frame(True, opcode, data)
 
     def send_continue(self, data):
         """Send `data` as a final continuation frame: `(bytes, err)`."""

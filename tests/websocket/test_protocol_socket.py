@@ -14,11 +14,9 @@ def frame_code(request, monkeypatch):
     """Every test here runs twice: with the C helpers (when built) and with their pure-Python versions."""
     from websocket import protocol
     if request.param == "python":
-        for name in ("apply_mask", "parse_whole", "read_frame", "send_frame_raw"):
-            monkeypatch.setattr(protocol, name if name == "apply_mask" else "_" + name,
-                                getattr(protocol, "py_" + name))
-        monkeypatch.setattr(protocol, "_recv_payload_direct", None)  # large payloads: the cosocket's reads
-    elif protocol._read_frame is protocol.py_read_frame:
+        monkeypatch.setattr(protocol, "apply_mask", protocol.py_apply_mask)
+        monkeypatch.setattr(protocol, "_parse_whole", protocol.py_parse_whole)
+    elif protocol._parse_whole is protocol.py_parse_whole:
         pytest.skip("C extension not built: no C compiler (pure-Python fallback in use)")
     return request.param
 
@@ -157,7 +155,7 @@ def test_a_whole_frame_then_half_of_the_next_in_one_read(pair):
     state = MessageState()
     assert recv_frame(reader, 1000, True, state=state) == ("first", "text", None)
     # the half frame left in the read went back into the socket's own buffer
-    assert reader._buffered() == 100
+    assert reader.buffered() == 100
     g = trickle(writer, second[100:], 64)
     assert recv_frame(reader, 1000, True, state=state) == (b"second" * 50, "binary", None)
     g.join()
