@@ -198,6 +198,7 @@ def run_entry(request, fn: Callable[[], Any]) -> Optional[int]:
     finally:
         if _request_scopes.get(id(request)) is scope:
             del _request_scopes[id(request)]
+        runtime.request_ended(request)  # as nginx's request cleanup: its cosockets close
         _thread_var.set(outer_thread)
         _scope_var.set(outer_scope)
         runtime.current_request.set(outer_request)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from contextvars import ContextVar
 from typing import Any, Optional
 
@@ -67,3 +68,21 @@ def get_request(api: str):
     if req is None:
         raise RuntimeError("%s: API not available in this context (no request)" % api)
     return req
+
+
+def on_request_end(request, owned) -> None:
+    """Have `owned.request_ended()` called when `request` ends (kept weakly: a dropped one is skipped)."""
+    owners = getattr(request, "cosocket_owned", None)
+    if owners is None:
+        owners = weakref.WeakSet()
+        request.cosocket_owned = owners
+    owners.add(owned)
+
+
+def request_ended(request) -> None:
+    """`request`'s handler and light threads are done: end what it owned (sockets it connected)."""
+    owners = getattr(request, "cosocket_owned", None)
+    if owners:
+        for owned in list(owners):
+            owned.request_ended()
+        owners.clear()

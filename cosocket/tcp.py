@@ -3,7 +3,13 @@
 * Timeouts are nginx's: the read (send) timeout bounds each wait for data
   (for buffer space) and is re-armed whenever some arrives, so a slow but
   steady peer never times out.  A read timeout leaves the connection usable;
-  every other failure closes it.
+  another failed read closes the read side, a failed send the write side
+  (`cosocket.stream`); `close()` answers "closed" once both have failed.
+* One reader, one writer and one connector at a time: a second one, and
+  `close()` or `setkeepalive()` meanwhile, answer "socket busy reading" /
+  "socket busy writing" / "socket busy connecting".
+* Option tables are Lua tables: keys a call does not use are ignored;
+  unknown keyword arguments are a TypeError.
 * Buffering, the reads and the complete sends are `cosocket.stream`'s
   (`TCPSocket` is a `Stream`); this module adds the receive patterns,
   connecting, keepalive pools and TLS.
@@ -55,6 +61,24 @@ if hasattr(_stdsocket, "TCP_KEEPCNT"):
     _SOCKOPTS["keepcnt"] = (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_KEEPCNT)
 
 _CONNECT_OPTS = ("pool", "pool_size", "backlog")
+_UNTIL_OPTS = ("inclusive",)
+
+
+def _options(opts, kw: dict, known: tuple, n: int, fname: str) -> dict:
+    """An options table and keyword arguments merged: a dict is a Lua table (keys the call does not
+    use are ignored), a keyword argument is Python (an unknown one is a TypeError naming it)."""
+    options = {}
+    if opts is not None:
+        if not isinstance(opts, dict):
+            raise TypeError("bad argument #%d to '%s' (table expected, got %s)" % (n, fname, type(opts).__name__))
+        for name in known:
+            if name in opts:
+                options[name] = opts[name]
+    for name, value in kw.items():
+        if name not in known:
+            raise TypeError("%s() got an unexpected keyword argument '%s'" % (fname, name))
+        options[name] = value
+    return options
 
 
 def _int_arg(value, n: int, fname: str, what: str = "number") -> int:
@@ -94,10 +118,14 @@ class _UntilReader:
             size = _int_arg(size, 1, "receiveuntil iterator")
             if size < 0:
                 size = 0
+        if owner._connecting:
+            return None, "socket busy connecting", None
         if owner._sock is None or owner._read_closed:
             return None, "closed", None
         if owner._request is not None:
             owner._check_request()
+        if owner._reading:
+            return None, "socket busy reading", None
         if self._done:
             self._done = False
             return None, None, None
@@ -112,7 +140,7 @@ class TCPSocket(Stream):
     """
 
     __slots__ = ("_key", "_pool", "_reused", "_peer", "_peer_text", "_tmo", "_ct",
-                 "_tls_session", "_client_cert", "_client_key", "__weakref__")
+                 "_tls_session", "_client_cert", "_client_key", "_connecting", "__weakref__")
 
     def __init__(self) -> None:
         Stream.__init__(self)
@@ -126,6 +154,16 @@ class TCPSocket(Stream):
         self._tls_session = None
         self._client_cert = None
         self._client_key = None
+        self._connecting = False
+
+    def __del__(self) -> None:
+        # OpenResty's __gc: a socket dropped without close() gives its connection and pool slot back
+        if self._pool is not None:
+            try:
+                self._finalize()
+                self._release_pool()
+            except Exception:  # noqa: BLE001 - nothing may escape a finalizer
+                pass
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -161,8 +199,8 @@ class TCPSocket(Stream):
 
     # ---------------------------------------------------------------- timeouts
     def settimeout(self, ms) -> None:
-        """Connect, send and read timeout in ms (0 or negative: the lua_socket_* directives)."""
-        ms = _check_timeout(ms, 1, "settimeout")
+        """Connect, send and read timeout in ms (0, negative or None: the lua_socket_* directives)."""
+        ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
         self._tmo = (ms, ms, ms)
         self._apply_timeouts()
 
@@ -182,15 +220,11 @@ class TCPSocket(Stream):
             if opts is not None:
                 raise TypeError("bad argument #3 to 'connect' (number expected, got table)")
             port, opts = None, port
-        options = {}
-        if opts is not None:
-            if not isinstance(opts, dict):
-                raise TypeError("bad argument #3 to 'connect' (table expected, got %s)" % type(opts).__name__)
-            options.update(opts)
-        options.update(kw)
-        for name in options:
-            if name not in _CONNECT_OPTS:
-                raise TypeError('unknown option "%s"' % name)
+        options = _options(opts, kw, _CONNECT_OPTS, 3, "connect")
+        if self._connecting:
+            return None, "socket busy connecting"
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
         if isinstance(host, bytes):
             host = host.decode("utf-8", "replace")
         if not isinstance(host, str):
@@ -219,14 +253,17 @@ class TCPSocket(Stream):
             pool_size = settings.pool_size
 
         unix_path = None
-        if port is not None:
+        if host[:5].lower() == "unix:":  # the port, if any, is ignored as nginx ignores it
+            unix_path = host[5:]
+            key = host
+            port = None
+        elif port is not None:
             port = _int_arg(port, 2, "connect")
             if port < 0 or port > 65535:
                 return None, "bad port number: %d" % port
+            if not host:
+                return None, 'failed to parse host name "": no host'
             key = "%s:%d" % (host, port)
-        elif host[:5].lower() == "unix:":
-            unix_path = host[5:]
-            key = host
         else:
             return None, "missing the port number"
         if custom_key is not None:
@@ -240,12 +277,30 @@ class TCPSocket(Stream):
             self._finalize()
 
         self._request = runtime.current_request.get()
+        if self._request is not None:
+            runtime.on_request_end(self._request, self)
         self._key = key
         self._reused = 0
         self._read_closed = False
+        self._write_closed = False
         self._tls_session = None
         self._apply_settings()
+        self._connecting = True
+        try:
+            return self._connect(key, host, port, unix_path, pool_size, backlog, settings)
+        except BaseException:
+            # killed while connecting (ngx.thread.kill, the request ending): nothing stays counted
+            self._finalize()
+            self._release_pool()
+            raise
+        finally:
+            self._connecting = False
 
+    def request_ended(self) -> None:
+        """The request that connected this socket has ended: close it, as nginx's cleanup does."""
+        self._finalize()
+
+    def _connect(self, key: str, host: str, port, unix_path, pool_size, backlog, settings):
         spool = _pool.get(key)
         if spool is None and pool_size:
             spool = _pool.create(key, pool_size, backlog)
@@ -299,18 +354,11 @@ class TCPSocket(Stream):
         self._peer_text = _addr_text(addr) if family != _stdsocket.AF_UNIX else "unix:" + addr
         try:
             sock.connect(addr)
-        except _timeout:
-            sock.close()
-            if _log_errors():
-                log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
-            self._release_pool()
-            return None, "timeout"
-        except OSError as exc:
-            sock.close()
-            if _log_errors():
-                log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
-            self._release_pool()
-            return None, _strerror(exc)
+        except BaseException as exc:
+            if not isinstance(exc, OSError):  # killed while connecting
+                sock.close()
+                raise
+            return self._connect_failed(sock, exc)
         if family != _stdsocket.AF_UNIX:
             try:
                 sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
@@ -324,6 +372,18 @@ class TCPSocket(Stream):
         if log.enabled(DEBUG):
             log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
         return 1, None
+
+    def _connect_failed(self, sock, exc: OSError):
+        """Log a failed connect in nginx's words, give the pool slot back -> (None, err)."""
+        sock.close()
+        self._release_pool()
+        if isinstance(exc, _timeout):
+            if _log_errors():
+                log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
+            return None, "timeout"
+        if _log_errors():
+            log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
+        return None, _strerror(exc)
 
     # ------------------------------------------------------------------ close
     def _release_pool(self) -> None:
@@ -355,9 +415,13 @@ class TCPSocket(Stream):
         self._release_pool()
 
     def close(self):
-        """-> (1, None), or (None, "closed") when there is no connection."""
+        """-> (1, None), or (None, "closed") when there is no connection (or the busy error while in use)."""
+        if self._connecting:
+            return None, "socket busy connecting"
         if self._sock is None:
             return None, "closed"
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
         if self._request is not None:
             self._check_request()
         if self._downstream:
@@ -372,6 +436,8 @@ class TCPSocket(Stream):
 
     def receive(self, pattern=None):
         """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
+        if self._connecting:
+            return None, "socket busy connecting", None
         if self._sock is None or self._read_closed:
             return self._closed_read("receive")
         if self._request is not None:
@@ -438,11 +504,10 @@ class TCPSocket(Stream):
         finally:
             self._reading = False
         data = b"".join(chunks)
-        if err is None:
-            self._read_closed = True
+        if err is None:  # the end of the stream is not an error: "*a" again answers ""
             return data, None, None
         if err != "timeout":
-            self._finalize()
+            self._fail_read(err)
         return None, err, data
 
     def receiveany(self, max_bytes):
@@ -450,6 +515,8 @@ class TCPSocket(Stream):
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, float)) or max_bytes <= 0:
             raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
         max_bytes = int(max_bytes)
+        if self._connecting:
+            return None, "socket busy connecting"
         if self._sock is None or self._read_closed:
             return self._closed_read("receive")[:2]
         if self._request is not None:
@@ -471,11 +538,7 @@ class TCPSocket(Stream):
 
         Option `inclusive` (bool): include the pattern in the data.
         """
-        options = dict(opts or {})
-        options.update(kw)
-        for name in options:
-            if name != "inclusive":
-                raise TypeError('unknown option "%s"' % name)
+        options = _options(opts, kw, _UNTIL_OPTS, 2, "receiveuntil")
         inclusive = options.get("inclusive", False)
         if inclusive is None:
             inclusive = False
@@ -536,8 +599,10 @@ class TCPSocket(Stream):
     # --- fast paths for the HTTP layer -------------------------------------
     def send(self, data):
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
+        if self._connecting:
+            return None, "socket busy connecting"
         sock = self._sock
-        if sock is None:
+        if sock is None or self._write_closed:
             if _log_errors():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
@@ -554,8 +619,10 @@ class TCPSocket(Stream):
     # ------------------------------------------------------------- keepalive
     def setkeepalive(self, timeout_ms=None, pool_size=None):
         """Park the connection in its pool -> (1, None) or (None, err); the object is closed afterwards."""
+        if self._connecting:
+            return None, "socket busy connecting"
         sock = self._sock
-        if sock is None or self._read_closed:
+        if sock is None or self._read_closed or self._write_closed:
             return None, "closed"
         if self._request is not None:
             self._check_request()

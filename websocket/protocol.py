@@ -238,7 +238,8 @@ def _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_mask
     """`recv_frame` with every argument positional (what the frame methods of Channel and Endpoint call)."""
     if state is None:
         state = _socket_state(sock)
-    if state is not None and state.opcode is None and isinstance(sock, Stream) and not log.enabled(log.DEBUG):
+    if state is not None and state.opcode is None and isinstance(sock, Stream) and not log.enabled(log.DEBUG) \
+            and not sock.is_reading():  # another reader's bytes are not ours to parse: receive() says busy
         # the fast path: a whole final data frame starting a message, parsed where it lies
         buf = sock.read_buffer()
         if buf:

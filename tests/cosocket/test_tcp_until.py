@@ -178,8 +178,9 @@ def test_arguments(stream):
         sock.receiveuntil("")
     with pytest.raises(TypeError):
         sock.receiveuntil("a", {"inclusive": "yes"})
-    with pytest.raises(TypeError):
-        sock.receiveuntil("a", {"bogus": True})
+    with pytest.raises(TypeError, match="bogus"):
+        sock.receiveuntil("a", bogus=True)
+    assert callable(sock.receiveuntil("a", {"bogus": True}))  # a Lua table: unused keys ignored
     with pytest.raises(TypeError):
         sock.receiveuntil(None)
     reader = sock.receiveuntil(5)  # numbers are patterns as Lua's tostring prints them

@@ -229,7 +229,8 @@ def test_channel_send_to_a_closed_peer_fails_once_then_is_fatal(pair):
         if sent is None:
             break
     assert err in ("failed to send frame: broken pipe", "failed to send frame: connection reset by peer")
-    assert sender.fatal and sender.sock._sock is None and sender.sock._raw is None
+    assert sender.fatal
+    assert sender.sock.send(b"x") == (None, "closed")  # a failed send closed the write side
     assert sender.send_binary(b"again") == (None, "fatal error already happened")
 
 
@@ -249,7 +250,7 @@ def test_channel_recv_after_peer_closed(pair):
     writer.close()
     assert wb.recv_frame() == (b"last", "binary", None)
     assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: closed")
-    assert wb.fatal and reader._raw is None
+    assert wb.fatal and not reader.readable()  # the failed read closed the read side
 
 
 def test_channel_second_reader_is_told_the_socket_is_busy(pair):
@@ -275,7 +276,7 @@ def test_large_payload_cut_by_a_timeout_or_a_close(pair, masked):
     writer.close()
     assert recv_frame(reader, 1 << 20, masked) == (b"next", "binary", None)
     assert recv_frame(reader, 1 << 20, masked) == (None, None, "failed to read masking-len and payload: closed")
-    assert reader._sock is None
+    assert not reader.readable()  # the failed read closed the read side
 
 
 def test_large_payload_then_a_small_frame_in_the_same_reads(pair):
