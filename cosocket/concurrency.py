@@ -38,10 +38,23 @@ __all__ = ["sleep", "thread", "timer", "semaphore", "worker", "run_entry", "shut
 def sleep(seconds) -> None:
     """`ngx.sleep(seconds)`: yield to other greenlets for `seconds` (0 only yields)."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError("bad argument #1 to 'sleep' (number expected, got %s)" % type(seconds).__name__)
+        raise TypeError("bad argument #1 to 'sleep' (number expected, got %s)" % _lua_type(seconds))
     if seconds < 0:
-        raise ValueError("invalid sleep duration \"%s\"" % seconds)
+        raise ValueError("invalid sleep duration \"%d\"" % int(seconds * 1000))  # nginx counts in ms
     gevent.sleep(seconds)
+
+
+def _lua_type(value) -> str:
+    """The type name Lua's error messages would give `value`."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (str, bytes)):
+        return "string"
+    if isinstance(value, (dict, list, tuple)):
+        return "table"
+    return "function" if callable(value) else type(value).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +345,8 @@ def spawn(fn, *args) -> LightThread:
             t._resume = None
         t._spawner = None
         raise
+    if scope.exit_status is not None and scope.phase != "detached":
+        raise NgxExit(scope.exit_status)  # the new thread called ngx.exit: the spawner never goes on
     return t
 
 

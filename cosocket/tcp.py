@@ -101,13 +101,14 @@ def _check_timeout(value, n: int, fname: str) -> int:
 class _UntilReader:
     """The iterator `receiveuntil` returns: `reader(size=None)` -> (data, err, partial)."""
 
-    __slots__ = ("_owner", "_pattern", "_inclusive", "_done")
+    __slots__ = ("_owner", "_pattern", "_inclusive", "_done", "_edges")
 
     def __init__(self, owner: "TCPSocket", pattern: bytes, inclusive: bool):
         self._owner = owner
         self._pattern = pattern
         self._inclusive = inclusive
         self._done = False
+        self._edges = _recovery_edges(pattern)
 
     def __call__(self, size=None):
         """Read up to the pattern; with `size`, hand the data out in chunks, then (None, None, None)."""
@@ -443,7 +444,7 @@ class TCPSocket(Stream):
         if self._request is not None:
             self._check_request()
         if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
-            return None, "socket busy reading", b""
+            return None, "socket busy reading", None
         if type(pattern) is int:
             buf = self._buf
             if 0 < pattern <= len(buf):
@@ -559,42 +560,78 @@ class TCPSocket(Stream):
         return _UntilReader(self, pattern, inclusive)
 
     def _read_pattern(self, reader: _UntilReader, size: int):
+        """Run the iterator's matcher over the stream -> (data, None, None) / (None, err, partial).
+
+        lua-nginx-module's matcher: bytes that may start the pattern are held
+        until they match or fail; a failed partial match hands its bytes out
+        at once (with `size`, a read may so return more than `size` bytes,
+        as upstream's "ab1" for "ab1ab2" over "ab1ab1").  Held bytes stay at
+        the front of the read buffer, so a receive() or another iterator
+        reading meanwhile gets them in stream order, and this iterator finds
+        them again when it goes on.
+        """
         pat = reader._pattern
         plen = len(pat)
+        edges = reader._edges
         buf = self._buf
-        start = 0
+        out = bytearray()
+        rest = size  # 0: no size limit
+        i = 0  # the next byte of buf to look at
+        state = 0  # buf[i - state:i] == pat[:state] is held
         while True:
-            i = buf.find(pat, start)
-            if i >= 0:
-                if size and i >= size:
-                    data = bytes(buf[:size])
-                    del buf[:size]
-                    return data, None, None
-                data = bytes(buf[:i + plen]) if reader._inclusive else bytes(buf[:i])
-                del buf[:i + plen]
+            n = len(buf)
+            while i < n:
+                c = buf[i]
+                if c == pat[state]:
+                    i += 1
+                    state += 1
+                    if state == plen:
+                        del buf[:i]
+                        if size:
+                            reader._done = True
+                        if reader._inclusive:
+                            out += pat
+                        return bytes(out), None, None
+                    continue
+                if state == 0:
+                    out.append(c)
+                    i += 1
+                    if size:
+                        rest -= 1
+                        if not rest:
+                            del buf[:i]
+                            return bytes(out), None, None
+                    continue
+                new_state = edges.get((state, c)) if edges else None
+                if new_state is None:
+                    # nothing of the held bytes can start the pattern: hand them out, look at c afresh
+                    out += pat[:state]
+                    emitted = state
+                    state = 0
+                    if size:
+                        if rest <= emitted:
+                            del buf[:i]
+                            return bytes(out), None, None
+                        rest -= emitted
+                    continue
+                pending = state + 1 - new_state
+                out += pat[:pending]
+                i += 1
+                state = new_state
                 if size:
-                    reader._done = True
-                return data, None, None
-            if size and len(buf) >= size:
-                held = _held_prefix(buf, pat)
-                if len(buf) - held >= size:
-                    data = bytes(buf[:size])
-                    del buf[:size]
-                    return data, None, None
-            start = len(buf) - plen + 1
-            if start < 0:
-                start = 0
+                    if rest <= pending:
+                        del buf[:i - state]
+                        return bytes(out), None, None
+                    rest -= pending
+            del buf[:i - state]  # what was handed out leaves the buffer; the held bytes stay
+            i = state
             err = self._fill()
             if err is not None:
-                # bytes that may start the pattern stay with the iterator, as nginx keeps them
-                # in its matching state: out of the partial, still there after a timeout
-                cut = len(buf) - _held_prefix(buf, pat)
-                partial = bytes(buf[:cut])
-                if err == "timeout":
-                    del buf[:cut]
-                else:
+                # the held bytes are out of the partial, as nginx keeps them in its matching state;
+                # after a timeout they are still there for the next read
+                if err != "timeout":
                     buf.clear()
-                return None, err, partial
+                return None, err, bytes(out)
 
     # --- fast paths for the HTTP layer -------------------------------------
     def send(self, data):
@@ -630,17 +667,20 @@ class TCPSocket(Stream):
             raise RuntimeError("attempt to put a request socket into the pool")
         if self._reading or self._writing:
             return None, "socket busy reading" if self._reading else "socket busy writing"
+        # a peer that has closed makes it "closed" before anything else, as nginx's pending eof
+        state = _peek_state(sock)
+        if state == "eof":
+            return None, "closed"
         if self._buf:
             return None, "unread data in buffer"
         settings = runtime.socket_settings()
         timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
         size = settings.pool_size if pool_size is None else _int_arg(pool_size, 2, "setkeepalive")
 
-        # Anything waiting in the kernel (or an EOF) makes the connection unfit for reuse.
-        state = _peek_state(sock)
+        # Anything waiting in the kernel makes the connection unfit for reuse.
         if state != "idle":
             self._finalize()
-            return None, "closed" if state == "eof" else "connection in dubious state"
+            return None, "connection in dubious state"
 
         spool = _pool.get(self._key)
         if spool is None:
@@ -799,12 +839,31 @@ class TCPSocket(Stream):
         return self._tls_session, None
 
 
-def _held_prefix(buf: bytearray, pat: bytes) -> int:
-    """Length of the longest tail of `buf` that is a proper prefix of `pat` (those bytes may start the pattern)."""
-    for k in range(min(len(pat) - 1, len(buf)), 0, -1):
-        if buf.endswith(pat[:k]):
-            return k
-    return 0
+def _recovery_edges(pat: bytes) -> dict:
+    """Where the matcher goes on a mismatch: {(state, byte): new_state}, as lua-nginx-module builds them.
+
+    For each offset `i` of the pattern, the run of bytes from `i` that
+    repeats the pattern's start gives one edge: at the state where that run
+    ends, the byte that would continue the start recovers to the run's
+    length + 1 instead of dropping every held byte.
+    """
+    edges: dict = {}
+    n = len(pat)
+    if n <= 2:
+        return edges
+    for i in range(1, n):
+        k = 1
+        while k <= n - i - 1:
+            if pat[:k] != pat[i:i + k]:
+                break
+            if pat[k] == pat[i + k]:
+                k += 1
+                continue
+            key = (i + k, pat[k])
+            if edges.get(key, 0) < k + 1:
+                edges[key] = k + 1
+            break
+    return edges
 
 
 def _peek_state(sock) -> str:
