@@ -76,7 +76,7 @@ def _options(opts, kw: dict, known: tuple, n: int, fname: str) -> dict:
                 options[name] = opts[name]
     for name, value in kw.items():
         if name not in known:
-            raise TypeError("%s() got an unexpected keyword argument '%s'" % (fname, name))
+            raise TypeError('unknown option "%s"' % name)
         options[name] = value
     return options
 
