@@ -127,6 +127,10 @@ class Stream:
         """Whether a read is in progress (another greenlet's read would be "socket busy reading")."""
         return self._reading
 
+    def read_timeout(self) -> float:
+        """The read timeout in seconds (what bounds each wait for the peer)."""
+        return self._rt
+
     def is_writing(self) -> bool:
         """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
         return self._writing

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import socket as _stdsocket
 import ssl as _stdssl
-from typing import Optional
 
 from gevent import socket as gsocket
 
