@@ -167,6 +167,8 @@ def _test(opts: Options, prefix: str, conf_file: str) -> int:
         _say("[emerg] %s" % failure)
         _say("configuration file %s test failed" % conf_file)
         return 1
+    for alert in main_conf.alerts:
+        _say("[alert] %s" % alert)
     if not opts.quiet:
         _say("the configuration file %s syntax is ok" % conf_file)
         _say("configuration file %s test is successful" % conf_file)

@@ -957,6 +957,16 @@ _level_setting("lingering_close", HTTP_ANY, "lingering_close",
 _level_setting("lingering_timeout", HTTP_ANY, "lingering_timeout", _p_time)
 _level_setting("default_type", HTTP_ANY, "default_type", _p_str)
 _level_setting("lua_check_client_abort", HTTP_ANY, "lua_check_client_abort", _p_flag)
+
+
+def _p_code_cache(p, name, args):
+    on = _flag_value(p, name, args[0])
+    if not on:
+        p.main.alerts.append("%s is off; this will hurt performance in %s:%d" % (name, p.lexer.name, p.lexer.line))
+    return on
+
+
+_level_setting("python_code_cache", HTTP_ANY, "python_code_cache", _p_code_cache)
 _level_setting("resolver_timeout", HTTP_ANY, "socket.resolver_timeout", _p_time)
 _level_setting("lua_socket_connect_timeout", HTTP_ANY, "socket.connect_timeout", _p_time)
 _level_setting("lua_socket_send_timeout", HTTP_ANY, "socket.send_timeout", _p_time)

@@ -117,12 +117,14 @@ class LocationTable:
 
 _compiled: Dict[str, object] = {}
 _functions: Dict[str, Callable] = {}
+_stamps: Dict[str, object] = {}  # python_code_cache off: what each file was when last loaded
 
 
 def forget_loaded() -> None:
     """Drop the caches of compiled scripts and handler functions (the master does it on reload)."""
     _compiled.clear()
     _functions.clear()
+    _stamps.clear()
 
 
 class HandlerLoadError(Exception):
@@ -151,7 +153,7 @@ def apply_python_path(entries: List[str], prefix: str) -> None:
         sys.path.insert(0, d)
 
 
-def load_file(path: str) -> Callable[[], None]:
+def load_file(path: str, cache: bool = True) -> Callable[[], None]:
     """The runner of a `content_by_python_file` script (compiled once per worker).
 
     The script's top level becomes the body of one function, called once per
@@ -165,13 +167,28 @@ def load_file(path: str) -> Callable[[], None]:
     that could tell the difference otherwise (`globals()`/`locals()`/
     `vars()`, `exec`/`eval`, star imports, top-level annotations, `await`)
     is run with `exec` in fresh globals each time instead.
+
+    With `cache` false (`python_code_cache off;`) the file is compiled again
+    whenever it changed since it was last compiled.
     """
     runner = _compiled.get(path)
-    if runner is not None:
+    if runner is not None and (cache or _stamps.get(path) == _stamp(path)):
         return runner
+    stamp = None if cache else _stamp(path)
     runner = compile_file(path)
     _compiled[path] = runner
+    if stamp is not None:
+        _stamps[path] = stamp
     return runner
+
+
+def _stamp(path: Optional[str]):
+    """What tells that a source file changed: (mtime_ns, size), or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError):
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 def compile_file(path: str) -> Callable[[], None]:
@@ -305,14 +322,30 @@ def _exec_runner(code, path: str) -> Callable[[], None]:
     return run
 
 
-def load_function(target: str) -> Callable:
-    """The callable named by `package.module:function`."""
+def load_function(target: str, cache: bool = True) -> Callable:
+    """The callable named by `package.module:function`.
+
+    With `cache` false (`python_code_cache off;`) its module is reloaded
+    whenever its source file changed since it was last loaded.
+    """
     fn = _functions.get(target)
-    if fn is not None:
-        return fn
     module_name, _, attr = target.partition(":")
+    if fn is not None:
+        if cache:
+            return fn
+        module = sys.modules.get(module_name)
+        path = getattr(module, "__file__", None)
+        if _stamps.get(path) == _stamp(path):
+            return fn
+        del _functions[target]
     try:
         module = importlib.import_module(module_name)
+        if not cache:
+            path = getattr(module, "__file__", None)
+            stamp = _stamp(path)
+            if path in _stamps and _stamps[path] != stamp:
+                module = importlib.reload(module)
+            _stamps[path] = stamp
         fn = module
         for part in (attr or "main").split("."):
             fn = getattr(fn, part)
@@ -438,9 +471,9 @@ def dispatch(request, location) -> None:
             target = handler.target
             if "$" in target:
                 target = expand_path(request, target)
-            fn = load_file(target)
+            fn = load_file(target, location.settings.python_code_cache)
         else:
-            fn = load_function(handler.target)
+            fn = load_function(handler.target, location.settings.python_code_cache)
     except HandlerLoadError as exc:
         _log_in_request(request, log.ERR, str(exc))
         request.finalize(500)

@@ -126,3 +126,43 @@ def test_t_compiles_handler_scripts_and_reports_syntax_errors(tmp_path):
         % (tmp_path, tmp_path) in text
     assert "in %s:" % bad.conf_path in text
     assert "test failed" in text
+
+
+def test_code_cache_off_reloads_changed_handlers_with_nginx_alert(start_server, tmp_path):
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (tmp_path / "h.py").write_text("from cosocket import ngx\nngx.say('file v1')\n")
+    (tmp_path / "c.py").write_text("from cosocket import ngx\nngx.say('cached v1')\n")
+    (mods / "devmod.py").write_text("from cosocket import ngx\ndef main():\n    ngx.say('module v1')\n")
+    srv = start_server(conf("""
+    server {
+        listen 127.0.0.1:{port};
+        python_code_cache off;
+        location = /file { content_by_python_file h.py; }
+        location = /mod { content_by_python devmod:main; }
+        location = /cached { python_code_cache on; content_by_python_file c.py; }
+    }
+""").replace('python_path "', 'python_path "%s/?.py;' % mods))
+    line = srv.conf_path.read_text().splitlines().index("        python_code_cache off;") + 1
+    assert "[alert] %d#%d: python_code_cache is off; this will hurt performance in %s:%d" \
+        % (srv.proc.pid, srv.proc.pid, srv.conf_path, line) in srv.error_log()
+    assert get(srv.port, "/file").body == b"file v1\n"
+    assert get(srv.port, "/cached").body == b"cached v1\n"
+    assert get(srv.port, "/mod").body == b"module v1\n"
+    (tmp_path / "h.py").write_text("from cosocket import ngx\nngx.say('file v2 (edited)')\n")
+    (mods / "devmod.py").write_text("from cosocket import ngx\ndef main():\n    ngx.say('module v2 (edited)')\n")
+    (tmp_path / "c.py").write_text("from cosocket import ngx\nngx.say('cached v2 (edited)')\n")
+    assert get(srv.port, "/file").body == b"file v2 (edited)\n"
+    assert get(srv.port, "/mod").body == b"module v2 (edited)\n"
+    assert get(srv.port, "/cached").body == b"cached v1\n"  # python_code_cache on: compiled once per worker
+
+
+def test_t_prints_the_code_cache_alert(tmp_path):
+    (tmp_path / "h.py").write_text("from cosocket import ngx\n")
+    srv = ServerProcess(tmp_path, conf("""
+    python_code_cache off;
+    server { listen 127.0.0.1:{port}; location = /h { content_by_python_file h.py; } }
+"""), wait=False)
+    out = subprocess.run(srv.command("-t"), capture_output=True, text=True, cwd=str(ROOT))
+    assert out.returncode == 0
+    assert "[alert] python_code_cache is off; this will hurt performance in %s:" % srv.conf_path in out.stderr
