@@ -86,3 +86,49 @@ def request_ended(request) -> None:
         for owned in list(owners):
             owned.request_ended()
         owners.clear()
+
+
+#: configure()'s keywords: the directive each one plays, and the SocketSettings field it sets
+_SOCKET_DIRECTIVES = {
+    "lua_socket_connect_timeout": "connect_timeout",
+    "lua_socket_send_timeout": "send_timeout",
+    "lua_socket_read_timeout": "read_timeout",
+    "lua_socket_buffer_size": "buffer_size",
+    "lua_socket_pool_size": "pool_size",
+    "lua_socket_keepalive_timeout": "keepalive_timeout",
+    "lua_socket_log_errors": "log_errors",
+    "lua_ssl_trusted_certificate": "ssl_trusted_certificate",
+    "lua_ssl_verify_depth": "ssl_verify_depth",
+}
+
+
+def configure(error_log=None, **directives) -> None:
+    """Set in a plain gevent program what nginx.conf directives set in the server.
+
+    `error_log` is `"stderr"`, a path, or `(path, level)` with nginx's level
+    names (`"crit"` keeps only the worst); the other keywords are the
+    directives' names with Python values: `lua_socket_log_errors=False`
+    (socket errors are still returned, no longer logged),
+    `lua_ssl_trusted_certificate="ca.pem"` (the CA that `sslhandshake(...,
+    ssl_verify=True)` trusts), `lua_ssl_verify_depth`, and the
+    `lua_socket_*` timeouts (ms), buffer and pool sizes.  An unknown name
+    is a TypeError.  In a server worker the configuration file says these
+    (this changes the worker's http-level values).
+    """
+    fields = {}
+    for name, value in directives.items():
+        field_name = _SOCKET_DIRECTIVES.get(name)
+        if field_name is None:
+            raise TypeError("configure() got an unknown directive %r" % name)
+        fields[field_name] = value
+    if error_log is not None:
+        from . import log
+        path, level = (error_log, "error") if isinstance(error_log, str) else error_log
+        if path != "stderr":
+            path = os.path.abspath(path)
+        log.configure([(path, level)])
+    socket = worker.http_settings.socket
+    for field_name, value in fields.items():
+        if field_name == "ssl_trusted_certificate" and value is not None:
+            value = os.path.abspath(value)
+        setattr(socket, field_name, value)
