@@ -23,8 +23,8 @@ _LAZY = {
     "timer": ("cosocket.concurrency", "timer"),
     "semaphore": ("cosocket.concurrency", "semaphore"),
     "worker": ("cosocket.concurrency", "worker"),
-    "re": ("cosocket.helpers", "re"),
-    "config": ("cosocket.helpers", "config"),
+    "re": ("cosocket.regex", "re"),
+    "config": ("cosocket.runtime", "config"),
     "say": ("cosocket.server.request", "say"),
     "print": ("cosocket.server.request", "print_"),
     "flush": ("cosocket.server.request", "flush"),
@@ -37,10 +37,12 @@ _LAZY = {
     "shared": ("cosocket.server.request", "shared"),
 }
 for _name in ("sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
-              "unescape_uri", "encode_args", "decode_args", "now", "time", "update_time",
-              "http_time", "cookie_time", "parse_http_time", "localtime", "utctime", "today",
-              "crc32_short", "crc32_long", "hmac_sha1", "quote_sql_str"):
-    _LAZY[_name] = ("cosocket.helpers", _name)
+              "unescape_uri", "encode_args", "decode_args", "crc32_short", "crc32_long", "hmac_sha1",
+              "quote_sql_str"):
+    _LAZY[_name] = ("cosocket.codecs", _name)
+for _name in ("now", "time", "update_time", "http_time", "cookie_time", "parse_http_time", "localtime",
+              "utctime", "today"):
+    _LAZY[_name] = ("cosocket.clock", _name)
 
 
 class _Ngx:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import weakref
 from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any, Optional
 
 from .confmodel import HttpSettings, MainConf, SocketSettings
@@ -132,3 +133,21 @@ def configure(error_log=None, **directives) -> None:
         if field_name == "ssl_trusted_certificate" and value is not None:
             value = os.path.abspath(value)
         setattr(socket, field_name, value)
+
+
+# --- ngx.config -------------------------------------------------------------------------
+
+def _prefix() -> str:
+    """`ngx.config.prefix()`: the server prefix with a trailing slash (the working directory outside it)."""
+    conf = worker.main_conf
+    path = conf.prefix if conf is not None and conf.prefix else os.getcwd()
+    return path if path.endswith("/") else path + "/"
+
+
+config = SimpleNamespace(
+    debug=False,
+    prefix=_prefix,
+    nginx_version=1025003,
+    ngx_lua_version=10026,
+    subsystem="http",
+)
