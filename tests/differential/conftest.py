@@ -2,7 +2,8 @@
 
 Each scenario in scenarios/ is written twice, NAME.lua and NAME.py, with one
 expected response body, NAME.out.  Both servers serve every scenario at
-/t/NAME through a regex location whose handler path names the file with `$1`.
+/t/NAME through a regex location whose handler path names the file with `$1`,
+on 127.0.0.1 and on the unix socket `<prefix>/unix.sock` (`ngx.config.prefix()`).
 The nginx backend needs the Debian packages nginx, libnginx-mod-http-lua and
 lua-resty-core; when one is missing its half of the tests skips, naming it.
 """
@@ -44,6 +45,7 @@ http {
     %(http)s
     server {
         listen 127.0.0.1:%(port)d;
+        listen unix:%(prefix)s/unix.sock;
         location ~ ^/t/(\\w+)$ {
             default_type text/plain;
             content_by_lua_file %(scenarios)s/$1.lua;
@@ -82,7 +84,7 @@ class NginxBackend:
         self.port = free_port()
         for d in ("logs", "conf", "tmp"):
             (prefix / d).mkdir(parents=True, exist_ok=True)
-        text = NGINX_CONF % {"ndk": NDK_MODULE, "lua": LUA_MODULE, "port": self.port,
+        text = NGINX_CONF % {"ndk": NDK_MODULE, "lua": LUA_MODULE, "port": self.port, "prefix": prefix,
                              "scenarios": SCENARIOS, "http": HTTP_EXTRA,
                              "server": SERVER_EXTRA % {"lang": "lua", "ext": "lua", "scenarios": SCENARIOS}}
         conf = prefix / "conf" / "nginx.conf"
@@ -121,6 +123,7 @@ class PythonBackend:
     %s
     server {
         listen 127.0.0.1:{port};
+        listen unix:{prefix}/unix.sock;
         location ~ ^/t/(\\w+)$ {
             default_type text/plain;
             content_by_python_file %s/$1.py;

@@ -374,3 +374,18 @@ def test_one_prebuilt_frame_sent_to_many_connections():
         for a, b in pairs:
             a.close()
             b.close()
+
+
+@pytest.mark.parametrize("buffered", [b"", b"\x82"])
+def test_a_second_frame_reader_is_busy_and_takes_no_bytes(pair, buffered):
+    # one frame reader at a time, also when part of the next frame already sits in the buffer
+    reader, writer = pair
+    frame = wire(2, b"mine", key=KEY)
+    if buffered:
+        reader.unread(frame[:1])
+        frame = frame[1:]
+    first = gevent.spawn(recv_frame, reader, 1 << 20, True)
+    gevent.sleep(0.01)
+    assert recv_frame(reader, 1 << 20, True) == (None, None, "failed to receive the first 2 bytes: socket busy reading")
+    writer.sendall(frame)
+    assert first.get(timeout=2) == (b"mine", "binary", None)
