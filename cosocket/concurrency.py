@@ -322,7 +322,7 @@ def _resume_spawner(t: LightThread) -> None:
 def spawn(fn, *args) -> LightThread:
     """`ngx.thread.spawn(f, ...)`: run `f(*args)` now until it first yields, then return its thread."""
     if not callable(fn):
-        raise TypeError("bad argument #1 to 'spawn' (function expected, got %s)" % type(fn).__name__)
+        raise TypeError("bad argument #1 to 'spawn' (Lua function expected)")
     scope = _current_scope()
     t = LightThread(fn, args, _current_coroutine(), scope)
     ctx = contextvars.copy_context()

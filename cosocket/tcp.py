@@ -461,7 +461,10 @@ class TCPSocket(Stream):
             except ValueError:
                 pass
         if isinstance(pattern, (str, bytes)):
-            raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % lua_tostring(pattern))
+            text = lua_tostring(pattern)
+            if len(text) == 2 and text[0] == "*":  # "*x": nginx names no pattern
+                raise TypeError("bad argument #1 to 'receive' (bad pattern argument)")
+            raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % text)
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
 
     def _read_line(self):

@@ -1,0 +1,8 @@
+local semaphore = require "ngx.semaphore"
+local sema = semaphore.new()
+ngx.timer.at(0.01, function() sema:post() end)
+ngx.timer.at(10, function() end)
+ngx.say("pending: ", ngx.timer.pending_count(), " running: ", ngx.timer.running_count())
+sema:wait(1)
+ngx.sleep(0.01)
+ngx.say("pending: ", ngx.timer.pending_count(), " running: ", ngx.timer.running_count())
