@@ -259,10 +259,10 @@ class LightThread:
         except NgxExit as e:
             self._scope.exit_from_thread(e.status)
             self._end((True,), to_waiter=False)  # the exit unwinds a waiting entry, not a wake-up
-        except GreenletExit:
+        except GreenletExit:  # killed: by its parent, or with the whole request (whose threads all unwind)
             self._state = _DEAD
             self._scope.thread_ended(self)
-            self._hand_over()
+            self._hand_over(to_waiter=False)
             raise
         except Exception as e:  # a failing light thread never takes the others down
             log.error(log.ERR, _abort_message("user", e))

@@ -103,3 +103,22 @@ def test_spawn_in_a_plain_program_before_the_hub_ever_ran():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ("['ends at once', 'after t1', 'yields: 1', 'after t2', (True, 1), "
                                      "'yields: 2', (True, 2)]")
+
+
+def test_exit_from_one_thread_does_not_resume_an_entry_waiting_on_another():
+    def entry(say):
+        def sleeper():
+            ngx.sleep(1)
+
+        def exiter():
+            ngx.sleep(0.005)
+            ngx.exit(502)
+
+        t = ngx.thread.spawn(sleeper)
+        ngx.thread.spawn(exiter)
+        ngx.thread.wait(t)
+        say("entry went on")
+
+    out = []
+    status = run_entry(FakeRequest(), lambda: entry(out.append))
+    assert (status, out) == (502, [])
