@@ -428,6 +428,15 @@ class _Timer:
         self.watcher = None
 
 
+class _TimerRun:
+    """One run of a timer callback: what its cosockets belong to (runtime.on_request_end)."""
+
+    __slots__ = ("cosocket_owned",)
+
+    def __init__(self) -> None:
+        self.cosocket_owned = None
+
+
 class _TimerManager:
     """The worker's timers: lua_max_pending_timers / lua_max_running_timers accounting."""
 
@@ -487,6 +496,8 @@ class _TimerManager:
 
     def _run(self, tm: _Timer, premature: bool) -> None:
         runtime.in_timer.set(True)
+        run = _TimerRun()
+        runtime.current_timer.set(run)
         scope = _Scope(None, set(), getcurrent())
         _scope_var.set(scope)
         try:
@@ -494,6 +505,7 @@ class _TimerManager:
         except Exception as e:
             log.error(log.ERR, _abort_message("entry", e))
         finally:
+            runtime.request_ended(run)  # as nginx ends the timer's fake request: its cosockets close
             self.running.discard(getcurrent())
             if not self.running:
                 self.all_idle.set()

@@ -22,6 +22,9 @@ current_request: ContextVar[Any] = ContextVar("cosocket_current_request", defaul
 #: True while the running greenlet is a timer callback (ngx.timer.*).
 in_timer: ContextVar[bool] = ContextVar("cosocket_in_timer", default=False)
 
+#: The running timer callback's own "fake request" (what its cosockets belong to); None elsewhere.
+current_timer: ContextVar[Any] = ContextVar("cosocket_current_timer", default=None)
+
 
 class NgxExit(BaseException):
     """Raised by `ngx.exit(status)`; unwinds the handler, thread or timer.

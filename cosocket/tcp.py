@@ -277,8 +277,9 @@ class TCPSocket(Stream):
             self._finalize()
 
         self._request = runtime.current_request.get()
-        if self._request is not None:
-            runtime.on_request_end(self._request, self)
+        owner = self._request if self._request is not None else runtime.current_timer.get()
+        if owner is not None:
+            runtime.on_request_end(owner, self)
         self._key = key
         self._reused = 0
         self._read_closed = False
@@ -297,7 +298,7 @@ class TCPSocket(Stream):
             self._connecting = False
 
     def request_ended(self) -> None:
-        """The request that connected this socket has ended: close it, as nginx's cleanup does."""
+        """The request (or timer run) that connected this socket has ended: close it, as nginx's cleanup does."""
         self._finalize()
 
     def _connect(self, key: str, host: str, port, unix_path, pool_size, backlog, settings):

@@ -3,6 +3,7 @@ import gc
 import socket
 
 import gevent
+import gevent.event
 import pytest
 from gevent.server import StreamServer
 
@@ -153,3 +154,21 @@ def test_failed_send_closes_the_write_side_only():
     assert sock.send("again") == (None, "closed")
     assert sock.receive() == (b"still readable", None, None)
     b.close()
+
+
+def test_timer_end_closes_its_sockets_and_frees_their_slots(server):
+    kept = []
+    done = gevent.event.Event()
+
+    def callback(premature):
+        sock = ngx.socket.tcp()
+        kept.append(sock.connect("127.0.0.1", server.server_port, pool_size=1, backlog=0))
+        kept.append(sock)
+        done.set()
+
+    assert ngx.timer.at(0, callback) == (1, None)
+    assert done.wait(2)
+    gevent.sleep(0.01)  # the callback's run has ended
+    assert kept[0] == (1, None)
+    assert kept[1].close() == (None, "closed")
+    assert pool.get(key(server)) is None
