@@ -1,6 +1,6 @@
 """The string codecs of `ngx.*`: hashes, base64, URI escaping, query arguments, SQL quoting.
 
-Lua strings are byte strings; every helper taking a string accepts `str`
+Lua strings are byte strings; every call taking a string accepts `str`
 (used as UTF-8) or `bytes`, and numbers or None where Lua's `tostring` /
 lua-resty-core would accept them.  Results are `str` when they are text by
 construction (hex digests, base64, escaped URIs) and `bytes` when they are

@@ -9,6 +9,6 @@ def f():
     line = sock.receive()[0]
     show("reader", (line,))
 t = ngx.thread.spawn(f)
-show("send", sock.send("GET /t/helper_print?b=dup HTTP/1.0\r\nHost: x\r\n\r\n"))
+show("send", sock.send("GET /t/upstream_print?b=dup HTTP/1.0\r\nHost: x\r\n\r\n"))
 ngx.thread.wait(t)
 sock.close()

@@ -5,7 +5,7 @@ local port = ngx.var.server_port
 ngx.timer.at(0, function()
     local sock = ngx.socket.tcp()
     sock:connect("127.0.0.1", port)
-    sock:send("GET /t/helper_print?b=w HTTP/1.0\r\nHost: x\r\n\r\n")
+    sock:send("GET /t/upstream_print?b=w HTTP/1.0\r\nHost: x\r\n\r\n")
     sock:receive("*a")
     local d, err = sock:receive(1)
     out[#out + 1] = "receive: " .. tostring(d) .. " " .. tostring(err)

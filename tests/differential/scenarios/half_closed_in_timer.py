@@ -5,7 +5,7 @@ port = ngx.var.server_port
 def cb(premature):
     sock = ngx.socket.tcp()
     sock.connect("127.0.0.1", port)
-    sock.send("GET /t/helper_print?b=w HTTP/1.0\r\nHost: x\r\n\r\n")
+    sock.send("GET /t/upstream_print?b=w HTTP/1.0\r\nHost: x\r\n\r\n")
     sock.receive("*a")
     d, err, _ = sock.receive(1)
     out.append("receive: %s %s" % (d, err))

@@ -2,7 +2,7 @@ from cosocket import ngx
 sock = ngx.socket.tcp()
 a, b = sock.connect("127.0.0.1", ngx.var.server_port)
 ngx.say("connect: ", a, " ", b)
-a, b = sock.send("GET /t/helper_hello HTTP/1.0\r\nHost: x\r\n\r\n")[:2]
+a, b = sock.send("GET /t/upstream_hello HTTP/1.0\r\nHost: x\r\n\r\n")[:2]
 ngx.say("send: ", a, " ", b)
 while True:
     line, err, _ = sock.receive()

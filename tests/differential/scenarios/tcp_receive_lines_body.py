@@ -1,7 +1,7 @@
 from cosocket import ngx
 sock = ngx.socket.tcp()
 sock.connect("127.0.0.1", ngx.var.server_port)
-sock.send("GET /t/helper_hello HTTP/1.0\r\nHost: x\r\n\r\n")
+sock.send("GET /t/upstream_hello HTTP/1.0\r\nHost: x\r\n\r\n")
 line = sock.receive("*l")[0]
 ngx.say("status line: ", line)
 while line != b"":

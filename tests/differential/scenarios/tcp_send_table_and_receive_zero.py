@@ -5,7 +5,7 @@ def show(label, r):
 
 sock = ngx.socket.tcp()
 sock.connect("127.0.0.1", ngx.var.server_port)
-show("send", sock.send(["GET /t/helper_print?b=", ["tab", "le"], " HTTP/1.0\r\n", "Host: x\r\n\r\n"]))
+show("send", sock.send(["GET /t/upstream_print?b=", ["tab", "le"], " HTTP/1.0\r\n", "Host: x\r\n\r\n"]))
 show("zero", sock.receive(0))
 sock.receiveuntil("\r\n\r\n")()
 show("body", sock.receive())

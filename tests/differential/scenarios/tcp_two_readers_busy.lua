@@ -5,6 +5,6 @@ local t = ngx.thread.spawn(function()
 end)
 do local a, b, c = sock:receive() ngx.say("reader 2: ", a, " ", b) end
 do local a, b, c = sock:close() ngx.say("close: ", a, " ", b) end
-sock:send("GET /t/helper_hello HTTP/1.0\r\nHost: x\r\n\r\n")
+sock:send("GET /t/upstream_hello HTTP/1.0\r\nHost: x\r\n\r\n")
 ngx.thread.wait(t)
 do local a, b, c = sock:close() ngx.say("close: ", a, " ", b) end

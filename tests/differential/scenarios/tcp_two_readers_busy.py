@@ -9,7 +9,7 @@ a, b = sock.receive()[:2]
 ngx.say("reader 2: ", a, " ", b)
 a, b = sock.close()[:2]
 ngx.say("close: ", a, " ", b)
-sock.send("GET /t/helper_hello HTTP/1.0\r\nHost: x\r\n\r\n")
+sock.send("GET /t/upstream_hello HTTP/1.0\r\nHost: x\r\n\r\n")
 ngx.thread.wait(t)
 a, b = sock.close()[:2]
 ngx.say("close: ", a, " ", b)

@@ -5,7 +5,7 @@ def show(label, r):
 
 sock = ngx.socket.tcp()
 show("connect", sock.connect("unix:" + ngx.config.prefix() + "unix.sock"))
-show("send", sock.send("GET /t/helper_print?b=viaunix HTTP/1.0\r\nHost: x\r\n\r\n"))
+show("send", sock.send("GET /t/upstream_print?b=viaunix HTTP/1.0\r\nHost: x\r\n\r\n"))
 show("status", sock.receive())
 rest = sock.receive("*a")
 show("rest", (rest[0][-8:],) + rest[1:])

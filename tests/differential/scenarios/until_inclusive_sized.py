@@ -4,7 +4,7 @@ def show(label, r):
     ngx.say(label, ": ", r[0], " ", r[1], " ", r[2])
 sock = ngx.socket.tcp()
 sock.connect("127.0.0.1", ngx.var.server_port)
-sock.send("GET /t/helper_print?b=hello--worldxx--end HTTP/1.0\r\nHost: x\r\n\r\n")
+sock.send("GET /t/upstream_print?b=hello--worldxx--end HTTP/1.0\r\nHost: x\r\n\r\n")
 sock.receiveuntil("\r\n\r\n")()
 
 reader = sock.receiveuntil("--", {"inclusive": True})
