@@ -223,9 +223,22 @@ class Stream:
         if self._writing:
             return None, "socket busy writing"
         n = len(head) + len(payload)
+        if type(sock) is _PLAIN and n < _SENDMSG_MIN:
+            # one send() on the raw socket; no other greenlet runs before it returns, so
+            # only a partial send needs the busy flag and the waiting completion
+            data = head + payload if head else payload
+            try:
+                sent = sock._sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                return None, self._send_failed(exc)
+            if sent == n:
+                return n, None
+            return self._send_all(sock, data, n, None, sent)
         if not n:
             return 0, None
-        if type(sock) is not _PLAIN or n < _SENDMSG_MIN or not head:
+        if type(sock) is not _PLAIN or not head:
             return self._send_all(sock, head + payload if head else payload, n, None)
         return self._send_all(sock, payload, n, head)
 
@@ -427,14 +440,19 @@ class Stream:
         return None, err, partial
 
     # ------------------------------------------------------------------ sends
-    def _send_all(self, sock, payload: bytes, n: int, head):
-        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err)."""
+    def _send_all(self, sock, payload: bytes, n: int, head, sent=None):
+        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err).
+
+        `sent`: how many of the n bytes a first send already took (the partial-send completion).
+        """
         if self._cur_to != self._st:
             sock.settimeout(self._st)
             self._cur_to = self._st
         self._writing = True
         try:
-            if type(sock) is _PLAIN:
+            if sent is not None:
+                pass
+            elif type(sock) is _PLAIN:
                 try:
                     sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
                 except BlockingIOError:
