@@ -17,9 +17,11 @@ and the only socket API the WebSocket layer uses.  It owns:
 * complete sends: `send_parts(head, payload)` hands both to the kernel in one
   call and waits for buffer space for what it did not take.
 
-Failures come back as nginx's error strings and are logged in its words; a
-read timeout leaves the stream usable, every other failure closes it (the
-subclass's `_finalize`).
+Failures come back as nginx's error strings and are logged in its words.  A
+read timeout leaves the stream usable; any other failed read closes the read
+side only (later reads answer "closed", sends still go out), a failed send
+closes the write side only, and the connection itself is closed (the
+subclass's `_finalize`) once both sides have failed.
 """
 from __future__ import annotations
 
@@ -75,7 +77,8 @@ class Stream:
     and `_check_request()`.
     """
 
-    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_request", "_rt", "_st", "_cur_to",
+    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
+                 "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
                  "_hard_deadline")
 
@@ -85,6 +88,7 @@ class Stream:
         self._buf = bytearray()
         self._bufsize = 4096
         self._read_closed = False
+        self._write_closed = False
         self._request = None
         self._rt = self._st = 60.0
         self._cur_to = _UNSET
@@ -118,6 +122,10 @@ class Stream:
     def readable(self) -> bool:
         """Whether reads may be attempted: connected and not read to its end."""
         return self._sock is not None and not self._read_closed
+
+    def is_reading(self) -> bool:
+        """Whether a read is in progress (another greenlet's read would be "socket busy reading")."""
+        return self._reading
 
     def read_timeout(self) -> float:
         """The read timeout in seconds (what bounds each wait for the peer)."""
@@ -188,7 +196,7 @@ class Stream:
                 return data, None
             if len(buf) >= limit:
                 return None, "too large"
-            if self._sock is None:
+            if self._sock is None or self._read_closed:
                 return None, "closed"
             start = max(0, len(buf) - dlen + 1)
             err = self._fill()
@@ -206,7 +214,7 @@ class Stream:
         another greenlet sends.
         """
         sock = self._sock
-        if sock is None:
+        if sock is None or self._write_closed:
             if log_errors():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
@@ -252,7 +260,22 @@ class Stream:
         return INFO if self._downstream else ERR
 
     def _fail(self, err: str) -> str:
+        """Close the whole connection (a failed TLS handshake) -> `err`."""
         self._finalize(keep_buffer=True)
+        return err
+
+    def _fail_read(self, err: str) -> str:
+        """A read failed (not a timeout): close the read side; the connection once both sides failed -> `err`."""
+        self._read_closed = True
+        if self._write_closed:
+            self._finalize(keep_buffer=True)
+        return err
+
+    def _fail_write(self, err: str) -> str:
+        """A send failed: close the write side; the connection once both sides failed -> `err`."""
+        self._write_closed = True
+        if self._read_closed:
+            self._finalize(keep_buffer=True)
         return err
 
     def _read_timed_out(self) -> str:
@@ -265,13 +288,13 @@ class Stream:
         """Log a failed recv() of a plain socket, close it -> the error's text."""
         if log_errors():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
-        return self._fail(strerror(exc))
+        return self._fail_read(strerror(exc))
 
     def _send_failed(self, exc: OSError) -> str:
         """Log a failed send() as nginx does, close the socket -> the error's text."""
         if log_errors():
             log.error(self._io_log_level(), "send() failed (%s)" % errno_text(exc))
-        return self._fail(strerror(exc))
+        return self._fail_write(strerror(exc))
 
     # ------------------------------------------------------------------ reads
     def _settimeout(self, seconds: float) -> None:
@@ -331,13 +354,13 @@ class Stream:
         except _stdssl.SSLError as exc:
             if log_errors():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
-            return None, self._fail("closed")
+            return None, self._fail_read("closed")
         except OSError as exc:
             return None, self._read_failed(exc)
         finally:
             self._reading = False
         if not chunk:
-            return None, self._fail("closed")
+            return None, self._fail_read("closed")
         return chunk, None
 
     def _wait_seconds(self) -> float:
@@ -413,7 +436,7 @@ class Stream:
             return (bytes(out) if as_bytes else out), None, None
         partial = bytes(out[:got])
         if err != "timeout":
-            self._finalize()
+            self._fail_read(err)
         return None, err, partial
 
     # ------------------------------------------------------------------ sends
@@ -451,7 +474,7 @@ class Stream:
         except _timeout:
             if log_errors():
                 log.error(ERR, "lua tcp socket write timed out")
-            return None, self._fail("timeout")
+            return None, self._fail_write("timeout")
         except OSError as exc:
             return None, self._send_failed(exc)
         finally:

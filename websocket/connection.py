@@ -117,6 +117,8 @@ def _fail(what: str, err) -> tuple:
 
 def _read_head(sock, limit: int, rules: int):
     """The next frame's parse result (a tuple) from a Stream, or `(None, None, err)`."""
+    if sock.is_reading():  # the buffered bytes are another reader's: receive(2) would say busy
+        return _fail("failed to receive the first 2 bytes", "socket busy reading")
     buf = sock.read_buffer()
     if not buf and sock.readable():
         scratch = _scratch()

@@ -807,7 +807,8 @@ def _content_by(p, ctx, name, args):
     if name == "content_by_python":
         kind, target = "function", _func_ref(p, name, args[0])
     else:
-        kind, target = "file", p.prefix_path(args[0])
+        # a path starting with a variable is made absolute once expanded (handlers.expand_path)
+        kind, target = "file", args[0] if args[0].startswith("$") else p.prefix_path(args[0])
     ctx.location.handler = HandlerConf(kind=kind, target=target, file=p.lexer.name, line=p.lexer.line)
 
 
@@ -956,6 +957,16 @@ _level_setting("lingering_close", HTTP_ANY, "lingering_close",
 _level_setting("lingering_timeout", HTTP_ANY, "lingering_timeout", _p_time)
 _level_setting("default_type", HTTP_ANY, "default_type", _p_str)
 _level_setting("lua_check_client_abort", HTTP_ANY, "lua_check_client_abort", _p_flag)
+
+
+def _p_code_cache(p, name, args):
+    on = _flag_value(p, name, args[0])
+    if not on:
+        p.main.alerts.append("%s is off; this will hurt performance in %s:%d" % (name, p.lexer.name, p.lexer.line))
+    return on
+
+
+_level_setting("python_code_cache", HTTP_ANY, "python_code_cache", _p_code_cache)
 _level_setting("resolver_timeout", HTTP_ANY, "socket.resolver_timeout", _p_time)
 _level_setting("lua_socket_connect_timeout", HTTP_ANY, "socket.connect_timeout", _p_time)
 _level_setting("lua_socket_send_timeout", HTTP_ANY, "socket.send_timeout", _p_time)

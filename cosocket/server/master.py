@@ -309,6 +309,8 @@ class Master:
             configure_error_log(new_conf)
         except StartupError as exc:
             log.error(log.EMERG, str(exc))  # the old targets stay open
+        for alert in new_conf.alerts:
+            log.error(log.ALERT, alert)
         handlers_reset()
         shared_zones_reset(new_conf)
         from .worker import _call_init, setup_process
@@ -467,6 +469,9 @@ def serve(prefix: str, conf_file: str, extra_directives: str = "") -> int:
         configure_error_log(main_conf)
     except StartupError as exc:
         return _emerg(str(exc))
+    for alert in main_conf.alerts:  # nginx prints its conf-time alerts on the console and in the log
+        sys.stderr.write("%s: [alert] %s\n" % (PROGRAM, alert))
+        log.error(log.ALERT, alert)
     try:
         os.chdir(main_conf.prefix)
     except OSError:

@@ -664,7 +664,7 @@ def redirect(uri, status: int = 302) -> None:
 def headers_sent() -> bool:
     """ngx.headers_sent."""
     r = _req("ngx.headers_sent")
-    return r.headers_sent
+    return r.headers_sent or r.seen_body  # nginx sends the head with the first output
 
 
 def get_status() -> int:
@@ -675,7 +675,7 @@ def get_status() -> int:
 def set_status(value) -> None:
     """ngx.status = value; after the head is sent this only logs an error, as nginx."""
     r = _req("ngx.status")
-    if r.headers_sent:
+    if r.headers_sent or r.seen_body:  # nginx sends the head with the first output
         log.error(log.ERR, "attempt to set ngx.status after sending out response headers")
         return
     try:
@@ -733,7 +733,7 @@ class _HeaderProxy:
         r = _req("ngx.header")
         if not isinstance(name, str):
             raise TypeError("bad argument to 'ngx.header' (string expected)")
-        if r.headers_sent or r.raw_acquired:
+        if r.headers_sent or r.seen_body or r.raw_acquired:  # nginx sends the head with the first output
             log.error(log.ERR, "attempt to set ngx.header.HEADER after sending out response headers")
             return
         r.out_headers.set(name, value)
@@ -860,8 +860,11 @@ class _VarProxy:
 
     def __getitem__(self, name):
         r = _req("ngx.var")
-        if isinstance(name, int):
-            return None  # regex captures ($1): no rewrite phase here
+        if isinstance(name, int):  # the regex location's captures ($1 ...), set by handlers.dispatch
+            captures = getattr(r, "captures", None)
+            if captures is None or not 0 <= name <= captures.re.groups:
+                return None
+            return captures.group(name)
         if not isinstance(name, str):
             raise TypeError("bad argument to 'ngx.var' (string expected)")
         return _lookup_var(r, name.lower())

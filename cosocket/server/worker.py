@@ -669,11 +669,9 @@ class Worker:
                 _kill(conn)
         timeout_ms = self.main_conf.worker_shutdown_timeout
         timeout = timeout_ms / 1000.0 if timeout_ms is not None else None
-        try:
-            from .. import concurrency
-            gevent.spawn(concurrency.shutdown, timeout)
-        except ImportError:
-            pass
+        from .. import concurrency
+        # pending timers run now with premature = true; the worker exits once they are done too
+        timers = gevent.spawn(concurrency.shutdown, timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.connections:  # re-read: a connection accepted just before the stop is served too
             remaining = 1.0 if deadline is None else deadline - time.monotonic()
@@ -691,6 +689,7 @@ class Worker:
                         runtime.current_request.reset(token)
                     _kill(conn)
             gevent.sleep(0)
+        timers.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self.finish(0)
 
     def fast_exit(self) -> None:
@@ -720,12 +719,15 @@ class Worker:
 
 def _call_init(target: str, what: str) -> None:
     """Run an `init_*_by_python module:function` hook; errors go to the error log."""
+    runtime.worker.phase = what[:-len("_by_python")]  # ngx.get_phase(): "init" or "init_worker"
     try:
         fn = handlers.load_function(target)
         fn()
     except Exception as exc:
         log.error(log.ERR, "%s error: %s" % (what, handlers.format_exception(exc)
                                             if not isinstance(exc, handlers.HandlerLoadError) else exc))
+    finally:
+        runtime.worker.phase = None
 
 
 def setup_process(main_conf, worker_id: Optional[int], worker_count: int) -> None:
