@@ -124,6 +124,10 @@ class _Ngx:
     def __init__(self) -> None:
         self.__dict__["socket"] = SimpleNamespace(tcp=_socket_tcp, stream=_socket_tcp, connect=_socket_connect)
 
+    def __dir__(self):
+        """Everything `ngx.` completes: the constants, the fields and the lazily imported calls."""
+        return sorted(set(super().__dir__()) | set(_LAZY))
+
     def __getattr__(self, name: str):
         try:
             module_name, attr = _LAZY[name]

@@ -216,3 +216,15 @@ def test_config(monkeypatch, tmp_path):
 
     monkeypatch.setattr(runtime.worker, "main_conf", Conf())
     assert ngx.config.prefix() == "/srv/app/"
+
+
+def test_dir_of_ngx_lists_every_field_and_call_it_completes():
+    from cosocket import ngx
+    names = set(dir(ngx))
+    for name in ("say", "print", "exit", "shared", "timer", "thread", "req", "worker", "re", "sleep",
+                 "semaphore", "socket", "var", "header", "status", "log", "null", "md5", "now",
+                 "get_phase", "ERR", "HTTP_OK"):
+        assert name in names, name
+    for name in names - set(dir(object)):
+        if not name.startswith("_") and name not in ("status", "header", "headers_sent", "var", "ctx"):
+            getattr(ngx, name)  # every listed name resolves (request-bound fields need a request)
