@@ -141,7 +141,7 @@ class TCPSocket:
     __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
                  "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
                  "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
-                 "_drained", "_hard_deadline", "_raw", "__weakref__")
+                 "_drained", "_hard_deadline", "_raw", "log_errors", "__weakref__")
 
     def __init__(self) -> None:
         self._sock = None
@@ -168,6 +168,9 @@ class TCPSocket:
         self._tentry = None
         self._waiter = None
         self._drained = False  # the last raw read returned less than asked: the kernel had no more
+        #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
+        #: reads a request itself (it reports those failures in nginx's own words)
+        self.log_errors: Optional[bool] = None
         self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
 
     # ------------------------------------------------------------------ setup
@@ -183,11 +186,39 @@ class TCPSocket:
         self._apply_settings()
         return self
 
+    def _logs(self) -> bool:
+        policy = self.log_errors
+        return _log_errors() if policy is None else policy
+
+    # ------------------------------------------------ the stream under the socket
+    def read_buffer(self) -> bytearray:
+        """The read buffer: bytes read from the peer and not consumed yet (the same object for the
+        socket's life); a caller parsing it in place takes bytes out only with `consume`."""
+        return self._buf
+
+    def consume(self, n: int) -> None:
+        """Drop the first `n` buffered bytes (the caller has used them)."""
+        del self._buf[:n]
+
+    def buffered(self) -> int:
+        """Bytes already read from the peer and not yet consumed."""
+        return len(self._buf)
+
+    def fill(self) -> Optional[str]:
+        """Append at least one chunk from the peer to the buffer -> None or an error (closed unless "timeout")."""
+        if self._sock is None or self._read_closed:
+            return "closed"
+        return self._fill()
+
+    def set_read_deadline(self, loop_time: Optional[float]) -> None:
+        """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
+        self._hard_deadline = loop_time
+
     def _read_error(self, exc: OSError) -> str:
         """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
         if isinstance(exc, _timeout):
             return self._read_timed_out()
-        if _log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
         return "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
 
@@ -356,13 +387,13 @@ class TCPSocket:
             sock.connect(addr)
         except _timeout:
             sock.close()
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
             self._release_pool()
             return None, "timeout"
         except OSError as exc:
             sock.close()
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
             self._release_pool()
             return None, _strerror(exc)
@@ -484,7 +515,7 @@ class TCPSocket:
         except _timeout:
             return None, self._read_timed_out()
         except _stdssl.SSLError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("closed")
         except OSError as exc:
@@ -497,13 +528,13 @@ class TCPSocket:
 
     def _read_timed_out(self) -> str:
         """Internal: log a read timeout as nginx does -> "timeout" (the socket stays open)."""
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "lua tcp socket read timed out")
         return "timeout"
 
     def _read_failed(self, exc: OSError) -> str:
         """Internal: log a failed recv() of a plain socket, close it -> the error's text."""
-        if _log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
         return self._fail(_strerror(exc))
 
@@ -516,7 +547,7 @@ class TCPSocket:
         return left if left < self._rt else self._rt
 
     def _closed_read(self, method: str):
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "attempt to %s data on a closed socket" % method)
         return None, "closed", None
 
@@ -786,7 +817,7 @@ class TCPSocket:
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
         sock = self._sock
         if sock is None:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -841,7 +872,7 @@ class TCPSocket:
                 if head is not None:
                     n += len(head)
         except _timeout:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket write timed out")
             return None, self._fail("timeout")
         except OSError as exc:
@@ -852,7 +883,7 @@ class TCPSocket:
 
     def _send_failed(self, exc: OSError) -> str:
         """Internal: log a failed send() as nginx does, close the socket -> the error's text."""
-        if _log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "send() failed (%s)" % _errno_text(exc))
         return self._fail(_strerror(exc))
 
@@ -986,7 +1017,7 @@ class TCPSocket:
             ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
                                      verify and server_name is not None, self._client_cert, self._client_key)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create context: %s" % exc)
             return None, "failed to create ssl connection"
         session = None
@@ -998,7 +1029,7 @@ class TCPSocket:
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,
                                     session=session)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
@@ -1010,23 +1041,23 @@ class TCPSocket:
         except _stdssl.SSLCertVerificationError as exc:
             code = exc.verify_code
             if code == tls.HOSTNAME_MISMATCH:
-                if _log_errors():
+                if self._logs():
                     log.error(ERR, 'lua ssl certificate does not match host "%s"' % server_name)
                 return None, self._fail("certificate host mismatch")
             msg = exc.verify_message
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl certificate verify error: (%d: %s)" % (code, msg))
             return None, self._fail("%d: %s" % (code, msg))
         except _timeout:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket ssl handshake timed out")
             return None, self._fail("timeout")
         except _stdssl.SSLError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("handshake failed")
         except OSError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (%s)" % _errno_text(exc))
             return None, self._fail("handshake failed")
         self._tls_session = tls.Session(ssock, ctx)

@@ -21,7 +21,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote_plus
 
 from .. import log, runtime
-from . import http
+from . import accesslog, response
+from .body import BodyError, read_body as _read_request_body
+from .h1 import RequestHead, parse_decimal
 from ..runtime import NgxExit
 from ..text import say_bytes
 
@@ -124,38 +126,6 @@ class RequestHeaders(dict):
         return dict.__contains__(self, _canonical(key).lower())
 
 
-_quiet_settings: Dict[int, Any] = {}
-
-
-class QuietReads:
-    """The current request while the HTTP layer itself reads from the client.
-
-    nginx reports client read failures in its own words ("client timed
-    out ... while reading client request headers"), so the cosocket must
-    not log them as `lua tcp socket read timed out`: this stand-in carries
-    the same settings with lua_socket_log_errors off.
-    """
-
-    __slots__ = ("owner", "settings")
-
-    def __init__(self, owner) -> None:
-        self.owner = owner
-        base = owner.settings
-        quiet = _quiet_settings.get(id(base))
-        if quiet is None or quiet[0] is not base:
-            copy = base.copy()
-            copy.socket.log_errors = False
-            quiet = _quiet_settings[id(base)] = (base, copy)
-        self.settings = quiet[1]
-
-    @property
-    def connection_number(self) -> int:
-        return self.owner.connection_number
-
-    def log_context(self) -> str:
-        return self.owner.log_context()
-
-
 class _ThreadSet:
     """The set of a request's live light threads, holding no set until one is added (most requests spawn none)."""
 
@@ -207,13 +177,14 @@ class Request:
                  "_ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
                  "seen_body", "chunked", "close_delimited", "eof", "header_only", "raw_acquired", "keepalive",
                  "broken", "send_error", "body", "body_state", "body_bytes_sent", "abort_handler", "_request_id",
-                 "server_name_matched", "__dict__", "__weakref__")
+                 "server_name_matched", "framing", "__dict__", "__weakref__")
 
-    def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
+    def __init__(self, conn, head: RequestHead, server, settings, framing=(None, False)) -> None:
         self.conn = conn
         self.socket = conn.sock
         self.connection_number: int = conn.number
         self.head = head
+        self.framing = framing  # (Content-Length or None, chunked), as h1.body_framing decided
         self.server = server  # ServerConf
         self.settings = settings  # the matched location's HttpSettings (server's until matched)
         self.location = None
@@ -271,25 +242,17 @@ class Request:
 
     # -- request body --------------------------------------------------------
     def _has_body(self) -> bool:
-        te = self.head.get("transfer-encoding")
-        if te is not None and te.lower() != "identity":
-            return True
-        cl = self.head.get("content-length")
-        return cl is not None and cl.strip() not in ("", "0")
+        length, chunked = self.framing
+        return chunked or bool(length)
 
     def content_length(self) -> Optional[int]:
+        """The body's Content-Length (None when it has none, -1 when invalid)."""
         cl = self.head.get("content-length")
-        if cl is None:
-            return None
-        try:
-            value = int(cl)
-        except ValueError:
-            return -1
-        return value if value >= 0 else -1
+        return None if cl is None else parse_decimal(cl)
 
     def is_chunked(self) -> bool:
-        te = self.head.get("transfer-encoding")
-        return te is not None and te.lower() == "chunked"
+        """Whether the body comes in chunked coding."""
+        return self.framing[1]
 
     def read_body(self) -> None:
         """Read the whole body once (ngx.req.read_body); a failure ends the request like nginx."""
@@ -299,13 +262,12 @@ class Request:
             self.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         s = self.settings
         self.socket.settimeouts(s.socket.connect_timeout, s.send_timeout, s.client_body_timeout)
-        token = runtime.current_request.set(QuietReads(self))
+        sock = self.socket
+        sock.log_errors = False  # a failed read is reported below in nginx's words
         try:
-            self.body = http.read_body(self.socket, self.content_length(), self.is_chunked(),
-                                       s.client_max_body_size)
-        except http.BodyError as exc:
-            runtime.current_request.reset(token)
-            token = None
+            self.body = _read_request_body(sock, self.framing[0], self.framing[1], s.client_max_body_size)
+        except BodyError as exc:
+            sock.log_errors = None
             self.body_state = "failed"
             self.keepalive = False
             if exc.log_msg:
@@ -318,8 +280,7 @@ class Request:
                 raise NgxExit(444) from None
             raise NgxExit(exc.status) from None
         finally:
-            if token is not None:
-                runtime.current_request.reset(token)
+            sock.log_errors = None
         self.body_state = "read"
 
     def discard_body(self) -> bool:
@@ -338,7 +299,7 @@ class Request:
     def _response_headers(self, content_length: Optional[int]) -> List[Tuple[str, str]]:
         s = self.settings
         status = self.status or 200
-        headers = [("Server", http.server_header(s.server_tokens)), ("Date", http.http_date())]
+        headers = [("Server", response.server_header(s.server_tokens)), ("Date", response.http_date())]
         oh = self.out_headers
         if status != 101 and status != 204 and status != 304:
             if not self.mime_set:
@@ -391,8 +352,10 @@ class Request:
             self.keepalive = False
         if status == 101:
             self.keepalive = False
-        head = http.build_head(self.head.protocol if self.head.http_version >= 1.1 else "HTTP/1.1",
-                               status, self._response_headers(length))
+        if self.head.http_version < 1.0:
+            self.keepalive = False  # HTTP/0.9: the bare body, then the connection closes
+            return True
+        head = response.build_head("HTTP/1.1", status, self._response_headers(length))
         if self.header_only or status in (101, 204, 304):
             self._out.clear()
             self._out_len = 0
@@ -402,11 +365,12 @@ class Request:
     def _write(self, data: bytes) -> bool:
         if self.broken:
             return False
-        token = runtime.current_request.set(QuietReads(self))
+        sock = self.socket
+        sock.log_errors = False  # a failed write is reported below in nginx's words
         try:
-            _n, err = self.socket.send(data)
+            _n, err = sock.send(data)
         finally:
-            runtime.current_request.reset(token)
+            sock.log_errors = None
         if err is not None:
             self.broken = True
             self.keepalive = False
@@ -437,7 +401,7 @@ class Request:
             if self._out_len > OUTPUT_BUFFER_LIMIT:
                 self._send_buffered()
             return 1, None
-        ok = self._write(http.chunk(data) if self.chunked else data)
+        ok = self._write(response.chunk(data) if self.chunked else data)
         self.body_bytes_sent += len(data)
         return (1, None) if ok else (None, "nginx output filter error")
 
@@ -450,7 +414,7 @@ class Request:
         self._out.clear()
         self._out_len = 0
         self.body_bytes_sent += len(data)
-        return self._write(http.chunk(data) if self.chunked else data)
+        return self._write(response.chunk(data) if self.chunked else data)
 
     def flush(self, wait: bool = False) -> Tuple[Optional[int], Optional[str]]:
         """ngx.flush: send the head (if needed) and the buffered output now."""
@@ -489,23 +453,23 @@ class Request:
                     return None, "nginx output filter error"
             self._out_len = 0
             return 1, None
-        if self.chunked and not self._write(http.LAST_CHUNK):
+        if self.chunked and not self._write(response.LAST_CHUNK):
             return None, "nginx output filter error"
         return 1, None
 
     def send_special(self, status: int, location: Optional[str] = None) -> None:
         """An nginx error or redirect page for `status` (494..497: the special 400 pages)."""
         page_status = status
-        self.status = 400 if status in http.SPECIAL_400 else status
+        self.status = 400 if status in response.SPECIAL_400 else status
         self._out.clear()
         self._out_len = 0
         self.seen_body = False
-        if status in http.CLOSING_STATUSES:
+        if status in response.CLOSING_STATUSES:
             self.keepalive = False
         self.out_headers = ResponseHeaders()
         if location is not None:
             self.out_headers.set("Location", location)
-        body = http.error_page(page_status, self.settings.server_tokens)
+        body = response.error_page(page_status, self.settings.server_tokens)
         self.mime_set = True
         if body:
             self.out_headers.set("Content-Type", "text/html")
@@ -574,7 +538,7 @@ class Request:
 
     def access_log(self, now: Optional[float] = None) -> bytes:
         """This request's line in the combined format."""
-        return http.combined_line(self.conn.remote_addr, self.head.request_line, self.status or 0,
+        return accesslog.combined_line(self.conn.remote_addr, self.head.request_line, self.status or 0,
                                   self.body_bytes_sent, self.head.get("referer"),
                                   self.head.get("user-agent"), now or time.time())
 
@@ -813,7 +777,7 @@ _VARS: Dict[str, Callable[[Request], Optional[str]]] = {
     "ssl_cipher": lambda r: r.conn.ssl_cipher,
     "pid": lambda r: str(os.getpid()),
     "nginx_version": lambda r: "1.25.3",
-    "time_local": lambda r: http.time_local(time.time()),
+    "time_local": lambda r: accesslog.time_local(time.time()),
     "request_body": lambda r: r.body.decode("latin-1") if r.body is not None else None,
 }
 
