@@ -108,7 +108,7 @@ def _split_headers(block: bytes) -> List[Tuple[str, str]]:
         for line in block.decode("latin-1").split("\r\n"):
             if line:
                 name, _, value = line.partition(":")
-                out.append((name, value.strip(" \t")))
+                out.append((name, value.strip(" ")))  # nginx trims spaces only: a tab stays in the value
     return out
 
 
@@ -419,7 +419,7 @@ def body_framing(head: RequestHead) -> Tuple[Optional[int], bool]:
         return length, False
     if head.http_version < 1.1:
         raise HeadError(400, 'client sent "Transfer-Encoding" header in HTTP/1.0 request', text)
-    if te.strip(" \t").lower() != "chunked":
+    if te.lower() != "chunked":
         raise HeadError(501, 'client sent unknown "Transfer-Encoding": "%s"' % te, text)
     if cl is not None:
         raise HeadError(400, 'client sent "Content-Length" and "Transfer-Encoding" headers at the same time',
