@@ -26,6 +26,9 @@ from ..tcp import TCPSocket
 from . import handlers, h1
 from .request import Request
 
+#: How long a lingering close may read and drop in all, in seconds (nginx's lingering_time default).
+LINGERING_TIME = 30.0
+
 
 class Connection:
     """One client connection and its keep-alive loop."""
@@ -372,7 +375,10 @@ class Connection:
                 self._log(log.INFO, exc.log_msg)
             return
         line = exc.request_line
-        head = h1.RequestHead("GET", "/", "/", None, "HTTP/1.1", [], line)
+        if exc.http09:  # the page goes out bare, as the answer to an HTTP/0.9 request
+            head = h1.RequestHead("GET", "/", "/", None, "", [], line, http_version=0.9)
+        else:
+            head = h1.RequestHead("GET", "/", "/", None, "HTTP/1.1", [], line)
         r = Request(self, head, self.listener.vhosts.default, self.settings)
         r.keepalive = False
         if exc.status == 408:
@@ -389,24 +395,38 @@ class Connection:
         self._linger(r, self.settings)
 
     def _linger(self, r: Optional[Request], settings) -> None:
-        """nginx's lingering close: after the response, read and drop what the client still sends."""
+        """nginx's lingering close: after the response, read and drop what the client still sends.
+
+        After a 413 for a Content-Length the announced body is read and dropped first (the client
+        reads the 413, not a reset), without shutting the sending side down, as nginx's discard.
+        """
         if settings.lingering_close == "off" or r is None or r.raw_acquired:
             return
+        if r.status == 413 and r.framing[0]:
+            self._discard(r.framing[0] - self.sock.buffered(), settings)
+            return
         if settings.lingering_close != "always" and r.body_state not in ("unread", "failed") \
-                and not self.sock._buffered():
+                and not self.sock.buffered():
             return
         try:
             self.raw.shutdown(_stdsocket.SHUT_WR)
         except (OSError, ValueError):
             return
+        self._discard(None, settings)
+
+    def _discard(self, left: Optional[int], settings) -> None:
+        """Read and drop `left` bytes (None: up to the client's close), each read within lingering_timeout,
+        all within lingering_time."""
         timeout = max(settings.lingering_timeout, 1) / 1000.0
-        deadline = 30.0
         try:
-            with gevent.Timeout(deadline, False):
-                while True:
+            with gevent.Timeout(LINGERING_TIME, False):
+                while left is None or left > 0:
                     self.raw.settimeout(timeout)
-                    if not self.raw.recv(65536):
+                    data = self.raw.recv(65536 if left is None else min(left, 65536))
+                    if not data:
                         return
+                    if left is not None:
+                        left -= len(data)
         except (OSError, ValueError, gevent.ssl.SSLError):
             return
 

@@ -26,8 +26,10 @@ import re
 from typing import List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
-#: Content-Length and chunk sizes at or above this are refused (nginx's NGX_MAX_OFF_T_VALUE bound).
+#: The largest Content-Length (nginx's NGX_MAX_OFF_T_VALUE); above it is a 400.
 MAX_LENGTH = (1 << 63) - 1
+#: The largest chunk size nginx's chunk parser takes (NGX_MAX_OFF_T_VALUE / 16); above it is a 400.
+MAX_CHUNK = MAX_LENGTH // 16
 
 
 class HeadError(Exception):
@@ -121,7 +123,7 @@ _COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTI
 
 _METHOD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
 #: A complete request line (line end removed): method, target, then major and minor version or nothing (0.9).
-_REQUEST_LINE = re.compile(rb"([A-Z_-]+) +([^ \r]+)(?: +HTTP/([1-9][0-9]*)\.([0-9]+))? *\r?")
+_REQUEST_LINE = re.compile(rb"([A-Z_-]+) +([^ \r]+)(?: +HTTP/([1-9][0-9]*)\.([0-9]{1,3}))? *\r?")
 _URI_BAD = re.compile(rb"[\x00-\x20\x7f]")
 _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/]*")
 #: What a request line may start with, byte by byte: the method, spaces, then a target.
@@ -147,8 +149,6 @@ def parse_request_line(line: bytes):
         version = 0.9
         protocol = ""
     else:
-        if len(major) > 2 or len(minor) > 2:
-            raise HeadError(400, "client sent invalid request", text)
         if int(major) > 1:
             raise HeadError(505, "client sent unsupported HTTP version", text)
         protocol = "HTTP/1.1" if int(minor) >= 1 else "HTTP/1.0"
@@ -160,8 +160,6 @@ def parse_request_line(line: bytes):
     method = method_b.decode("latin-1")
     method = _COMMON.get(method, method)
     protocol = _COMMON.get(protocol, protocol)
-    if version == 0.9 and method != "GET":
-        raise HeadError(400, "client sent invalid method in HTTP/0.9 request", text)
     target = target_b.decode("latin-1")
     if target[0] != "/":
         m = _SCHEME.match(target_b)
@@ -170,6 +168,10 @@ def parse_request_line(line: bytes):
         target = target[m.end():] or "/"
         if target[0] != "/":
             raise HeadError(400, "client sent invalid request", text)
+    if version == 0.9 and method != "GET":
+        exc = HeadError(400, "client sent invalid method in HTTP/0.9 request", text)
+        exc.http09 = True  # answered like a 0.9 request: the bare page
+        raise exc
     qmark = target.find("?")
     if qmark >= 0:
         raw_path, args = target[:qmark], target[qmark + 1:]
@@ -500,6 +502,8 @@ class ChunkedDecoder:
         if not digits or len(digits.lstrip(b"0")) > 15:
             raise ChunkError()
         size = int(digits, 16)
+        if size > MAX_CHUNK:
+            raise ChunkError()
         self.size_seen += size
         if size == 0:
             self.state = "trailer"
@@ -511,8 +515,6 @@ class ChunkedDecoder:
         if self.state == "size":
             for i, ch in enumerate(buf):
                 if ch in _HEX:
-                    if i > 16:
-                        raise ChunkError()
                     continue
                 if ch in b"; \t\r":
                     break
@@ -520,5 +522,5 @@ class ChunkedDecoder:
         elif self.state == "data_end":
             if buf[:1] not in (b"\r", b"") or len(buf) > 1 and buf[1:2] != b"\n":
                 raise ChunkError()
-        if len(buf) > 4096:
+        if len(buf) > 4096:  # a size or trailer line nginx would not buffer
             raise ChunkError()
