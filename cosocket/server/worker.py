@@ -32,7 +32,8 @@ from .. import concurrency, log, pool, runtime
 from . import handlers
 from .accesslog import AccessLog
 from .connection import Connection
-from .request import Request, setup_shared
+from .request import Request
+from .shared import setup_shared
 
 _exiting_callbacks: List[Callable[[], None]] = []
 _stopping_callbacks: List[Callable[[], None]] = []
@@ -341,14 +342,20 @@ class Worker:
             gevent.sleep(3600)
 
 
-def _call_init(target: str, what: str) -> None:
-    """Run an `init_*_by_python module:function` hook; errors go to the error log."""
+#: A worker's exit status when its init_worker_by_python failed (the master does not respawn it).
+EXIT_INIT_FAILED = 3
+
+
+def _call_init(target: str, what: str) -> bool:
+    """Run an `init_*_by_python module:function` hook; False (and the error in the log) when it fails."""
     try:
         fn = handlers.load_function(target)
         fn()
     except Exception as exc:
         log.error(log.ERR, "%s error: %s" % (what, handlers.format_exception(exc)
                                             if not isinstance(exc, handlers.HandlerLoadError) else exc))
+        return False
+    return True
 
 
 def setup_process(main_conf, worker_id: Optional[int], worker_count: int) -> None:
@@ -373,8 +380,9 @@ def worker_main(main_conf, listeners: List[Listener], worker_id: int, worker_cou
             pass
         setup_process(main_conf, worker_id, worker_count)
         w = Worker(main_conf, listeners, worker_id, worker_count)
-        if main_conf.init_worker_by_python:
-            _call_init(main_conf.init_worker_by_python, "init_worker_by_python")
+        if main_conf.init_worker_by_python and not _call_init(main_conf.init_worker_by_python,
+                                                              "init_worker_by_python"):
+            os._exit(EXIT_INIT_FAILED)
         w.run()
     except BaseException:
         log.error(log.ALERT, "worker process failed: " + traceback.format_exc().rstrip())
