@@ -17,6 +17,7 @@ import traceback
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import concurrency, log, runtime
+from . import var
 
 
 # ---------------------------------------------------------------------------
@@ -322,6 +323,8 @@ def dispatch(request, location) -> None:
         return
     if location.return_ is not None:
         code, text = location.return_
+        if text is not None:
+            text = var.expand(request, text)
         if code == 444:
             request.finalize(444)
             return

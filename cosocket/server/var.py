@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Callable, Dict, Optional
 
@@ -135,3 +136,13 @@ class _VarProxy:
 
 var = _VarProxy()
 
+
+_VAR_REF = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+
+
+def expand(r: Request, text: str) -> str:
+    """`text` with each `$name` or `${name}` replaced by the variable's value of request `r` (empty when
+    it has none), as nginx expands the text of `return` and other directives taking variables."""
+    if "$" not in text:
+        return text
+    return _VAR_REF.sub(lambda m: _lookup_var(r, m.group(1) or m.group(2)) or "", text)
