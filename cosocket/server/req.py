@@ -109,6 +109,10 @@ def _get_body_file() -> None:
     return None
 
 
+#: The largest single read a body reader asks of the socket.
+_PIECE = 65536
+
+
 class _BodyReader:
     """The non-raw `ngx.req.socket()`: reads at most Content-Length bytes of the body."""
 
@@ -131,7 +135,7 @@ class _BodyReader:
             size = self._rest
         if isinstance(size, int) and not isinstance(size, bool):
             n = min(size, self._rest)
-            data, err, partial = self._sock.receive(n)
+            data, err, partial = self._receive(n)
             if data is None:
                 self._rest -= len(partial or b"")
                 return None, err, partial
@@ -141,6 +145,21 @@ class _BodyReader:
         if data is not None:
             self._rest -= len(data) + 1
         return data, err, partial
+
+    def _receive(self, n: int):
+        """`n` bytes read piece by piece: memory follows what arrives, not the length asked for."""
+        if n <= _PIECE:
+            return self._sock.receive(n)
+        pieces = []
+        got = 0
+        while got < n:
+            data, err, partial = self._sock.receive(min(n - got, _PIECE))
+            if data is None:
+                pieces.append(partial or b"")
+                return None, err, b"".join(pieces)
+            pieces.append(data)
+            got += len(data)
+        return b"".join(pieces), None, None
 
     def receiveuntil(self, pattern, *args, **kwargs):
         return self._sock.receiveuntil(pattern, *args, **kwargs)
