@@ -54,11 +54,13 @@ def _get_headers(max_headers: int = 100, raw: bool = False):
 
 
 def _decode_args(text: Optional[str], max_args: int) -> dict:
-    """A query string or urlencoded body -> {key: value}, by ngx.decode_args's rules (lua-nginx-module's:
-    every `&` counts toward `max_args`, empty keys dropped, `+` is a space); keys and values as text."""
+    """A query string or urlencoded body -> {key: value} by ngx.decode_args's rules (`+` is a space, empty
+    keys dropped, repeats as lists, bare keys True), keys and values as text.  As ngx.req.get_uri_args in
+    lua-nginx-module, empty `&&` pieces do not count toward `max_args` (ngx.decode_args counts them)."""
     if not text:
         return {}
-    args, _err = decode_args(text.encode("latin-1", "replace"), max_args)
+    data = b"&".join(piece for piece in text.encode("latin-1", "replace").split(b"&") if piece)
+    args, _err = decode_args(data, max_args)
     return {_text(k): [_text(x) for x in v] if isinstance(v, list) else _text(v) for k, v in args.items()}
 
 

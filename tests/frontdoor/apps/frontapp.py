@@ -13,3 +13,15 @@ def echo():
             " cl=", ngx.var.http_content_length or "nil",
             " te=", ngx.var.http_transfer_encoding or "nil",
             " len=", len(body))
+
+
+def args():
+    """ngx.req.get_uri_args(3), one `[key]=[value]` line per key in sorted order (lists joined by commas)."""
+    got = ngx.req.get_uri_args(3)
+    for key in sorted(got):
+        value = got[key]
+        if isinstance(value, list):
+            value = ",".join("true" if x is True else x for x in value)
+        elif value is True:
+            value = "true"
+        ngx.say("[", key, "]=[", value, "]")
