@@ -142,7 +142,7 @@ class Connection:
     def _close(self) -> None:
         # the cosocket of a downstream connection refuses close() (it is a request socket):
         # closing the raw socket ends it
-        if self.sock is not None and getattr(self.sock, "_tentry", None) is not None:
+        if self.sock is not None:
             deadlines.forget(self.sock)  # the worker's read-deadline heap lets go of it now
         try:
             self.raw.close()
@@ -218,7 +218,7 @@ class Connection:
 
     def _wait_keepalive(self, timeout_ms: int) -> bool:
         """Wait for the next request's first byte; False on timeout, close or worker exit."""
-        if self.sock._buffered():
+        if self.sock.buffered():
             return True
         pending = getattr(self.raw, "pending", None)
         if pending is not None and pending():

@@ -211,7 +211,7 @@ class Worker:
                 continue
             if listener.conf.unix is None:
                 try:  # nginx's tcp_nodelay: small responses are not held back by Nagle
-                    raw._sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+                    raw.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
                 except OSError:
                     pass
             self.counter += 1
