@@ -96,6 +96,9 @@ CASES = [
     # the request line
     ("TLS ClientHello on a plain port", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(32)),
      (400,), True, (None,)),
+    ("TLS ClientHello, no line end", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", (400,), True, (None,)),
+    ("CR alone in a header value, no line end", b"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb", (400,), True, (None,)),
+    ("method with a digit, no line end", b"GE7 / HTTP/1.1", (400,), True, (None,)),
     ("FOO BAR", b"FOO BAR\r\n", (400,), True, (None,)),
     ("binary garbage", b"\x00\xff\xfe\x80garbage\r\n", (400,), True, (None,)),
     ("lower-case method", b"get / HTTP/1.1\r\nHost: a\r\n\r\n", (400,), True, (None,)),
