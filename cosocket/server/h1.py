@@ -241,7 +241,7 @@ def parse_header_line(line: bytes):
     if _FAST_HEADER.fullmatch(line) is not None:
         return line.rstrip(b"\r")
     body = line.rstrip(b"\r")
-    if b"\r" in body:
+    if not body or b"\r" in body:
         raise HeadError(400, "client sent invalid header line")
     first = body[0]
     if first in _NAME_FATAL or first == 0x3a:  # obs-fold (a leading space or tab), an empty name
@@ -322,6 +322,8 @@ class HeadParser:
             if line == b"" or line == b"\r":
                 self.end = pos
                 return self._head()
+            if not line.rstrip(b"\r"):  # the blank line with more than one CR
+                raise HeadError(400, "client sent invalid header line", self.request_line_text())
             try:
                 parsed_line = parse_header_line(line)
             except HeadError as exc:

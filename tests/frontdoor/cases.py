@@ -92,6 +92,7 @@ CASES = [
     ("control byte in a header value", req(headers=(H, b"X: a\x01b\r\n")), (200,), False, (0,)),
     ("CR alone inside a header value", req(headers=(H, b"X: a\rb\r\n")), (400,), True, (None,)),
     ("CR alone as a header line end", req(headers=(H, b"X: a\rY: b\r\n")), (400,), True, (None,)),
+    ("blank line of two CRs and LF", b"GET / HTTP/1.1\r\nHost: a\r\n\r\r\n", (400,), True, (None,)),
     ("CR alone in the blank line", b"GET / HTTP/1.1\r\nHost: a\r\n\rX", (400,), True, (None,)),
     # the request line
     ("TLS ClientHello on a plain port", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(32)),

@@ -84,6 +84,9 @@ def ours(tmp_path_factory, tls_files):
     srv.start()
     yield srv
     srv.stop()
+    # whatever the front-door tests sent, no connection ended in an error of the server itself
+    log = srv.error_log()
+    assert "unexpected error" not in log and "Traceback" not in log, log[-3000:]
 
 
 @pytest.fixture(params=["nginx", "ours"])

@@ -14,7 +14,7 @@ VARIATIONS = settings(max_examples=60, deadline=None, database=None,
 #: variations are complete requests, answered at once).
 IDLE = 0.35
 
-_eol = st.sampled_from([b"\r\n", b"\n"])
+_eol = st.sampled_from([b"\r\n", b"\n", b"\r\r\n"])
 _ows = st.sampled_from([b"", b" ", b"  ", b"\t"])
 
 
@@ -42,7 +42,11 @@ def requests(draw) -> bytes:
     else:
         payload = body if coding == "length" else b""
     for i in range(draw(st.integers(0, 2))):
-        lines.append(b"X-Filler-%d:" % i + draw(_ows) + draw(st.text("abc ;=,", max_size=8)).encode())
+        lines.append(b"X-Filler-%d:" % i + draw(_ows) + draw(st.text("abc ;=,\t", max_size=8)).encode())
+    lines += draw(st.lists(st.sampled_from([
+        b"Connection: close", b"Connection: keep-alive", b"NoColon", b"X_Under: 1", b"X: a\x01b", b"Accept: */*",
+        b"Host: example.org", b"Content-Length: 0", b"X: tail\r",
+    ]), max_size=2))
     lines = draw(st.permutations(lines))
     head = draw(st.sampled_from([b"", b"\r\n"])) + method + sp + b"/p?q=1" + sp + version + draw(_eol)
     head += b"".join(line + draw(_eol) for line in lines) + draw(_eol)
