@@ -85,22 +85,39 @@ class RequestHead:
         """The first value of a header (name in lower case), or `default`."""
         index = self._index
         if index is None:
-            index = {}
-            for name, value in self.headers:
-                key = name.lower()
-                if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
-                    index[key] = value
-            self._index = index
+            index = self._build_index()
         return index.get(lower_name, default)
 
-    def count(self, lower_name: str) -> int:
-        """How many times a header came."""
-        return sum(1 for name, _ in self.headers if name.lower() == lower_name)
+    def _build_index(self) -> dict:
+        index = {}
+        repeated = None
+        for name, value in self.headers:
+            key = name.lower()
+            if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
+                index[key] = value
+            elif key in _SINGLE:
+                repeated = (repeated or "") + key + "\n"
+        if repeated is not None:
+            index[_REPEATED] = repeated
+        self._index = index
+        return index
+
+    def repeated(self, lower_name: str) -> bool:
+        """Whether Host, Content-Length or Transfer-Encoding (`lower_name`) came more than once."""
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return lower_name + "\n" in index.get(_REPEATED, "")
 
     def compact(self) -> None:
         """Drop the parsed headers and index (rebuilt from `block` on the next use)."""
         self._headers = None
         self._index = None
+
+
+#: Headers nginx takes once (a repeat is a 400); their repeats are noted under a key no header can have.
+_SINGLE = frozenset(("host", "content-length", "transfer-encoding"))
+_REPEATED = " repeated"
 
 
 def _split_headers(block: bytes) -> List[Tuple[str, str]]:
@@ -228,6 +245,8 @@ def _decode_path(raw: str) -> str:
 
 #: The common, valid header line: a token of letters, digits and `-`, a colon, a value without NUL or CR.
 _FAST_HEADER = re.compile(rb"[A-Za-z0-9-]+:[^\x00\r]*\r*")
+#: A header block of such lines only (CRLF between them, none after the last).
+_FAST_BLOCK = re.compile(rb"[A-Za-z0-9-]+:[^\x00\r\n]*(?:\r\n[A-Za-z0-9-]+:[^\x00\r\n]*)*")
 #: Bytes nginx takes in a header name (its lowcase table); others make the line ignored, these refuse it.
 _NAME_OK = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 _NAME_FATAL = frozenset(range(0, 0x21)) | {0x7f}
@@ -288,6 +307,10 @@ class HeadParser:
 
     def feed(self, buf) -> Optional[RequestHead]:
         pos = self.pos
+        if not pos and self.line is None:
+            head = self._whole(buf)
+            if head is not None:
+                return head
         while True:
             eol = buf.find(b"\n", pos)
             if eol < 0:
@@ -332,6 +355,34 @@ class HeadParser:
             if parsed_line is not IGNORED:
                 self.lines.append(parsed_line)
 
+    def _whole(self, buf) -> Optional[RequestHead]:
+        """The common head in one piece: CRLF line ends, plain header lines, within one buffer (else None:
+        the line by line path decides)."""
+        end = buf.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > self.size:
+            return None
+        eol = buf.find(b"\n") - 1  # the request line's CR
+        if eol <= 0 or buf[eol] != 0x0d:
+            return None
+        line = bytes(buf[:eol + 1])  # with its CR, as the line by line path parses it
+        if eol == end:
+            block = b""
+        else:
+            block = bytes(buf[eol + 2:end])
+            if _FAST_BLOCK.fullmatch(block) is None:
+                return None
+        try:
+            parsed = parse_request_line(line)
+        except HeadError as exc:
+            if not exc.request_line:
+                exc.request_line = line.rstrip(b"\r").decode("latin-1")
+            raise
+        if parsed[5] == 0.9:
+            return None
+        self.line = parsed + (line.rstrip(b"\r").decode("latin-1"),)
+        self.end = end + 4
+        return self._head(block)
+
     def _check_partial(self, buf, pos: int) -> None:
         """Decide on an unfinished line what its bytes already decide."""
         tail = len(buf) - pos
@@ -358,9 +409,10 @@ class HeadParser:
         if buf[pos] in (0x20, 0x09, 0x3a, 0x00):
             raise HeadError(400, "client sent invalid header line", self.request_line_text())
 
-    def _head(self) -> RequestHead:
+    def _head(self, block: Optional[bytes] = None) -> RequestHead:
         method, target, uri, args, protocol, version, text = self.line
-        block = b"\r\n".join(self.lines)
+        if block is None:
+            block = b"\r\n".join(self.lines)
         head = RequestHead(method, target, uri, args, protocol, None, text, block, version)
         check_headers(head)
         return head
@@ -372,31 +424,33 @@ _HOST_BAD = re.compile(r"[\x00-\x20\x7f/]")
 def check_headers(head: RequestHead) -> None:
     """nginx's checks of a complete head: Host, repeated single headers, TRACE (HeadError)."""
     text = head.request_line
-    hosts = head.count("host") if head.block else 0
-    if hosts > 1:
-        raise HeadError(400, "client sent duplicate host header", text)
-    host = head.get("host")
-    if host is None and head.http_version >= 1.1:
-        raise HeadError(400, 'client sent HTTP/1.1 request without "Host" header', text)
-    if host is not None:
+    index = head._index if head._index is not None else head._build_index()
+    repeated = index.get(_REPEATED)
+    if repeated is not None:
+        if "host\n" in repeated:
+            raise HeadError(400, "client sent duplicate host header", text)
+        name = "Content-Length" if "content-length\n" in repeated else "Transfer-Encoding"
+        raise HeadError(400, 'client sent duplicate header line: "%s"' % name, text)
+    host = index.get("host")
+    if host is None:
+        if head.http_version >= 1.1:
+            raise HeadError(400, 'client sent HTTP/1.1 request without "Host" header', text)
+    else:
         if _HOST_BAD.search(host) is not None:
             raise HeadError(400, "client sent invalid host header", text)
         h = host.lower()
-        if h.startswith("["):
+        if h[:1] == "[":
             end = h.find("]")
             h = h[:end + 1] if end > 0 else h
         else:
             colon = h.find(":")
             if colon >= 0:
                 h = h[:colon]
-        h = h.rstrip(".")
+        if h[-1:] == ".":
+            h = h.rstrip(".")
         if not h or ".." in h:
             raise HeadError(400, "client sent invalid host header", text)
         head.host = h
-    if head.get("content-length") is not None and head.count("content-length") > 1:
-        raise HeadError(400, 'client sent duplicate header line: "Content-Length"', text)
-    if head.get("transfer-encoding") is not None and head.count("transfer-encoding") > 1:
-        raise HeadError(400, 'client sent duplicate header line: "Transfer-Encoding"', text)
     if head.method == "TRACE":
         raise HeadError(405, "client sent TRACE method", text)
 
