@@ -80,7 +80,7 @@ class Stream:
     __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
                  "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
-                 "_hard_deadline")
+                 "_hard_deadline", "log_errors")
 
     def __init__(self) -> None:
         self._sock = None
@@ -100,8 +100,19 @@ class Stream:
         self._waiter = None
         self._drained = False  # the last raw read returned less than asked: the kernel had no more
         self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
+        #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
+        #: reads a request itself (it reports those failures in nginx's own words)
+        self.log_errors: Optional[bool] = None
 
     # ------------------------------------------------------------ public API
+    def _logs(self) -> bool:
+        policy = self.log_errors
+        return log_errors() if policy is None else policy
+
+    def set_read_deadline(self, loop_time: Optional[float]) -> None:
+        """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
+        self._hard_deadline = loop_time
+
     def read_buffer(self) -> bytearray:
         """The read buffer: bytes read from the peer and not consumed yet.
 
@@ -215,7 +226,7 @@ class Stream:
         """
         sock = self._sock
         if sock is None or self._write_closed:
-            if log_errors():
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -251,7 +262,7 @@ class Stream:
         """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
         if isinstance(exc, _timeout):
             return self._read_timed_out()
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
         return "closed" if isinstance(exc, _stdssl.SSLError) else strerror(exc)
 
@@ -280,19 +291,19 @@ class Stream:
 
     def _read_timed_out(self) -> str:
         """Log a read timeout as nginx does -> "timeout" (the socket stays open)."""
-        if log_errors():
+        if self._logs():
             log.error(ERR, "lua tcp socket read timed out")
         return "timeout"
 
     def _read_failed(self, exc: OSError) -> str:
         """Log a failed recv() of a plain socket, close it -> the error's text."""
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
         return self._fail_read(strerror(exc))
 
     def _send_failed(self, exc: OSError) -> str:
         """Log a failed send() as nginx does, close the socket -> the error's text."""
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "send() failed (%s)" % errno_text(exc))
         return self._fail_write(strerror(exc))
 
@@ -352,7 +363,7 @@ class Stream:
         except _timeout:
             return None, self._read_timed_out()
         except _stdssl.SSLError as exc:
-            if log_errors():
+            if self._logs():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail_read("closed")
         except OSError as exc:
@@ -472,7 +483,7 @@ class Stream:
                 if head is not None:
                     n += len(head)
         except _timeout:
-            if log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket write timed out")
             return None, self._fail_write("timeout")
         except OSError as exc:

@@ -28,7 +28,7 @@ from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR
-from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, log_errors as _log_errors, \
+from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
 
@@ -379,10 +379,10 @@ class TCPSocket(Stream):
         sock.close()
         self._release_pool()
         if isinstance(exc, _timeout):
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
             return None, "timeout"
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
         return None, _strerror(exc)
 
@@ -431,7 +431,7 @@ class TCPSocket(Stream):
         return 1, None
 
     def _closed_read(self, method: str):
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "attempt to %s data on a closed socket" % method)
         return None, "closed", None
 
@@ -643,7 +643,7 @@ class TCPSocket(Stream):
             return None, "socket busy connecting"
         sock = self._sock
         if sock is None or self._write_closed:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -791,7 +791,7 @@ class TCPSocket(Stream):
             ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
                                      verify and server_name is not None, self._client_cert, self._client_key)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create context: %s" % exc)
             return None, "failed to create ssl connection"
         session = None
@@ -803,7 +803,7 @@ class TCPSocket(Stream):
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,
                                     session=session)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
@@ -815,23 +815,23 @@ class TCPSocket(Stream):
         except _stdssl.SSLCertVerificationError as exc:
             code = exc.verify_code
             if code == tls.HOSTNAME_MISMATCH:
-                if _log_errors():
+                if self._logs():
                     log.error(ERR, 'lua ssl certificate does not match host "%s"' % server_name)
                 return None, self._fail("certificate host mismatch")
             msg = exc.verify_message
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl certificate verify error: (%d: %s)" % (code, msg))
             return None, self._fail("%d: %s" % (code, msg))
         except _timeout:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket ssl handshake timed out")
             return None, self._fail("timeout")
         except _stdssl.SSLError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("handshake failed")
         except OSError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (%s)" % _errno_text(exc))
             return None, self._fail("handshake failed")
         self._tls_session = tls.Session(ssock, ctx)
