@@ -477,3 +477,15 @@ def test_random_messages_fuzz_roundtrip():
 def test_module_constants():
     assert deflate.EXTENSION == "permessage-deflate"
     assert (deflate.CLOSE_INVALID_PAYLOAD, deflate.CLOSE_TOO_BIG) == (1007, 1009)
+
+
+def test_server_defaults_bound_memory():
+    o = Options.from_option(True, server=True)
+    assert (o.server_max_window_bits, o.client_max_window_bits, o.mem_level) == (12, 12, 5)
+    agreement, header = o.accept(Options().offer())
+    assert header == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+    # a setting given overrides its default only
+    o = Options.from_option({"server_max_window_bits": None, "level": 1}, server=True)
+    assert (o.server_max_window_bits, o.client_max_window_bits, o.mem_level, o.level) == (None, 12, 5, 1)
+    c = Options.from_option(True)
+    assert (c.server_max_window_bits, c.client_max_window_bits, c.mem_level) == (None, True, 8)
