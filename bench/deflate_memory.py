@@ -64,6 +64,50 @@ def measure(n: int, client_settings: dict, server_settings: dict, exchange: bool
     return (after - before) / n
 
 
+def measure_peer(n: int, make) -> float:
+    """Bytes held per connection by another library's per-connection compression objects."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = [make() for _ in range(n)]
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del held
+    return (after - before) / n
+
+
+def websockets_server_state():
+    """websockets' server extension at its defaults (12-bit windows, memLevel 5), one message each way."""
+    from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFactory,
+                                                          enable_server_permessage_deflate)
+    from websockets.frames import Frame, Opcode
+
+    client = ClientPerMessageDeflateFactory()
+    [server] = enable_server_permessage_deflate(None)  # what serve(compression="deflate") uses
+    params, ext = server.process_request_params(client.get_request_params(), [])
+    peer = client.process_response_params(params, [])
+    ext.decode(peer.encode(Frame(Opcode.TEXT, MESSAGE)))
+    ext.encode(Frame(Opcode.TEXT, MESSAGE))
+    return ext
+
+
+def aiohttp_server_state():
+    """aiohttp's compressor and decompressor as its WebSocket writer/reader make them (15 bits, level 1)."""
+    import zlib
+
+    from aiohttp.compression_utils import ZLibCompressor, ZLibDecompressor
+
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    incoming = c.compress(MESSAGE) + c.flush(zlib.Z_SYNC_FLUSH)
+    compressor = ZLibCompressor(level=zlib.Z_BEST_SPEED, wbits=-15)
+    compressor.compress_sync(MESSAGE)
+    compressor.flush(zlib.Z_SYNC_FLUSH)
+    decompressor = ZLibDecompressor(suppress_deflate_header=True)
+    decompressor.decompress_sync(incoming)
+    return compressor, decompressor
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     print("| settings (server side, after one message each way) | KiB per idle connection |")
@@ -71,6 +115,22 @@ def main() -> None:
     for label, client_settings, server_settings, exchange in CASES:
         per = measure(n, client_settings, server_settings, exchange)
         print("| %s | %.1f |" % (label, per / 1024))
+    for label, make in (("websockets %s, its server defaults" % _version("websockets"), websockets_server_state),
+                        ("aiohttp %s, its defaults" % _version("aiohttp"), aiohttp_server_state)):
+        try:
+            per = measure_peer(n, make)
+        except ImportError:
+            print("| %s | (not installed) |" % label)
+            continue
+        print("| %s | %.1f |" % (label, per / 1024))
+
+
+def _version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:
+        return "?"
 
 
 if __name__ == "__main__":
