@@ -20,11 +20,13 @@ import re
 from cosocket import log
 from cosocket.tcp import tcp
 
+from .deflate import Options as DeflateOptions
+from .deflate import PerMessageDeflate, unoffered_extension
 from .message import Endpoint
 from .protocol import OP_CLOSE, close_payload, number_option, take_options
 
 _NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_unmasked", "timeout",
-                "strict", "pass_pings", "max_message_len")
+                "strict", "pass_pings", "max_message_len", "permessage_deflate")
 _CONNECT_OPTIONS = ("protocols", "origin", "pool", "pool_size", "backlog", "ssl_verify", "headers",
                     "client_cert", "client_priv_key", "host", "server_name", "key")
 
@@ -53,7 +55,11 @@ def new(opts=None, **kw):
     RFC 6455's rules, masked server frames refused included, to
     `recv_frame` too), pass_pings (False: `recv_message` returns pings and
     pongs instead of answering / dropping them), max_message_len (default
-    max_recv_len: the largest message `recv_message` accepts).
+    max_recv_len: the largest message `recv_message` accepts),
+    permessage_deflate (off: `True` or a dict of settings, see
+    `websocket.deflate.Options`: `connect` offers RFC 7692 compression, and
+    `wb.extensions` / `wb.permessage_deflate` tell what the server agreed;
+    a response the client did not offer or cannot accept fails `connect`).
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     max_message_len = number_option(options, "max_message_len", "new")
@@ -61,6 +67,10 @@ def new(opts=None, **kw):
     max_recv_len = number_option(options, "max_recv_len", "new")
     max_send_len = number_option(options, "max_send_len", "new")
     timeout = number_option(options, "timeout", "new")
+    try:
+        deflate_options = DeflateOptions.from_option(options.get("permessage_deflate"))
+    except (TypeError, ValueError) as exc:
+        raise TypeError("new: option 'permessage_deflate': %s" % exc) from None
     if max_payload_len is None:
         max_payload_len = 65535
     sock = tcp()
@@ -72,6 +82,7 @@ def new(opts=None, **kw):
                          not options.get("send_unmasked"), False,
                          is_server=False, strict=bool(options.get("strict")),
                          pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
+    wb.deflate_options = deflate_options
     return wb, None
 
 
@@ -135,7 +146,7 @@ def _chosen_protocol(head: str, offered):
 class WebSocketClient(Endpoint):
     """A client WebSocket: `connect`, `close`, `set_keepalive`, the frame methods and `recv_message`."""
 
-    __slots__ = ()
+    __slots__ = ("deflate_options",)
 
     def connect(self, uri, opts=None, **kw):
         """Connect and perform the opening handshake: `(ok, err, res)`.
@@ -255,6 +266,8 @@ class WebSocketClient(Endpoint):
                  "\r\nSec-WebSocket-Key: ", key]
         if protocols is not None:
             parts += ["\r\nSec-WebSocket-Protocol: ", protocols]
+        if self.deflate_options is not None:
+            parts += ["\r\nSec-WebSocket-Extensions: ", self.deflate_options.offer()]
         parts.append("\r\nSec-WebSocket-Version: 13")
         if origin is not None:
             parts += ["\r\nOrigin: ", origin]
@@ -280,10 +293,28 @@ class WebSocketClient(Endpoint):
         err = _check_response(head, key)
         if err is None:
             self.protocol, err = _chosen_protocol(head, protocols)
+        if err is None:
+            err = self._agree_extensions(head)
         if err:
             sock.close()
             return None, err, None
         return 1, None, head
+
+    def _agree_extensions(self, head: str):
+        """Take the server's Sec-WebSocket-Extensions answer (every such header): an error string or None."""
+        answers = []
+        for line in head.split("\r\n")[1:]:
+            name, sep, value = line.partition(":")
+            if sep and name.strip().lower() == "sec-websocket-extensions":
+                answers.append(value.strip())
+        options = self.deflate_options
+        if options is None:
+            return unoffered_extension(answers)
+        agreement, err = options.check_response(answers)
+        if agreement is not None:
+            self.use_deflate(PerMessageDeflate(agreement, False, options.level, options.mem_level),
+                             agreement.header)
+        return err
 
     def send_close(self, code=None, msg=None):
         """Send a close frame (once): `(bytes, err)`; later data frames answer "already closed"."""

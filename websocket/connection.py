@@ -224,8 +224,8 @@ def _recv_frame(sock, limit: int, force_masking, state, strict: bool, refuse_mas
             state.received = 0
             state.decoder = None
             state.compressed = fst & 0x40 != 0
-        if strict and state.received + plen > state.max_message_len:
-            raise TooBig(ERR_TOO_BIG)
+        if strict and state.received + plen > state.max_message_len and not state.compressed:
+            raise TooBig(ERR_TOO_BIG)  # (a compressed message's limit is on its inflated size: the hook's)
         state.received += plen
         state.opcode = None if fin else (state.opcode if opcode == 0 else opcode)
         if state.compressed:

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import zlib
 
+from .frames import RSV1, frame_head
+
 EXTENSION = "permessage-deflate"
 
 CLOSE_INVALID_PAYLOAD = 1007
@@ -391,6 +393,19 @@ class Options:
                          smwb or 15, cmwb or 15, header), None
 
 
+def unoffered_extension(header_values):
+    """For a client that offered no extension: an error string if the server answered one anyway, else None."""
+    if not header_values:
+        return None
+    try:
+        elements = parse_extensions(header_values)
+    except ValueError:
+        return "bad Sec-WebSocket-Extensions response header"
+    if elements:
+        return "server accepted an extension not offered: %s" % elements[0][0]
+    return None
+
+
 # ---------------------------------------------------------------- compression
 def _compress_bits(bits: int) -> int:
     return -9 if bits == 8 else -bits  # see the module docstring: zlib's deflate has no 8-bit raw window
@@ -516,3 +531,47 @@ class PerMessageDeflate:
 
     def __repr__(self):
         return "PerMessageDeflate(%r, is_server=%r)" % (self.agreement, self.is_server)
+
+
+class PreparedMessage:
+    """One message for many connections: its frames built once, plain and compressed.
+
+    `data` is `str` (a text message) or bytes (binary).  `frame(None)` is the
+    unmasked frame of the message uncompressed; `frame(window_bits)` the
+    unmasked frame of the message compressed without context (RSV1 set),
+    made once per window size and kept.  A server connection sends the
+    compressed frame as is when its client agreed `server_no_context_takeover`
+    with at least that window (see `PerMessageDeflate.can_share`), the plain
+    one when nothing was agreed, and compresses for itself otherwise (the
+    endpoints' `send_prepared` makes that choice).
+    """
+
+    __slots__ = ("payload", "opcode", "level", "mem_level", "_frames")
+
+    def __init__(self, data, level: int = DEFAULT_LEVEL, mem_level: int = DEFAULT_MEM_LEVEL):
+        if isinstance(data, str):
+            self.payload = data.encode("utf-8")
+            self.opcode = 0x1
+        else:
+            self.payload = bytes(data)
+            self.opcode = 0x2
+        self.level = level
+        self.mem_level = mem_level
+        self._frames = {}
+
+    @property
+    def is_text(self) -> bool:
+        """True for a text message."""
+        return self.opcode == 0x1
+
+    def frame(self, window_bits=None) -> bytes:
+        """The whole unmasked frame: uncompressed (None) or compressed with `window_bits`."""
+        frame = self._frames.get(window_bits)
+        if frame is None:
+            if window_bits is None:
+                payload, first = self.payload, self.opcode
+            else:
+                payload = compress_message(self.payload, window_bits, self.level, self.mem_level)
+                first = RSV1 | self.opcode
+            frame = self._frames[window_bits] = frame_head(True, first, len(payload), False) + payload
+        return frame

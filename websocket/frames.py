@@ -71,6 +71,9 @@ MASK_REQUIRED = 1  # unmasked frames are refused (a server reading a client)
 MASK_REFUSED = 2  # masked frames are refused (a strict client reading a server)
 RSV1_ALLOWED = 4  # an extension (permessage-deflate) gives RSV1 a meaning
 
+#: The RSV1 bit of a frame's first byte; `frame_head(fin, RSV1 | opcode, ...)` sets it.
+RSV1 = 0x40
+
 
 class FrameError(Exception):
     """A frame or message the rules refuse; `str(exc)` is the error string, `close_code` the answer."""
@@ -248,7 +251,10 @@ _pack_head16 = struct.Struct(">BBH").pack
 
 
 def frame_head(fin, opcode: int, payload_len: int, masking) -> bytes:
-    """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field."""
+    """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field.
+
+    `opcode` may carry RSV bits above its 4 bits (`RSV1 | opcode`: a compressed message's first frame).
+    """
     if payload_len <= 125 and fin is True and not masking and (opcode == 0x2 or opcode == 0x1):
         return _SHORT_HEADS[opcode][payload_len]
     fst = (0x80 | opcode) if fin else opcode

@@ -12,8 +12,9 @@ list echoed back, no Content-Type), then takes the raw request socket.
 
 Beyond upstream (see websocket/message.py): `recv_message()`, `close()`,
 `wb.protocol`, and the options `protocols` (choose one of the client's
-subprotocols instead of echoing the list), `strict`, `pass_pings` and
-`max_message_len`.
+subprotocols instead of echoing the list), `strict`, `pass_pings`,
+`max_message_len` and `permessage_deflate` (RFC 7692 compression, off by
+default; `wb.extensions` tells what was agreed).
 """
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from cosocket import runtime
 from cosocket.server.request import upgrade
 from cosocket.ngx import ngx
 
+from .deflate import Options as DeflateOptions
+from .deflate import PerMessageDeflate
 from .message import Endpoint
 from .protocol import CLOSE_GOING_AWAY, number_option, take_options
 
 _NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_masked", "timeout",
-                "protocols", "strict", "pass_pings", "max_message_len")
+                "protocols", "strict", "pass_pings", "max_message_len", "permessage_deflate")
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -102,6 +105,12 @@ def new(opts=None, **kw):
       answering / dropping them.
     * max_message_len: the largest message `recv_message` accepts (default:
       max_recv_len); a bigger one is refused with close code 1009.
+    * permessage_deflate (off): `True` or a dict of settings (the four
+      RFC 7692 parameters, `level`, `mem_level`; see
+      `websocket.deflate.Options`) to accept a client's permessage-deflate
+      offer.  `wb.extensions` is then the Sec-WebSocket-Extensions value
+      answered and `wb.permessage_deflate` the parameters agreed (both None
+      when nothing was).  Limits apply to inflated sizes.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     supported = _protocol_list(options.get("protocols"), "new")
@@ -110,6 +119,10 @@ def new(opts=None, **kw):
     max_recv_len = number_option(options, "max_recv_len", "new")
     max_send_len = number_option(options, "max_send_len", "new")
     timeout = number_option(options, "timeout", "new")
+    try:
+        deflate_options = DeflateOptions.from_option(options.get("permessage_deflate"), server=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("new: option 'permessage_deflate': %s" % exc) from None
 
     # the ngx.* calls lua-resty-websocket makes, done on the request object itself (one lookup)
     r = runtime.get_request("ngx.headers_sent")
@@ -149,6 +162,12 @@ def new(opts=None, **kw):
     headers = [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", accept_key(key)), ("Content-Type", None)]
     if protocols is not None:
         headers.insert(0, ("Sec-WebSocket-Protocol", protocols))
+    agreement = answer = None
+    if deflate_options is not None:
+        agreement, answer = deflate_options.accept(
+            [value for name, value in head.headers if name.lower() == "sec-websocket-extensions"])
+        if agreement is not None:
+            headers.append(("Sec-WebSocket-Extensions", answer))
     sock, err = upgrade(r, headers)
     if sock is None:
         return None, err
@@ -164,6 +183,8 @@ def new(opts=None, **kw):
                          is_server=True, strict=bool(options.get("strict")),
                          pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
     wb.protocol = protocols
+    if agreement is not None:
+        wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level), answer)
     _track(r, wb)
     return wb, None
 
