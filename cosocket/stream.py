@@ -213,7 +213,7 @@ class Stream:
         if type(sock) is _PLAIN and n < _SENDMSG_MIN:
             # one send() on the raw socket; no other greenlet runs before it returns, so
             # only a partial send needs the busy flag and the waiting completion
-            data = head + payload if head else payload
+            data = head + payload  # (b"" + payload is payload itself)
             try:
                 sent = sock._sock.send(data)
             except BlockingIOError:

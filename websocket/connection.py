@@ -435,7 +435,7 @@ class Channel:
     """
 
     __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
-                 "fatal", "closed", "state")
+                 "fatal", "closed", "state", "_plain_frames")
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
         self.sock = sock
@@ -446,6 +446,7 @@ class Channel:
         self.fatal = False
         self.closed = False
         self.state = MessageState()
+        self._plain_frames = not masking and isinstance(sock, Stream)  # unmasked frames straight to the stream
 
     def set_timeout(self, ms):
         """Set the network timeout (milliseconds) for the following operations."""
@@ -503,11 +504,10 @@ class Channel:
         if n > self.max_send_len:
             self.fatal = True
             return None, "payload too big"
-        sock = self.sock
-        if n < 126 and not self.masking and isinstance(sock, Stream):
-            sent, err = sock.send_parts(SHORT_HEADS[opcode][n], payload)
+        if n < 126 and self._plain_frames:
+            sent, err = self.sock.send_parts(SHORT_HEADS[opcode][n], payload)
         else:
-            sent, err = _send(sock, True, opcode, payload, self.masking)
+            sent, err = _send(self.sock, True, opcode, payload, self.masking)
         if sent is None:
             self.fatal = True
             return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
