@@ -289,7 +289,7 @@ class TCPSocket(Stream):
         self._peer = entry.peer
         self._peer_text = entry.peer_text
         self._tls_session = entry.tls_session
-        self._buf.clear()
+        self.rbuf.clear()
 
     def _open(self, family, addr, host: str):
         sock = gsocket.socket(family, _stdsocket.SOCK_STREAM)
@@ -319,7 +319,7 @@ class TCPSocket(Stream):
         self._raw = sock._sock
         self._drained = False
         self._cur_to = self._ct
-        self._buf.clear()
+        self.rbuf.clear()
         if log.enabled(DEBUG):
             log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
         return 1, None
@@ -344,7 +344,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
-            self._buf.clear()
+            self.rbuf.clear()
         if self._tls_session is not None:
             self._tls_session.detach()
         try:
@@ -364,21 +364,16 @@ class TCPSocket(Stream):
         self._finalize()
         return 1, None
 
-    def _closed_read(self, method: str):
-        if _log_errors():
-            log.error(ERR, "attempt to %s data on a closed socket" % method)
-        return None, "closed", None
-
     def receive(self, pattern=None):
         """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
         if self._sock is None or self._read_closed:
-            return self._closed_read("receive")
+            return None, self._closed_read(), None
         if self._request is not None:
             self._check_request()
         if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
             return None, "socket busy reading", b""
         if type(pattern) is int:
-            buf = self._buf
+            buf = self.rbuf
             if 0 < pattern <= len(buf):
                 data = bytes(buf[:pattern])
                 del buf[:pattern]
@@ -398,7 +393,7 @@ class TCPSocket(Stream):
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
 
     def _read_line(self):
-        buf = self._buf
+        buf = self.rbuf
         start = 0
         while True:
             i = buf.find(b"\n", start)
@@ -416,7 +411,7 @@ class TCPSocket(Stream):
                 return None, err, partial
 
     def _read_all(self):
-        buf = self._buf
+        buf = self.rbuf
         chunks = [bytes(buf)]
         buf.clear()
         if self._reading:
@@ -450,12 +445,12 @@ class TCPSocket(Stream):
             raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
         max_bytes = int(max_bytes)
         if self._sock is None or self._read_closed:
-            return self._closed_read("receive")[:2]
+            return None, self._closed_read()
         if self._request is not None:
             self._check_request()
         if self._reading:
             return None, "socket busy reading"
-        buf = self._buf
+        buf = self.rbuf
         if not buf:
             err = self._fill()
             if err is not None:
@@ -497,7 +492,7 @@ class TCPSocket(Stream):
     def _read_pattern(self, reader: _UntilReader, size: int):
         pat = reader._pattern
         plen = len(pat)
-        buf = self._buf
+        buf = self.rbuf
         start = 0
         while True:
             i = buf.find(pat, start)
@@ -562,7 +557,7 @@ class TCPSocket(Stream):
             raise RuntimeError("attempt to put a request socket into the pool")
         if self._reading or self._writing:
             return None, "socket busy reading" if self._reading else "socket busy writing"
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         settings = runtime.socket_settings()
         timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
@@ -594,7 +589,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
-        self._buf.clear()
+        self.rbuf.clear()
         if runtime.worker.exiting:
             try:
                 sock.close()
@@ -686,7 +681,7 @@ class TCPSocket(Stream):
         session = None
         if isinstance(reused_session, tls.Session) and reused_session.context is ctx:
             session = reused_session.session
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         try:
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,

@@ -17,9 +17,8 @@ from __future__ import annotations
 import time
 
 from . import frames
-from .connection import send_frame as _send_raw
 from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
-from .frames import RSV1, InvalidPayload, TooBig
+from .frames import InvalidPayload, TooBig
 from .protocol import (CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, Channel, MessageState,
                        close_payload, payload_bytes, _recv_frame, send_frame)
 
@@ -213,12 +212,9 @@ class Endpoint(Channel):
             return None, "already closed"
         payload = data if type(data) is bytes else payload_bytes(data)
         if len(payload) > self.max_send_len:
+            self.fatal = True  # as every send's refusal, upstream's rule
             return None, "payload too big"
-        sent, err = _send_raw(self.sock, True, RSV1 | opcode, self.deflate.compress(payload), self.masking)
-        if sent is None:
-            self.fatal = True
-            return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
-        return sent, None
+        return self.send_deflated(opcode, self.deflate.compress(payload))
 
     def send_prepared(self, message, compress=True):
         """Send a `websocket.deflate.PreparedMessage` (one message for many connections): `(bytes, err)`.
@@ -231,6 +227,7 @@ class Endpoint(Channel):
         """
         payload = message.payload
         if len(payload) > self.max_send_len:
+            self.fatal = True
             return None, "payload too big"
         deflate = self.deflate if compress else None
         if self.masking or (deflate is not None and not deflate.can_share(deflate.send_bits)):

@@ -103,11 +103,12 @@ def test_send_frame_keeps_its_raw_meaning():
     assert parse(sock.sent_bytes()) == [(0x81, b"as is")]
 
 
-def test_compressed_send_checks_max_send_len_on_the_message():
+@pytest.mark.parametrize("size,err", [(10, None), (11, "payload too big")])
+def test_compressed_send_checks_max_send_len_on_the_message(size, err):
     wb = Endpoint(FakeSocket(), 65535, 10, False, False, is_server=True)
     wb.use_deflate(PerMessageDeflate(Agreement(), True), "permessage-deflate")
-    assert wb.send_text("a" * 11) == (None, "payload too big")
-    assert wb.send_text("a" * 10)[1] is None
+    assert wb.send_text("a" * size)[1] == err
+    assert wb.fatal is (err is not None)  # a refused send is fatal, as every send's refusal
 
 
 def test_client_compressed_frames_are_masked():
