@@ -32,6 +32,11 @@ not inflate).  zlib's state is created on first use, and dropped after
 each message in a direction without context takeover, so an idle
 connection holds only what context takeover requires.
 
+Compress once for many receivers: a `PreparedMessage` builds its frame once
+uncompressed and once compressed per window size, for every connection
+whose peer agreed `server_no_context_takeover` (the endpoints'
+`send_prepared`).
+
 zlib refuses a raw deflate window of 8 bits (256 bytes) for compression:
 when 8 is agreed for our side we compress with 9, as other implementations
 do.  This stays within the agreement because zlib's deflate never emits a
@@ -43,12 +48,12 @@ from __future__ import annotations
 
 import zlib
 
-from .frames import RSV1, frame_head
+from .frames import RSV1, CloseCode, frame_head
 
 EXTENSION = "permessage-deflate"
 
-CLOSE_INVALID_PAYLOAD = 1007
-CLOSE_TOO_BIG = 1009
+CLOSE_INVALID_PAYLOAD = CloseCode.INVALID_PAYLOAD
+CLOSE_TOO_BIG = CloseCode.MESSAGE_TOO_BIG
 
 _TAIL = b"\x00\x00\xff\xff"
 _PARAMS = ("server_no_context_takeover", "client_no_context_takeover",
