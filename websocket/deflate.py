@@ -529,6 +529,10 @@ class PerMessageDeflate:
         if self.recv_reset or d.eof:
             self._inflater = None  # a fresh context for the next message; frees the window meanwhile
 
+    def zlib_state(self):
+        """`(compressor held, decompressor held)`: which zlib objects this connection keeps right now."""
+        return self._deflater is not None, self._inflater is not None
+
     def abort_message(self) -> None:
         """Forget a message inflated partly (the connection is failing)."""
         self._inflater = None

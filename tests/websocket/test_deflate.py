@@ -450,14 +450,22 @@ def test_after_an_error_the_next_message_starts_fresh():
 def test_decompressor_is_dropped_between_messages_without_takeover():
     server, client = pair(Agreement(server_no_context_takeover=True))
     client.inflate(server.compress(TEXT), False)
-    assert client._inflater is not None
+    assert client.zlib_state() == (False, True)
     client.inflate(b"", True)
-    assert client._inflater is None
+    assert client.zlib_state() == (False, False)
 
 
 def test_nothing_allocated_before_first_use():
     server, _ = pair()
-    assert server._deflater is None and server._inflater is None
+    assert server.zlib_state() == (False, False)
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_compressor_kept_only_with_context_takeover(takeover):
+    server, client = pair(Agreement(server_no_context_takeover=not takeover))
+    client.inflate(server.compress(TEXT), True)
+    assert server.zlib_state() == (takeover, False)
+    assert client.zlib_state() == (False, takeover)
 
 
 def test_random_messages_fuzz_roundtrip():
