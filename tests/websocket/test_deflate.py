@@ -497,3 +497,48 @@ def test_server_defaults_bound_memory():
     assert (o.server_max_window_bits, o.client_max_window_bits, o.mem_level, o.level) == (None, 12, 5, 1)
     c = Options.from_option(True)
     assert (c.server_max_window_bits, c.client_max_window_bits, c.mem_level) == (None, True, 8)
+
+
+# ---------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_bits = st.one_of(st.none(), st.integers(8, 15))
+_options = st.fixed_dictionaries({
+    "server_no_context_takeover": st.booleans(),
+    "client_no_context_takeover": st.booleans(),
+    "server_max_window_bits": _bits,
+    "client_max_window_bits": st.one_of(st.just(True), _bits),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(client_opts=_options, server_opts=_options)
+def test_any_offer_of_ours_is_accepted_by_our_server_and_the_answer_by_our_client(client_opts, server_opts):
+    offer = Options(**client_opts).offer()
+    agreement, header = Options(**server_opts).accept(offer)
+    assert agreement is not None
+    mine, err = Options(**client_opts).check_response(header)
+    assert err is None
+    assert mine == agreement
+    # what was agreed honours both sides
+    for side in ("server", "client"):
+        for opts in (client_opts, server_opts):
+            bits = opts["%s_max_window_bits" % side]
+            if side == "server" and bits is not None:
+                assert getattr(agreement, "server_max_window_bits") <= bits
+        if client_opts["%s_no_context_takeover" % side] or server_opts["%s_no_context_takeover" % side]:
+            assert getattr(agreement, "%s_no_context_takeover" % side)
+    if type(client_opts["client_max_window_bits"]) is int:
+        assert agreement.client_max_window_bits <= client_opts["client_max_window_bits"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('abc-_=;,"\\ \t089')), max_size=60))
+def test_parser_never_fails_otherwise_than_with_value_error(header):
+    try:
+        parse_extensions(header)
+    except ValueError:
+        pass
+    Options().accept(header)  # declines or accepts, never raises
+    Options().check_response(header)
