@@ -122,10 +122,27 @@ class Stream:
         """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
         return self._writing
 
-    def fill(self) -> Optional[str]:
-        """Append at least one chunk from the peer to the buffer -> None or an error (closed unless "timeout")."""
+    def read_refused(self) -> Optional[str]:
+        """Why a read may not start now, or None: every read entry point asks this first.
+
+        "closed" (logged as nginx logs it) on a closed stream; "bad request"
+        (RuntimeError) from another request's handler; "socket busy reading"
+        while another greenlet reads, so that no bytes are taken before a
+        waiting reader has them.
+        """
         if self._sock is None or self._read_closed:
             return self._closed_read()
+        if self._request is not None:
+            self._check_request()
+        if self._reading:
+            return "socket busy reading"
+        return None
+
+    def fill(self) -> Optional[str]:
+        """Append at least one chunk from the peer to the buffer -> None or an error (closed unless "timeout")."""
+        err = self.read_refused()
+        if err is not None:
+            return err
         return self._fill()
 
     def recv_into(self, view):
@@ -135,10 +152,9 @@ class Stream:
         with `unread`.  Waits (the read timeout) when nothing has arrived;
         the buffered bytes must have been taken first (it reads the socket).
         """
-        if self._sock is None or self._read_closed:
-            return None, self._closed_read()
-        if self._request is not None:
-            self._check_request()
+        err = self.read_refused()
+        if err is not None:
+            return None, err
         return self._read_once(len(view), view)
 
     def unread(self, data) -> None:
@@ -150,12 +166,9 @@ class Stream:
 
         On failure the bytes read so far are dropped (as `receive(n)` does).
         """
-        if self._sock is None or self._read_closed:
-            return None, self._closed_read()
-        if self._request is not None:
-            self._check_request()
-        if self._reading:
-            return None, "socket busy reading"
+        err = self.read_refused()
+        if err is not None:
+            return None, err
         buf = self.rbuf
         if 0 < n <= len(buf):
             data = bytes(buf[:n])

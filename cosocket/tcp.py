@@ -366,12 +366,9 @@ class TCPSocket(Stream):
 
     def receive(self, pattern=None):
         """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
-        if self._sock is None or self._read_closed:
-            return None, self._closed_read(), None
-        if self._request is not None:
-            self._check_request()
-        if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
-            return None, "socket busy reading", b""
+        err = self.read_refused()
+        if err is not None:  # (busy: another greenlet waits for bytes; none may be taken before it has them)
+            return None, err, (None if err == "closed" else b"")
         if type(pattern) is int:
             buf = self.rbuf
             if 0 < pattern <= len(buf):
@@ -444,12 +441,9 @@ class TCPSocket(Stream):
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, float)) or max_bytes <= 0:
             raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
         max_bytes = int(max_bytes)
-        if self._sock is None or self._read_closed:
-            return None, self._closed_read()
-        if self._request is not None:
-            self._check_request()
-        if self._reading:
-            return None, "socket busy reading"
+        err = self.read_refused()
+        if err is not None:
+            return None, err
         buf = self.rbuf
         if not buf:
             err = self._fill()
