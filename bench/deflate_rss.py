@@ -93,7 +93,8 @@ def start_server(prefix: Path):
     (prefix / "logs").mkdir(parents=True)
     port = free_port()
     conf = (ROOT / "conf" / "nginx.conf").read_text()
-    conf = conf.replace("127.0.0.1:8080", "127.0.0.1:%d" % port).replace("conf/handlers", str(ROOT / "conf" / "handlers"))
+    conf = conf.replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
+    conf = conf.replace("conf/handlers", str(ROOT / "conf" / "handlers"))
     (prefix / "nginx.conf").write_text(conf)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "cosocket", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),

@@ -94,7 +94,8 @@ def test_app_sees_what_was_agreed(srv):
     fin, rsv, opcode, payload = ws.read_frame_rsv()
     assert rsv == 0  # sent with compress=False
     report = json.loads(payload)
-    assert report["header"] == ws.extensions == "permessage-deflate; server_no_context_takeover; server_max_window_bits=12"
+    assert report["header"] == ws.extensions == ("permessage-deflate; server_no_context_takeover; "
+                                                 "server_max_window_bits=12")
     assert report["agreed"] == {"server_no_context_takeover": True, "client_no_context_takeover": False,
                                 "server_max_window_bits": 12, "client_max_window_bits": 15}
     ws.close()
