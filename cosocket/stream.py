@@ -152,9 +152,10 @@ class Stream:
         with `unread`.  Waits (the read timeout) when nothing has arrived;
         the buffered bytes must have been taken first (it reads the socket).
         """
-        err = self.read_refused()
-        if err is not None:
-            return None, err
+        if self._sock is None or self._read_closed or self._request is not None or self._reading:
+            err = self.read_refused()
+            if err is not None:
+                return None, err
         return self._read_once(len(view), view)
 
     def unread(self, data) -> None:
