@@ -46,7 +46,9 @@ def new(opts=None, **kw):
     RFC 6455's rules, masked server frames refused included, to
     `recv_frame` too), pass_pings (False: `recv_message` returns pings and
     pongs instead of answering / dropping them), max_message_len (default
-    max_recv_len: the largest message `recv_message` accepts).
+    max_recv_len: the largest message `recv_message` accepts), ping_interval
+    and ping_timeout (ms, off by default: heartbeats, as `websocket.server.new`
+    describes them).
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     common = endpoint_options(options, "new")
@@ -55,7 +57,8 @@ def new(opts=None, **kw):
         sock.settimeout(common["timeout"])
     wb = WebSocketClient(sock, common["max_recv_len"], common["max_send_len"], not options.get("send_unmasked"), False,
                          is_server=False, strict=common["strict"], pass_pings=common["pass_pings"],
-                         max_message_len=common["max_message_len"])
+                         max_message_len=common["max_message_len"], ping_interval=common["ping_interval"],
+                         ping_timeout=common["ping_timeout"])
     return wb, None
 
 

@@ -55,6 +55,12 @@ def new(opts=None, **kw):
       answering / dropping them.
     * max_message_len: the largest message `recv_message` accepts (default:
       max_recv_len); a bigger one is refused with close code 1009.
+    * ping_interval, ping_timeout (ms; off by default): heartbeats.  While no
+      frame arrives for ping_interval, `recv_frame`/`recv_message` send a
+      ping; when no frame at all arrives within ping_timeout (default:
+      ping_interval) of it, the connection is closed with 1011 and the
+      pending receive returns `(None, None, "ping timeout")`.  No greenlet of
+      its own: the waits are the receive's own.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     supported = protocol_list(options.get("protocols"), "new")
@@ -106,7 +112,8 @@ def new(opts=None, **kw):
         sock.settimeout(common["timeout"])
     wb = WebSocketServer(sock, common["max_recv_len"], common["max_send_len"], bool(options.get("send_masked")), True,
                          is_server=True, strict=common["strict"], pass_pings=common["pass_pings"],
-                         max_message_len=common["max_message_len"])
+                         max_message_len=common["max_message_len"], ping_interval=common["ping_interval"],
+                         ping_timeout=common["ping_timeout"])
     wb.protocol = protocols
     _track(r, wb)
     return wb, None
