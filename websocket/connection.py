@@ -3,8 +3,9 @@
 It drives `websocket.frames` (the parser, the heads, masking) over the
 stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
 `unread`, `fill`, `read_exactly`, `send_parts`), and keeps the message state
-between frames (`MessageState`: fragment sequencing, the UTF-8 decoder).
-Anything else with the cosocket's `receive(n)` and `send(data)` calls works
+between frames (`MessageState`: fragment sequencing, the UTF-8 decoder);
+`Channel` holds upstream's frame methods (wb:recv_frame, wb:send_*) that the
+server and client objects share.  Anything else with the cosocket's `receive(n)` and `send(data)` calls works
 too (byte by byte through them).  Refusals are `frames.FrameError`s turned
 into error strings here, their close code kept in `MessageState.refused`.
 """

@@ -4,10 +4,10 @@
 * `build_frame(fin, opcode, payload_len, payload, masking)` -> `bytes`
 * `send_frame(sock, fin, opcode, payload, max_payload_len, masking)` -> `(bytes, err)`
 
-plus `Channel`, the frame methods the server and client objects share, and
-the option helpers of `server.new`/`client.new`.  The wire rules are in
-`websocket.frames`, the socket driving in `websocket.connection`.  Failures
-come back as upstream's error strings.
+plus upstream's names (OP_*, CLOSE_*, `Channel` re-exported from
+`websocket.connection`) and the option handling `server.new` and `client.new`
+share.  The wire rules are in `websocket.frames`, the socket driving in
+`websocket.connection`.  Failures come back as upstream's error strings.
 """
 from __future__ import annotations
 
