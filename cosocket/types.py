@@ -1,0 +1,56 @@
+"""Type aliases for the tuples the Lua-style API returns.
+
+Lua returns several values where Python returns a tuple of fixed arity:
+`(result, err)` with `err` None on success and the result None (or False)
+on failure.  These names let annotations say which shape a call returns,
+so that editors and type checkers see `data, err = sock.receive()` as
+`bytes | None` and `str | None`.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple, Union
+
+__all__ = ["Err", "OkErr", "BoolErr", "CountErr", "DataErr", "ReadResult", "ShdictValue", "ShdictInput", "ShdictKey",
+           "StoreResult", "IncrResult", "AnyErr", "LuaString", "Captures"]
+
+#: The error slot: None on success, upstream's error string on failure.
+Err = Optional[str]
+
+#: `(1, None)` on success, `(None, err)` on failure (connect, close, setkeepalive, timer.at, ...).
+OkErr = Tuple[Optional[int], Optional[str]]
+
+#: `(True, None)` on success; `(None, err)` or `(False, err)` on failure.
+BoolErr = Tuple[Optional[bool], Optional[str]]
+
+#: `(n, None)` or `(None, err)`: a count (bytes sent, reuse count, list length ...).
+CountErr = Tuple[Optional[int], Optional[str]]
+
+#: `(data, None)` or `(None, err)`: socket data read by `receiveany`.
+DataErr = Tuple[Optional[bytes], Optional[str]]
+
+#: `(data, None, None)` or `(None, err, partial)`: socket `receive` and `receiveuntil` iterators.
+ReadResult = Tuple[Optional[bytes], Optional[str], Optional[bytes]]
+
+#: `(value, err)` where the value has no more precise type (redis replies, ...).
+AnyErr = Tuple[Any, Optional[str]]
+
+#: A string argument as Lua takes it: str (UTF-8), bytes-like, a number (as tostring prints it), None ("").
+LuaString = Union[str, bytes, bytearray, memoryview, int, float, None]
+
+#: `ngx.re` captures: 0 for the whole match, 1.. for groups (False when a group did not take part), names.
+Captures = Dict[Union[int, str], Any]
+
+#: What a shared dict stores and returns.
+ShdictValue = Union[str, bytes, int, float, bool, None]
+
+#: What a shared dict accepts as a value to store (bytes-like values come back as bytes).
+ShdictInput = Union[ShdictValue, bytearray, memoryview]
+
+#: What a shared dict accepts as a key (numbers as Lua's tostring prints them; None gives "nil key").
+ShdictKey = Union[str, bytes, bytearray, memoryview, int, float, None]
+
+#: Shared dict `set`/`add`/`replace`/`delete`: `(ok, err, forcible)`.
+StoreResult = Tuple[Optional[bool], Optional[str], Optional[bool]]
+
+#: Shared dict `incr`: `(new_value, err, forcible)`.
+IncrResult = Tuple[Union[int, float, None], Optional[str], Optional[bool]]
