@@ -33,7 +33,7 @@ from .log import DEBUG, ERR
 from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, log_errors as _log_errors, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
-from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult
+from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult, SendData
 
 _timeout = _stdsocket.timeout
 _NO_TIMEOUTS = (0, 0, 0)  # connect, send, read as set by the user (0 = the directive's value)
@@ -642,7 +642,7 @@ class TCPSocket(Stream):
                 return None, err, bytes(out)
 
     # --- fast paths for the HTTP layer -------------------------------------
-    def send(self, data: Any) -> CountErr:
+    def send(self, data: SendData) -> CountErr:
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
         if self._connecting:
             return None, "socket busy connecting"

@@ -8,10 +8,10 @@ so that editors and type checkers see `data, err = sock.receive()` as
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = ["Err", "OkErr", "BoolErr", "CountErr", "DataErr", "ReadResult", "ShdictValue", "ShdictInput", "ShdictKey",
-           "StoreResult", "IncrResult", "AnyErr", "LuaString", "Captures"]
+           "StoreResult", "IncrResult", "AnyErr", "LuaString", "Captures", "SendData"]
 
 #: The error slot: None on success, upstream's error string on failure.
 Err = Optional[str]
@@ -36,6 +36,9 @@ AnyErr = Tuple[Any, Optional[str]]
 
 #: A string argument as Lua takes it: str (UTF-8), bytes-like, a number (as tostring prints it), None ("").
 LuaString = Union[str, bytes, bytearray, memoryview, int, float, None]
+
+#: What a socket `send` takes: str (UTF-8), bytes-like, numbers, and lists or tuples of these, nested.
+SendData = Union[str, bytes, bytearray, memoryview, int, float, List[Any], Tuple[Any, ...]]
 
 #: `ngx.re` captures: 0 for the whole match, 1.. for groups (False when a group did not take part), names.
 Captures = Dict[Union[int, str], Any]

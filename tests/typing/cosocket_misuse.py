@@ -12,4 +12,5 @@ def misuse() -> bytes:
     sema, err = ngx.semaphore.new(1)
     sema.post(1)  # E: sema may be None (the (sema, err) contract)
     value, flags, stale = ngx.shared.cache.get("k")  # E: the zone may be None; get returns two values
+    sock.send(None)  # E: nil is no data to send
     return data  # E: a tuple, not bytes
