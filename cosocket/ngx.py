@@ -59,16 +59,16 @@ _LAZY = {
     "worker": ("cosocket.concurrency", "worker"),
     "re": ("cosocket.regex", "re"),
     "config": ("cosocket.runtime", "config"),
-    "say": ("cosocket.server.request", "say"),
-    "print": ("cosocket.server.request", "print_"),
-    "flush": ("cosocket.server.request", "flush"),
-    "send_headers": ("cosocket.server.request", "send_headers"),
-    "exit": ("cosocket.server.request", "exit"),
-    "eof": ("cosocket.server.request", "eof"),
-    "redirect": ("cosocket.server.request", "redirect"),
-    "req": ("cosocket.server.request", "req"),
-    "on_abort": ("cosocket.server.request", "on_abort"),
-    "shared": ("cosocket.server.request", "shared"),
+    "say": ("cosocket.server.api", "say"),
+    "print": ("cosocket.server.api", "print_"),
+    "flush": ("cosocket.server.api", "flush"),
+    "send_headers": ("cosocket.server.api", "send_headers"),
+    "exit": ("cosocket.server.api", "exit"),
+    "eof": ("cosocket.server.api", "eof"),
+    "redirect": ("cosocket.server.api", "redirect"),
+    "req": ("cosocket.server.api", "req"),
+    "on_abort": ("cosocket.server.api", "on_abort"),
+    "shared": ("cosocket.server.api", "shared"),
 }
 for _name in ("sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
               "unescape_uri", "encode_args", "decode_args", "crc32_short", "crc32_long", "hmac_sha1",
@@ -252,10 +252,10 @@ _request_module = None
 
 
 def _rq():
-    """cosocket.server.request, imported on first use (it imports this module) and then kept."""
+    """cosocket.server.api (the request API), imported on first use (it imports this module) and then kept."""
     global _request_module
     if _request_module is None:
-        from .server import request
+        from .server import api as request
         _request_module = request
     return _request_module
 

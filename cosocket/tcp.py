@@ -30,7 +30,7 @@ from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR
-from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, log_errors as _log_errors, \
+from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
 from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult, SendData
@@ -351,7 +351,7 @@ class TCPSocket(Stream):
         self._peer = entry.peer
         self._peer_text = entry.peer_text
         self._tls_session = entry.tls_session
-        self._buf.clear()
+        self.rbuf.clear()
 
     def _open(self, family, addr, host: str):
         sock = gsocket.socket(family, _stdsocket.SOCK_STREAM)
@@ -374,7 +374,7 @@ class TCPSocket(Stream):
         self._raw = sock._sock
         self._drained = False
         self._cur_to = self._ct
-        self._buf.clear()
+        self.rbuf.clear()
         if log.enabled(DEBUG):
             log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
         return 1, None
@@ -384,10 +384,10 @@ class TCPSocket(Stream):
         sock.close()
         self._release_pool()
         if isinstance(exc, _timeout):
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
             return None, "timeout"
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
         return None, _strerror(exc)
 
@@ -411,7 +411,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
-            self._buf.clear()
+            self.rbuf.clear()
         if self._tls_session is not None:
             self._tls_session.detach()
         try:
@@ -436,7 +436,7 @@ class TCPSocket(Stream):
         return 1, None
 
     def _closed_read(self, method: str):
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "attempt to %s data on a closed socket" % method)
         return None, "closed", None
 
@@ -451,7 +451,7 @@ class TCPSocket(Stream):
         if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
             return None, "socket busy reading", None
         if type(pattern) is int:
-            buf = self._buf
+            buf = self.rbuf
             if 0 < pattern <= len(buf):
                 data = bytes(buf[:pattern])
                 del buf[:pattern]
@@ -474,7 +474,7 @@ class TCPSocket(Stream):
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
 
     def _read_line(self):
-        buf = self._buf
+        buf = self.rbuf
         start = 0
         while True:
             i = buf.find(b"\n", start)
@@ -492,7 +492,7 @@ class TCPSocket(Stream):
                 return None, err, partial
 
     def _read_all(self):
-        buf = self._buf
+        buf = self.rbuf
         chunks = [bytes(buf)]
         buf.clear()
         if self._reading:
@@ -532,7 +532,7 @@ class TCPSocket(Stream):
             self._check_request()
         if self._reading:
             return None, "socket busy reading"
-        buf = self._buf
+        buf = self.rbuf
         if not buf:
             err = self._fill()
             if err is not None:
@@ -581,7 +581,7 @@ class TCPSocket(Stream):
         pat = reader._pattern
         plen = len(pat)
         edges = reader._edges
-        buf = self._buf
+        buf = self.rbuf
         out = bytearray()
         rest = size  # 0: no size limit
         i = 0  # the next byte of buf to look at
@@ -648,7 +648,7 @@ class TCPSocket(Stream):
             return None, "socket busy connecting"
         sock = self._sock
         if sock is None or self._write_closed:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -679,7 +679,7 @@ class TCPSocket(Stream):
         state = _peek_state(sock)
         if state == "eof":
             return None, "closed"
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         settings = runtime.socket_settings()
         timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
@@ -710,7 +710,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
-        self._buf.clear()
+        self.rbuf.clear()
         if runtime.worker.exiting:
             try:
                 sock.close()
@@ -799,19 +799,19 @@ class TCPSocket(Stream):
             ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
                                      verify and server_name is not None, self._client_cert, self._client_key)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create context: %s" % exc)
             return None, "failed to create ssl connection"
         session = None
         if isinstance(reused_session, tls.Session) and reused_session.context is ctx:
             session = reused_session.session
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         try:
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,
                                     session=session)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
@@ -823,23 +823,23 @@ class TCPSocket(Stream):
         except _stdssl.SSLCertVerificationError as exc:
             code = exc.verify_code
             if code == tls.HOSTNAME_MISMATCH:
-                if _log_errors():
+                if self._logs():
                     log.error(ERR, 'lua ssl certificate does not match host "%s"' % server_name)
                 return None, self._fail("certificate host mismatch")
             msg = exc.verify_message
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl certificate verify error: (%d: %s)" % (code, msg))
             return None, self._fail("%d: %s" % (code, msg))
         except _timeout:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket ssl handshake timed out")
             return None, self._fail("timeout")
         except _stdssl.SSLError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("handshake failed")
         except OSError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (%s)" % _errno_text(exc))
             return None, self._fail("handshake failed")
         self._tls_session = tls.Session(ssock, ctx)

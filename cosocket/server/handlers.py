@@ -18,6 +18,7 @@ from types import FunctionType
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import concurrency, log, runtime
+from . import var
 
 
 # ---------------------------------------------------------------------------
@@ -386,7 +387,6 @@ def _log_in_request(request, level: int, msg: str) -> None:
         runtime.current_request.reset(token)
 
 
-_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
 def _location_match(location, uri: str):
@@ -401,24 +401,7 @@ def expand_path(request, template: str) -> str:
     An unset variable expands to nothing, as in nginx; a path left relative
     is relative to the prefix (the workers' working directory).
     """
-    from . import request as request_module  # imported here: it imports this module's callers
-
-    captures = getattr(request, "captures", None)
-    token = runtime.current_request.set(request)
-    try:
-        def value(m) -> str:
-            name = m.group(1) or m.group(2)
-            if name.isdigit():
-                n = int(name)
-                if captures is None or n > captures.re.groups:
-                    return ""
-                return captures.group(n) or ""
-            found = request_module.var[name]
-            return "" if found is None else str(found)
-        path = _VARIABLE.sub(value, template)
-    finally:
-        runtime.current_request.reset(token)
-    return os.path.abspath(path)
+    return os.path.abspath(var.expand(request, template))
 
 
 def check_scripts(main_conf) -> Optional[str]:
@@ -446,6 +429,8 @@ def dispatch(request, location) -> None:
         return
     if location.return_ is not None:
         code, text = location.return_
+        if text is not None:
+            text = var.expand(request, text)
         if code == 444:
             request.finalize(444)
             return
