@@ -18,7 +18,7 @@ from .text import null
 
 if TYPE_CHECKING:
     from . import clock, codecs, concurrency, regex, runtime, tls
-    from .server import request
+    from .server import api
     from .shdict import SharedDict
     from .tcp import TCPSocket, connect as _tcp_connect, tcp as _tcp
 
@@ -156,15 +156,15 @@ class _Ngx:
         worker = concurrency.worker
         re = regex.re
         config = runtime.config
-        say = staticmethod(request.say)
-        print = staticmethod(request.print_)
-        flush = staticmethod(request.flush)
-        send_headers = staticmethod(request.send_headers)
-        exit = staticmethod(request.exit)
-        eof = staticmethod(request.eof)
-        redirect = staticmethod(request.redirect)
-        req = request.req
-        on_abort = staticmethod(request.on_abort)
+        say = staticmethod(api.say)
+        print = staticmethod(api.print_)
+        flush = staticmethod(api.flush)
+        send_headers = staticmethod(api.send_headers)
+        exit = staticmethod(api.exit)
+        eof = staticmethod(api.eof)
+        redirect = staticmethod(api.redirect)
+        req = api.req
+        on_abort = staticmethod(api.on_abort)
         shared: _SharedZones
         sha1_bin = staticmethod(codecs.sha1_bin)
         md5 = staticmethod(codecs.md5)
