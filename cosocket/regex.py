@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from .text import lua_number
-from .types import Captures
+from .types import Captures, Subject
 
 __all__ = ["re", "re_match", "re_find", "re_gmatch", "re_sub", "re_gsub", "GmatchIterator"]
 
@@ -196,7 +196,7 @@ def _ctx_start(ctx) -> int:
     return int(pos) - 1
 
 
-def re_match(subject: Union[str, bytes, bytearray, memoryview, int, float], regex: Union[str, bytes], options: Optional[str] = None,
+def re_match(subject: Subject, regex: Union[str, bytes], options: Optional[str] = None,
              ctx: Optional[Dict[str, Any]] = None,
              res_table: Optional[Dict[Any, Any]] = None) -> Tuple[Optional[Captures], Optional[str]]:
     """`ngx.re.match(subject, regex, options?, ctx?, res_table?)` -> `(captures, err)`.
@@ -218,7 +218,7 @@ def re_match(subject: Union[str, bytes, bytearray, memoryview, int, float], rege
     return _captures(rx, m, res_table), None
 
 
-def re_find(subject: Union[str, bytes, bytearray, memoryview, int, float], regex: Union[str, bytes], options: Optional[str] = None,
+def re_find(subject: Subject, regex: Union[str, bytes], options: Optional[str] = None,
             ctx: Optional[Dict[str, Any]] = None,
             nth: int = 0) -> Tuple[Optional[int], Optional[int], Optional[str]]:
     """`ngx.re.find(subject, regex, options?, ctx?, nth?)` -> `(from, to, err)`, 1-based and inclusive.
@@ -281,7 +281,8 @@ class GmatchIterator:
         return caps
 
 
-def re_gmatch(subject: Union[str, bytes, bytearray, memoryview, int, float], regex: Union[str, bytes], options: Optional[str] = None) -> Tuple[Optional[GmatchIterator], Optional[str]]:
+def re_gmatch(subject: Subject, regex: Union[str, bytes],
+              options: Optional[str] = None) -> Tuple[Optional[GmatchIterator], Optional[str]]:
     """`ngx.re.gmatch(subject, regex, options?)` -> `(iterator, err)`."""
     subj = _subject(subject)
     rx, err = _compile(regex, options, isinstance(subj, bytes))
@@ -397,7 +398,7 @@ def _substitute(subject: Any, regex: Any, replace: Any, options: Optional[str],
     return empty.join(out), count, None
 
 
-def re_sub(subject: Union[str, bytes, bytearray, memoryview, int, float], regex: Union[str, bytes],
+def re_sub(subject: Subject, regex: Union[str, bytes],
            replace: Union[str, bytes, Callable[[Captures], Any]],
            options: Optional[str] = None) -> Tuple[Union[str, bytes, None], Optional[int], Optional[str]]:
     """`ngx.re.sub(subject, regex, replace, options?)` -> `(new, n, err)`: the first match replaced.
@@ -408,7 +409,7 @@ def re_sub(subject: Union[str, bytes, bytearray, memoryview, int, float], regex:
     return _substitute(subject, regex, replace, options, False)
 
 
-def re_gsub(subject: Union[str, bytes, bytearray, memoryview, int, float], regex: Union[str, bytes],
+def re_gsub(subject: Subject, regex: Union[str, bytes],
             replace: Union[str, bytes, Callable[[Captures], Any]],
             options: Optional[str] = None) -> Tuple[Union[str, bytes, None], Optional[int], Optional[str]]:
     """`ngx.re.gsub(subject, regex, replace, options?)` -> `(new, n, err)`: every match replaced."""

@@ -775,23 +775,28 @@ class SharedDict:
             zone.create(kb, kt, h, vtype, vb, expires, flags, ref=new)
         return True, None, forcible
 
-    def set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0, flags: Optional[int] = 0) -> StoreResult:
+    def set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+            flags: Optional[int] = 0) -> StoreResult:
         """Store `value` (None deletes): (True, None, forcible); forcible is True when LRU entries were evicted."""
         return self._store(OP_SET, key, value, exptime, flags)
 
-    def safe_set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0, flags: Optional[int] = 0) -> StoreResult:
+    def safe_set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                 flags: Optional[int] = 0) -> StoreResult:
         """set() that never evicts: (False, "no memory", False) when the zone is full."""
         return self._store(OP_SET | OP_SAFE, key, value, exptime, flags)
 
-    def add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0, flags: Optional[int] = 0) -> StoreResult:
+    def add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+            flags: Optional[int] = 0) -> StoreResult:
         """set() only when the key is absent or expired, else (False, "exists", False)."""
         return self._store(OP_ADD, key, value, exptime, flags)
 
-    def safe_add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0, flags: Optional[int] = 0) -> StoreResult:
+    def safe_add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                 flags: Optional[int] = 0) -> StoreResult:
         """add() that never evicts."""
         return self._store(OP_ADD | OP_SAFE, key, value, exptime, flags)
 
-    def replace(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0, flags: Optional[int] = 0) -> StoreResult:
+    def replace(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                flags: Optional[int] = 0) -> StoreResult:
         """set() only when the key is present and not expired, else (False, "not found", False)."""
         return self._store(OP_REPLACE, key, value, exptime, flags)
 

@@ -542,7 +542,8 @@ class TCPSocket(Stream):
         del buf[:max_bytes]
         return data, None
 
-    def receiveuntil(self, pattern: Union[str, bytes], opts: Optional[Dict[str, Any]] = None, **kw: Any) -> _UntilReader:
+    def receiveuntil(self, pattern: Union[str, bytes], opts: Optional[Dict[str, Any]] = None,
+                     **kw: Any) -> _UntilReader:
         """An iterator reading up to `pattern`: `reader(size=None)` -> (data, err, partial).
 
         Option `inclusive` (bool): include the pattern in the data.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = ["Err", "OkErr", "BoolErr", "CountErr", "DataErr", "ReadResult", "ShdictValue", "ShdictInput", "ShdictKey",
-           "StoreResult", "IncrResult", "AnyErr", "LuaString", "Captures", "SendData"]
+           "StoreResult", "IncrResult", "AnyErr", "LuaString", "Captures", "SendData", "FrameResult",
+           "Payload", "Subject"]
 
 #: The error slot: None on success, upstream's error string on failure.
 Err = Optional[str]
@@ -39,6 +40,17 @@ LuaString = Union[str, bytes, bytearray, memoryview, int, float, None]
 
 #: What a socket `send` takes: str (UTF-8), bytes-like, numbers, and lists or tuples of these, nested.
 SendData = Union[str, bytes, bytearray, memoryview, int, float, List[Any], Tuple[Any, ...]]
+
+#: WebSocket `recv_frame` / `recv_message`: `(data, typ, err)`.  `data` is str for text, bytes for
+#: binary, ping and pong; a close frame gives `(reason, "close", code)` with the status code (an int,
+#: or None without one) in the third slot; a non-final frame gives "again" there; a failure `(None, None, err)`.
+FrameResult = Tuple[Union[str, bytes, None], Optional[str], Union[str, int, None]]
+
+#: What the WebSocket send calls are meant to take (another value is sent as Lua's tostring prints it).
+Payload = Union[str, bytes, bytearray, memoryview, int, float, None]
+
+#: An `ngx.re` subject: str and bytes as they are, others as Lua's tostring prints them.
+Subject = Union[str, bytes, bytearray, memoryview, int, float]
 
 #: `ngx.re` captures: 0 for the whole match, 1.. for groups (False when a group did not take part), names.
 Captures = Dict[Union[int, str], Any]

@@ -15,10 +15,14 @@ from mypy import api as mypy_api
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "tests" / "typing"
 
+# Lua-style scripts reuse `err` for slots of different types (a close code shares recv_frame's);
+# allow_redefinition_new lets a name take each call's type, as a porter would configure mypy.
 USER_CONFIG = """\
 [mypy]
 strict = True
 warn_unreachable = True
+allow_redefinition_new = True
+local_partial_types = True
 mypy_path = {root}
 [mypy-cosocket.*,websocket.*]
 follow_imports = silent

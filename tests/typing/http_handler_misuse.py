@@ -8,5 +8,5 @@ room.lower()  # E: an unset variable is None
 sent = ngx.say("hi")
 if sent > 0:  # E: ngx.say returns (ok, err), not a count
     pass
-ngx.exit("done")  # E: the status is a number
 ngx.status = "200"  # E: the status is a number
+ngx.exit("done")  # E: the status is a number
