@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..tcp import TCPSocket
     from ..types import ReadResult
 
-class RequestHeaders(Dict[str, Any]):
+class RequestHeaders(dict):
     """`ngx.req.get_headers()`: lower-case keys, case-insensitive (and `_` = `-`) lookup, lists for repeats."""
 
     def __getitem__(self, key: str) -> Any:

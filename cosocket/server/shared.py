@@ -1,13 +1,13 @@
 """ngx.shared: the lua_shared_dict zones of this process by name."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from ..shdict import SharedDict
 
 
-class _Shared(Dict[str, "SharedDict"]):
+class _Shared(dict):
     """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`); an unknown
     name gives None, as Lua's `ngx.shared.nope` is nil."""
 
