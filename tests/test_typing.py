@@ -12,6 +12,8 @@ from pathlib import Path
 
 from mypy import api as mypy_api
 
+from cosocket import ngx
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "tests" / "typing"
 
@@ -78,3 +80,22 @@ def test_packages_type_check(tmp_path):
                                      "--cache-dir", str(tmp_path / "cache"),
                                      str(ROOT / "cosocket"), str(ROOT / "websocket")])
     assert status == 0, out + err
+
+
+def test_every_lazy_ngx_field_is_declared_for_type_checkers():
+    """cosocket/ngx.py declares, under TYPE_CHECKING, the type of every field its __getattr__ loads."""
+    import ast
+
+    tree = ast.parse((ROOT / "cosocket" / "ngx.py").read_text())
+    cls = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "_Ngx")
+    block = next(node for node in cls.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    declared = set()
+    for stmt in block.body:
+        if isinstance(stmt, ast.AnnAssign):
+            declared.add(stmt.target.id)
+        elif isinstance(stmt, ast.Assign):
+            declared.update(target.id for target in stmt.targets)
+    # what dir(ngx) lists beyond the class's own constants and calls: the lazily imported fields
+    lazy = {name for name in dir(ngx) if not name.startswith("_") and name not in vars(type(ngx))}
+    assert "say" in lazy and "socket" in lazy
+    assert declared == lazy
