@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..confmodel import (LOG_LEVELS, AccessLogConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings,
-                        ListenConf, LocationConf, MainConf, ResolverConf, ServerConf, ServerSslConf)
+from ..confmodel import (LOG_LEVELS, AccessLogConf, ChannelsConf, ErrorLogConf, HandlerConf, HttpConf,
+                        HttpSettings, ListenConf, LocationConf, MainConf, ResolverConf, ServerConf, ServerSslConf)
 
 __all__ = ["ConfError", "load", "parse_time", "parse_size"]
 
@@ -280,6 +280,7 @@ class _Http:
     level: _Level = field(default_factory=_Level)
     servers: List[_Server] = field(default_factory=list)
     shared_dicts: List[Tuple[str, int]] = field(default_factory=list)
+    channels: dict = field(default_factory=dict)  # the channels* directives seen: name -> parsed value
 
 
 @dataclass
@@ -828,6 +829,69 @@ def _shared_dict(p, ctx, name, args):
     ctx.http.shared_dicts.append((dict_name, size))
 
 
+# --------------------------------------------------------------------------- channels
+
+@_directive("channels", "http")
+def _channels(p, ctx, name, args):
+    value = args[0]
+    if value != "embedded" and not value.startswith(("redis://", "rediss://", "unix:")):
+        raise p.error('invalid value "%s" in "channels" directive, it must be "embedded" or a '
+                      'redis://, rediss:// or unix: URL' % value)
+    _channels_set(p, ctx, name, value)
+
+
+@_directive("channels_history", "http", nargs=(1, 2))
+def _channels_history(p, ctx, name, args):
+    try:
+        count = _number(args[0])
+        ms = parse_time(args[1]) if len(args) > 1 else 0
+    except ValueError:
+        raise p.error('invalid value "%s" in "channels_history" directive' % " ".join(args)) from None
+    _channels_set(p, ctx, name, (count, ms))
+
+
+@_directive("channels_message_max channels_queue_size", "http")
+def _channels_size(p, ctx, name, args):
+    try:
+        size = parse_size(args[0])
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise p.error('invalid value "%s" in "%s" directive' % (args[0], name))
+    _channels_set(p, ctx, name, size)
+
+
+@_directive("channels_socket", "http")
+def _channels_socket(p, ctx, name, args):
+    _channels_set(p, ctx, name, p.prefix_path(args[0]))
+
+
+@_directive("channels_sharded", "http")
+def _channels_sharded(p, ctx, name, args):
+    _channels_set(p, ctx, name, _flag_value(p, name, args[0]))
+
+
+def _channels_set(p, ctx, name, value) -> None:
+    if name in ctx.http.channels:
+        raise p.error('"%s" directive is duplicate' % name)
+    ctx.http.channels[name] = value
+
+
+def _channels_conf(p: _Parser, seen: dict) -> Optional[ChannelsConf]:
+    """The ChannelsConf of the http block, None when no `channels` directive enables them."""
+    if "channels" not in seen:
+        if seen:
+            raise p.error('"%s" directive needs "channels" in the same http block' % sorted(seen)[0])
+        return None
+    cc = ChannelsConf(backend=seen["channels"])
+    cc.socket = seen.get("channels_socket") or p.prefix_path("logs/channels.sock")
+    cc.history_messages, cc.history_time = seen.get("channels_history", (0, 0))
+    cc.message_max = seen.get("channels_message_max", cc.message_max)
+    cc.queue_size = seen.get("channels_queue_size", cc.queue_size)
+    cc.sharded = seen.get("channels_sharded", False)
+    return cc
+
+
 @_directive("access_log", HTTP_ANY, nargs=("min", 1))
 def _access_log(p, ctx, name, args):
     level = ctx.level
@@ -1029,6 +1093,7 @@ def _finish(p: _Parser) -> MainConf:
     http = p.http
     http_settings = _merge(HttpSettings(), http.level)
     main.http = HttpConf(settings=http_settings, shared_dicts=list(http.shared_dicts))
+    main.http.channels = _channels_conf(p, http.channels)
     ssl_keys: Dict[str, ListenConf] = {}
     for raw in http.servers:
         main.http.servers.append(_finish_server(p, raw, http_settings, http.level.ssl, ssl_keys))
