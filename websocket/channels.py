@@ -204,7 +204,11 @@ def _join(name: bytes, item, attach: bool) -> Optional[str]:
     first = local is None
     if first:
         local = _local[name] = _Local()
-    (local.atts if attach else local.subs).append(item)
+    # copy on write: a delivery going through the old list is not disturbed
+    if attach:
+        local.atts = local.atts + [item]
+    else:
+        local.subs = local.subs + [item]
     if first:
         err = _config.backend.subscribe(name)
         if err is not None:
@@ -218,10 +222,13 @@ def _leave(name: bytes, item, attach: bool) -> None:
     if local is None:
         return
     items = local.atts if attach else local.subs
-    try:
-        items.remove(item)
-    except ValueError:
+    if item not in items:
         return
+    items = [other for other in items if other is not item]  # copy on write (see _join)
+    if attach:
+        local.atts = items
+    else:
+        local.subs = items
     if not local.subs and not local.atts:
         del _local[name]
         _config.backend.unsubscribe(name)

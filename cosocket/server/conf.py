@@ -875,13 +875,15 @@ def _channels_set(p, ctx, name, value) -> None:
     if name in ctx.http.channels:
         raise p.error('"%s" directive is duplicate' % name)
     ctx.http.channels[name] = value
+    ctx.http.channels.setdefault("", (name, p.lexer.name, p.lexer.line))  # where the first one is
 
 
 def _channels_conf(p: _Parser, seen: dict) -> Optional[ChannelsConf]:
     """The ChannelsConf of the http block, None when no `channels` directive enables them."""
     if "channels" not in seen:
         if seen:
-            raise p.error('"%s" directive needs "channels" in the same http block' % sorted(seen)[0])
+            name, file, line = seen[""]
+            raise ConfError('"%s" directive needs "channels" in the same http block' % name, file, line)
         return None
     cc = ChannelsConf(backend=seen["channels"])
     cc.socket = seen.get("channels_socket") or p.prefix_path("logs/channels.sock")

@@ -10,7 +10,8 @@ import time
 
 
 class Client:
-    def __init__(self, port: int, path: str, rcvbuf: int = 0, timeout: float = 10.0, wait_ready: bool = True):
+    def __init__(self, port: int, path: str, rcvbuf: int = 0, timeout: float = 10.0, wait_ready: bool = True,
+                 greeting: bool = True):
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -28,9 +29,9 @@ class Client:
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         if not head.startswith(b"HTTP/1.1 101"):
             raise ConnectionError("no upgrade: %r" % head)
-        self.pid = int(self.recv_text().split()[1])
+        self.pid = int(self.recv_text().split()[1]) if greeting else None
         self.early = []  # the frames before "ready" (history replayed by attach)
-        if wait_ready:
+        if wait_ready and greeting:
             self.early = self.texts_until(lambda t: t == "ready" or t.startswith("error"))
             if self.early[-1] != "ready":
                 raise ConnectionError(self.early[-1])
