@@ -20,6 +20,17 @@ cost 0.1 us) but the kernel releases it when its holder dies, so a worker
 killed in the middle of an operation cannot leave the other workers
 blocked forever.  The critical sections never yield to the gevent hub.
 
+A worker killed in the middle of an operation must not leave the zone
+broken either.  The header's state byte is set when the lock is taken and
+cleared when it is released (two one-byte stores, no system call); an
+operation about to write an entry's bytes in place also records that
+entry.  A locker that finds the byte set knows the previous holder died
+inside its critical section: it rebuilds the zone from every entry that
+still reads back whole (hash matching its key, value decodable, runs not
+overlapping, list chains intact), dropping the entry that was being
+written, and logs the repair at `alert`.  `SharedDict.check()` lists
+the structural problems of a zone (empty when it is consistent).
+
 The semantics are lua-nginx-module's and lua-resty-core's: the same
 return tuples (Lua's missing values are None), the same error strings,
 expired entries removed lazily two at a time from the LRU tail, and a full
@@ -39,6 +50,7 @@ import time
 import zlib
 from typing import Dict, Iterable, Optional, Tuple
 
+from . import log
 from .text import lua_number
 
 __all__ = ["SharedDict", "configure", "zones"]
@@ -54,6 +66,9 @@ _O_LRU_TAIL = 24
 _O_COUNT = 28
 _O_FREE = 32
 _O_HINT = 36  # every unit below this index is in use (first fit starts its search here)
+_O_STATE = 40  # one byte: 0 between operations, _BUSY or _WRITING while a holder of the lock runs
+_O_INFLIGHT = 44  # with _WRITING: the entry whose bytes are being written in place
+_BUSY, _WRITING = 1, 2
 
 # entry: units, hnext, prev, next, hash, expires, flags, vtype, ktype, klen, vlen
 _ENT = struct.Struct("<IIIIIdIBBHI")
@@ -80,6 +95,8 @@ OP_SET, OP_ADD, OP_REPLACE, OP_SAFE = 0, 1, 2, 4
 
 _MAX_KEY = 65535
 _EVICT_ROUNDS = 30
+_VALUE_TYPES = frozenset((T_NIL, T_BOOL, T_FLOAT, T_STR, T_BYTES, T_INT, T_BIGINT))
+_ITEM_TYPES = frozenset((T_FLOAT, T_STR, T_BYTES, T_INT, T_BIGINT))
 
 
 def _encode_key(key):
@@ -170,9 +187,16 @@ class _Zone:
         self.map_off = self.buckets_off + 4 * buckets
         self.n_units = (size - self.map_off) // (UNIT + 1)
         self.heap_off = self.map_off + self.n_units
-        _HDR.pack_into(self.mm, 0, _MAGIC, size, self.n_units, buckets, 0, 0, 0, self.n_units)
         self.thread_lock = threading.Lock()
         self._zeros: Dict[int, bytes] = {}
+        self.format()
+
+    def format(self) -> None:
+        """An empty zone: the header, no hash chains, every unit free."""
+        _HDR.pack_into(self.mm, 0, _MAGIC, self.size, self.n_units, self.n_buckets, 0, 0, 0, self.n_units)
+        self._put(_O_HINT, 0)
+        self._put(_O_INFLIGHT, 0)
+        self.mm[self.buckets_off:self.heap_off] = bytes(self.heap_off - self.buckets_off)
 
     def close(self) -> None:
         try:
@@ -185,16 +209,33 @@ class _Zone:
         self.thread_lock.acquire()
         try:
             fcntl.lockf(self.fd, fcntl.LOCK_EX, 1, 0)
+            mm = self.mm
+            if mm[_O_STATE]:
+                self.recover()
+            mm[_O_STATE] = _BUSY
         except BaseException:
-            self.thread_lock.release()
+            self._unlock()
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:  # an exception may have stopped a write half way: the next locker checks
+            self.mm[_O_STATE] = 0
+        try:  # _unlock(), inlined: this runs once per operation
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, 0)
+        finally:
+            self.thread_lock.release()
+
+    def _unlock(self) -> None:
         try:
             fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, 0)
         finally:
             self.thread_lock.release()
+
+    def writing(self, ref: int) -> None:
+        """Record that the bytes of entry `ref` are about to be overwritten in place."""
+        _U32.pack_into(self.mm, _O_INFLIGHT, ref)
+        self.mm[_O_STATE] = _WRITING
 
     # -- header fields -------------------------------------------------------------
     def _get(self, off: int) -> int:
@@ -312,6 +353,8 @@ class _Zone:
             ref = self.alloc(_E_DATA + len(kb) + len(vb))
             if not ref:
                 return 0
+        # No in-flight mark: the entry is linked only after its bytes are written, and every
+        # state a kill can leave (unlinked, in the hash chain only, not counted yet) reads back whole.
         off = self.offset(ref)
         units = self._get(off)
         _ENT.pack_into(self.mm, off, units, 0, 0, 0, h, expires, flags, vtype, kt, len(kb),
@@ -329,8 +372,11 @@ class _Zone:
         units, _hn, _p, _n, h, _e, _f, old_type, _kt, klen, _vl = self.entry(ref)
         if old_type == T_LIST or _E_DATA + klen + len(vb) > units * UNIT:
             return False
+        mm = self.mm
+        _U32.pack_into(mm, _O_INFLIGHT, ref)  # self.writing(ref), inlined on this hot path
+        mm[_O_STATE] = _WRITING
         off = self.offset(ref)
-        _ENT.pack_into(self.mm, off, units, _hn, _p, _n, h, expires, flags, vtype, kt, klen, len(vb))
+        _ENT.pack_into(mm, off, units, _hn, _p, _n, h, expires, flags, vtype, kt, klen, len(vb))
         data = off + _E_DATA + klen
         self.mm[data:data + len(vb)] = vb
         self.touch(ref)
@@ -392,6 +438,224 @@ class _Zone:
             forcible = True
             ref = self.alloc(nbytes)
         return ref, forcible
+
+    def list_push(self, ref: int, vtype: int, vb: bytes, left: bool) -> int:
+        """Add an item at the head (left) or tail of list entry `ref`: the new length, 0 when no room.
+
+        The node is filled before it is linked, so a holder killed half way leaves the list whole
+        (and at worst a run marked used that no entry owns, which the next locker's repair frees)."""
+        mm = self.mm
+        node = self.alloc(_N_DATA + len(vb))
+        if not node:
+            return 0
+        off = self.offset(ref)
+        lv = off + _E_DATA + self.entry(ref)[9]
+        count = _U32.unpack_from(mm, off + _E_VLEN)[0]
+        noff = self.offset(node)
+        head, tail = _LIST_VALUE.unpack_from(mm, lv)
+        if left:
+            _NODE.pack_into(mm, noff, self._get(noff), head, 0, vtype, len(vb))
+        else:
+            _NODE.pack_into(mm, noff, self._get(noff), 0, tail, vtype, len(vb))
+        mm[noff + _N_DATA:noff + _N_DATA + len(vb)] = vb
+        if left:
+            if head:
+                _U32.pack_into(mm, self.offset(head) + _N_PREV, node)
+            else:
+                tail = node
+            head = node
+        else:
+            if tail:
+                _U32.pack_into(mm, self.offset(tail) + _N_NEXT, node)
+            else:
+                head = node
+            tail = node
+        _LIST_VALUE.pack_into(mm, lv, head, tail)
+        _U32.pack_into(mm, off + _E_VLEN, count + 1)
+        return count + 1
+
+    # -- crash repair ------------------------------------------------------------------
+    def scan(self) -> Tuple[list, list]:
+        """Read the whole zone without trusting it: (records, problems).
+
+        `records` are the entries that read back whole, most recently used first, as
+        (key bytes, key type, value type, value bytes or list items, expires, flags); an entry
+        recorded as being written is left out.  `problems` describes every inconsistency found
+        (an empty list: the zone is consistent)."""
+        mm = self.mm
+        n_units = self.n_units
+        problems: list = []
+        magic, size, nu, nb, head, tail, count, free = _HDR.unpack_from(mm, 0)
+        if magic != _MAGIC or size != self.size or nu != n_units or nb != self.n_buckets:
+            return [], ["bad header"]
+        used = bytearray(n_units)
+
+        def in_heap(ref: int) -> bool:
+            if not 1 <= ref <= n_units:
+                return False
+            units = _U32.unpack_from(mm, self.offset(ref))[0]
+            return units >= 1 and ref - 1 + units <= n_units
+
+        order: list = []
+        seen: set = set()
+        prev, ref = 0, head
+        while ref:
+            if ref in seen or not in_heap(ref):
+                problems.append("LRU list: bad link to %d" % ref)
+                break
+            e = _ENT.unpack_from(mm, self.offset(ref))
+            if e[2] != prev:
+                problems.append("LRU list: entry %d links back to %d, not %d" % (ref, e[2], prev))
+            seen.add(ref)
+            order.append(ref)
+            prev, ref = ref, e[3]
+        else:
+            if prev != tail:
+                problems.append("LRU list: tail is %d, the walk ends at %d" % (tail, prev))
+
+        extra: list = []
+        chained: set = set()
+        mask = self.n_buckets - 1
+        for bucket in range(self.n_buckets):
+            ref = self._get(self.buckets_off + 4 * bucket)
+            steps = 0
+            while ref:
+                if ref in chained or not in_heap(ref) or steps > n_units:
+                    problems.append("hash chain %d: bad link to %d" % (bucket, ref))
+                    break
+                e = _ENT.unpack_from(mm, self.offset(ref))
+                if e[4] & mask != bucket:
+                    problems.append("hash chain %d: entry %d hashes to another bucket" % (bucket, ref))
+                if ref not in seen:
+                    problems.append("entry %d is in a hash chain but not in the LRU list" % ref)
+                    extra.append(ref)
+                chained.add(ref)
+                ref = e[1]
+                steps += 1
+        for ref in order:
+            if ref not in chained:
+                problems.append("entry %d is in the LRU list but in no hash chain" % ref)
+        if count != len(order):
+            problems.append("count is %d, the LRU list holds %d" % (count, len(order)))
+
+        inflight = self._get(_O_INFLIGHT) if mm[_O_STATE] == _WRITING else 0
+        records: list = []
+        keys: set = set()
+        for ref in order + extra:
+            rec = self._read_entry(ref, used, problems, in_heap)
+            if rec is None:
+                continue
+            if ref == inflight:
+                problems.append("entry %d was being written" % ref)
+                continue
+            if rec[0] in keys:
+                problems.append("entry %d repeats a key" % ref)
+                continue
+            keys.add(rec[0])
+            records.append(rec)
+
+        mapped = mm[self.map_off:self.map_off + n_units]
+        if mapped != bytes(used):
+            problems.append("unit map: %d units marked used, %d owned by entries"
+                            % (n_units - mapped.count(0), n_units - used.count(0)))
+        if free != used.count(0):
+            problems.append("free units: %d recorded, %d counted" % (free, used.count(0)))
+        hint = self._get(_O_HINT)
+        if hint > n_units or mapped.find(b"\x00", 0, hint) >= 0:
+            problems.append("first-fit hint %d is past a free unit" % hint)
+        return records, problems
+
+    def _read_entry(self, ref: int, used: bytearray, problems: list, in_heap):
+        """One entry's record if it reads back whole (and its units are marked in `used`), else None."""
+        mm = self.mm
+        off = self.offset(ref)
+        units, _hn, _p, _n, h, expires, flags, vtype, kt, klen, vlen = _ENT.unpack_from(mm, off)
+        room = units * UNIT
+        runs = [(ref, units)]
+        if kt not in (K_STR, K_BYTES) or _E_DATA + klen > room or not klen:
+            problems.append("entry %d: bad key" % ref)
+            return None
+        kb = mm[off + _E_DATA:off + _E_DATA + klen]
+        if zlib.crc32(kb) != h:
+            problems.append("entry %d: hash does not match its key" % ref)
+            return None
+        if expires != expires or expires < 0:
+            problems.append("entry %d: bad expiry" % ref)
+            return None
+        if vtype == T_LIST:
+            if _E_DATA + klen + _LIST_VALUE.size > room:
+                problems.append("entry %d: list head does not fit" % ref)
+                return None
+            head, tail = _LIST_VALUE.unpack_from(mm, off + _E_DATA + klen)
+            # The items are read forward from the head; a back link, the tail or the count out of
+            # step is a problem to repair but the items still stand (a push or pop cut short).
+            items = []
+            nodes = set()
+            prev, node = 0, head
+            while node:
+                if node in nodes or not in_heap(node):
+                    problems.append("entry %d: list chain broken at %d" % (ref, node))
+                    return None
+                nodes.add(node)
+                nunits, nxt, nprev, itype, ilen = _NODE.unpack_from(mm, self.offset(node))
+                if itype not in _ITEM_TYPES or _N_DATA + ilen > nunits * UNIT:
+                    problems.append("entry %d: bad list node %d" % (ref, node))
+                    return None
+                if nprev != prev:
+                    problems.append("entry %d: list node %d links back to %d, not %d" % (ref, node, nprev, prev))
+                start = self.offset(node) + _N_DATA
+                item = mm[start:start + ilen]
+                try:
+                    _decode_value(itype, item)
+                except (ValueError, struct.error, UnicodeError):
+                    problems.append("entry %d: list node %d does not decode" % (ref, node))
+                    return None
+                items.append((itype, item))
+                runs.append((node, nunits))
+                prev, node = node, nxt
+            if len(items) != vlen or prev != tail:
+                problems.append("entry %d: list of %d items holds %d" % (ref, vlen, len(items)))
+            payload = items
+        else:
+            if vtype not in _VALUE_TYPES or _E_DATA + klen + vlen > room:
+                problems.append("entry %d: bad value" % ref)
+                return None
+            start = off + _E_DATA + klen
+            payload = mm[start:start + vlen]
+            try:
+                _decode_value(vtype, payload)
+            except (ValueError, struct.error, UnicodeError):
+                problems.append("entry %d: value does not decode" % ref)
+                return None
+        for first, n in runs:
+            if any(used[first - 1:first - 1 + n]):
+                problems.append("entry %d: its units overlap another entry's" % ref)
+                return None
+        for first, n in runs:
+            used[first - 1:first - 1 + n] = b"\x01" * n
+        return kb, kt, vtype, payload, expires, flags
+
+    def recover(self) -> None:
+        """Rebuild the zone after a holder of the lock died half way through an operation."""
+        try:
+            records, problems = self.scan()
+        except Exception as exc:  # a zone too broken to read: start empty
+            records, problems = [], ["unreadable: %s" % exc]
+        if problems:
+            self.format()
+            kept = 0
+            for kb, kt, vtype, payload, expires, flags in reversed(records):  # least recent first
+                h = zlib.crc32(kb)
+                if vtype == T_LIST:
+                    ref = self.create(kb, kt, h, T_LIST, _LIST_VALUE.pack(0, 0), expires, flags, vlen=0)
+                    ok = bool(ref) and all(self.list_push(ref, itype, item, False) for itype, item in payload)
+                else:
+                    ok = bool(self.create(kb, kt, h, vtype, payload, expires, flags))
+                kept += ok
+            log.error(log.ALERT, 'shared dict zone "%s" was left half written by a process that died '
+                                 'holding its lock: rebuilt with %d entries (%s%s)'
+                      % (self.name, kept, "; ".join(problems[:3]), "; ..." if len(problems) > 3 else ""))
+        self.mm[_O_STATE] = 0
 
     def walk_from_tail(self) -> Iterable[int]:
         """Entry references from the least to the most recently used (read before removing)."""
@@ -593,7 +857,6 @@ class SharedDict:
             return None, "bad value type"
         h = zlib.crc32(kb)
         zone = self._zone
-        mm = zone.mm
         with zone:
             zone.expire_tail(False)
             ref = zone.find(kb, h)
@@ -614,35 +877,12 @@ class SharedDict:
                 ref = zone.create(kb, kt, h, T_LIST, _LIST_VALUE.pack(0, 0), 0.0, 0, vlen=0)
                 if not ref:
                     return False, "no memory"
-            off = zone.offset(ref)
-            klen = zone.entry(ref)[9]
-            lv = off + _E_DATA + klen
-            node = zone.alloc(_N_DATA + len(vb))
-            count = _U32.unpack_from(mm, off + _E_VLEN)[0]
-            if not node:
-                if count == 0:
+            count = zone.list_push(ref, vtype, vb, left)
+            if not count:
+                if zone.entry(ref)[10] == 0:
                     zone.remove(ref)
                 return None, "no memory"
-            noff = zone.offset(node)
-            head, tail = _LIST_VALUE.unpack_from(mm, lv)
-            if left:
-                _NODE.pack_into(mm, noff, zone._get(noff), head, 0, vtype, len(vb))
-                if head:
-                    _U32.pack_into(mm, zone.offset(head) + _N_PREV, node)
-                else:
-                    tail = node
-                head = node
-            else:
-                _NODE.pack_into(mm, noff, zone._get(noff), 0, tail, vtype, len(vb))
-                if tail:
-                    _U32.pack_into(mm, zone.offset(tail) + _N_NEXT, node)
-                else:
-                    head = node
-                tail = node
-            mm[noff + _N_DATA:noff + _N_DATA + len(vb)] = vb
-            _LIST_VALUE.pack_into(mm, lv, head, tail)
-            _U32.pack_into(mm, off + _E_VLEN, count + 1)
-        return count + 1, None
+        return count, None
 
     def _pop(self, key, left: bool):
         kb, kt, err = _encode_key(key)
@@ -749,6 +989,7 @@ class SharedDict:
             if not ref:
                 return None, "not found"
             expires = time.time() + exptime if exptime > 0 else 0.0
+            zone.writing(ref)
             _F64.pack_into(zone.mm, zone.offset(ref) + _E_EXPIRES, expires)
         return True, None
 
@@ -756,6 +997,7 @@ class SharedDict:
         """Mark every entry expired (memory is reclaimed lazily or by flush_expired)."""
         with self._zone as zone:
             for ref in zone.walk_from_tail():
+                zone.writing(ref)
                 _F64.pack_into(zone.mm, zone.offset(ref) + _E_EXPIRES, 1.0)
 
     def flush_expired(self, max_count: int = 0) -> int:
@@ -782,6 +1024,15 @@ class SharedDict:
                     if max_count and len(keys) >= max_count:
                         break
         return keys
+
+    def check(self) -> list:
+        """The zone's structural problems, as text (an empty list when it is consistent).
+
+        Every entry reachable through its hash chain and the LRU list, counts and free units
+        right, runs not overlapping, values decodable.  Taking the lock repairs a zone left half
+        written by a dead process first, so this describes what any later operation sees."""
+        with self._zone as zone:
+            return zone.scan()[1]
 
     # -- sizes ---------------------------------------------------------------------------
     def capacity(self) -> int:

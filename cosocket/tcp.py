@@ -241,11 +241,12 @@ class TCPSocket:
         if opts is not None:
             if not isinstance(opts, dict):
                 raise TypeError("bad argument #3 to 'connect' (table expected, got %s)" % type(opts).__name__)
-            options.update(opts)
-        options.update(kw)
-        for name in options:
+            # A Lua table: keys connect does not use are ignored (lua-resty-redis passes its ssl options here).
+            options.update((name, value) for name, value in opts.items() if name in _CONNECT_OPTS)
+        for name in kw:
             if name not in _CONNECT_OPTS:
                 raise TypeError('unknown option "%s"' % name)
+        options.update(kw)
         if isinstance(host, bytes):
             host = host.decode("utf-8", "replace")
         if not isinstance(host, str):

@@ -2,7 +2,7 @@
 # Install the real WebSocket peers that tests/interop talks to:
 #   - Debian: nginx + the Lua module + lua-resty-core + lua-nginx-websocket
 #     (the original lua-resty-websocket, as `require "nginx.websocket.server"`),
-#     chromium (headless browser), nodejs + npm
+#     chromium (headless browser), nodejs + npm, redis-server (the cosocket.redis tests)
 #   - npm: the `ws` package into tests/interop/node/node_modules
 # (The Python peers, websockets and aiohttp, come with the project's `test` extra.)
 #
@@ -25,7 +25,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 
 need=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in nginx libnginx-mod-http-lua lua-resty-core lua-nginx-websocket chromium; do
+    for pkg in nginx libnginx-mod-http-lua lua-resty-core lua-nginx-websocket chromium redis-server; do
         installed "$pkg" || need+=("$pkg")
     done
     command -v node >/dev/null 2>&1 || need+=(nodejs)

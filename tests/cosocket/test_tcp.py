@@ -250,7 +250,7 @@ def test_connect_arguments():
     assert sock.connect("127.0.0.1") == (None, "missing the port number")
     assert sock.connect("127.0.0.1", 65536) == (None, "bad port number: 65536")
     with pytest.raises(TypeError):
-        sock.connect("127.0.0.1", 80, {"bogus": 1})
+        sock.connect("127.0.0.1", 80, bogus=1)  # a dict ignores unused keys, a keyword does not
     with pytest.raises(TypeError):
         sock.connect("127.0.0.1", 80, pool_size=0)
     with pytest.raises(TypeError):
