@@ -84,25 +84,38 @@ _sweeper = None
 # configuration
 
 def configure(url: str = "embedded", *, socket: Optional[str] = None, message_max: int = DEFAULT_MESSAGE_MAX,
-              queue_size: int = DEFAULT_QUEUE):
+              queue_size: int = DEFAULT_QUEUE, history: int = 0, history_time: int = 0, sharded: bool = False,
+              timeout: int = 5000):
     """Choose the backend of this process: `(ok, err)`.
 
-    `url`: "embedded" with `socket=` the broker's unix socket path (a
-    server's `logs/channels.sock`), or "unix:/path" for the same.  A server's
-    workers are configured from the conf's `channels*` directives and need
-    no call.
+    `url`: a Redis URL (redis://[user:password@]host[:port][/db], rediss://
+    for TLS, redis+unix:///path.sock?db=N&password=P), with `history` the
+    messages each channel keeps (`history_time`: for at most that many
+    ms) and `sharded` for Redis 7 sharded pub/sub;
+    or "embedded" with `socket=` the path of a server's broker socket
+    (its `logs/channels.sock`), also written "unix:/path".  `timeout`: ms
+    for connecting to and answers from the backend.  A server's workers are
+    configured from the conf's `channels*` directives and need no call.
     """
     if _config.backend is not None:
         return None, "channels already configured"
     if url.startswith("unix:"):
         socket = url[5:]
         url = "embedded"
-    if url != "embedded":
+    if url.startswith(("redis://", "rediss://", "redis+unix://")):
+        from .channelredis import RedisLink
+        try:
+            _config.backend = RedisLink(url, _deliver, _reset, lambda: list(_local), history, sharded, timeout,
+                                        history_time)
+        except ValueError as exc:
+            return None, "bad redis URL: %s" % exc
+    elif url != "embedded":
         return None, "unsupported channels backend: %s" % url
-    if not socket:
+    elif not socket:
         return None, "the embedded backend needs the broker's socket path"
-    from .brokerlink import BrokerLink
-    _config.backend = BrokerLink(socket, _deliver, _reset, lambda: list(_local))
+    else:
+        from .brokerlink import BrokerLink
+        _config.backend = BrokerLink(socket, _deliver, _reset, lambda: list(_local))
     _config.message_max = message_max
     _config.queue_size = queue_size
     return 1, None
@@ -115,7 +128,10 @@ def _backend():
         cc = main_conf.http.channels if main_conf is not None else None
         if cc is None:
             return None
-        configure(cc.backend, socket=cc.socket, message_max=cc.message_max, queue_size=cc.queue_size)
+        ok, err = configure(cc.backend, socket=cc.socket, message_max=cc.message_max, queue_size=cc.queue_size,
+                            history=cc.history_messages, history_time=cc.history_time, sharded=cc.sharded)
+        if not ok:
+            _config.error = err
         backend = _config.backend
     return backend
 

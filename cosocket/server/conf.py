@@ -834,9 +834,9 @@ def _shared_dict(p, ctx, name, args):
 @_directive("channels", "http")
 def _channels(p, ctx, name, args):
     value = args[0]
-    if value != "embedded" and not value.startswith(("redis://", "rediss://", "unix:")):
+    if value != "embedded" and not value.startswith(("redis://", "rediss://", "redis+unix://")):
         raise p.error('invalid value "%s" in "channels" directive, it must be "embedded" or a '
-                      'redis://, rediss:// or unix: URL' % value)
+                      'redis://, rediss:// or redis+unix:// URL' % value)
     _channels_set(p, ctx, name, value)
 
 
