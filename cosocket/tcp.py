@@ -1,20 +1,12 @@
-"""The cosocket: `ngx.socket.tcp()` on gevent sockets, with nginx's semantics.
+"""The Lua-facing cosocket: `ngx.socket.tcp()` with lua-nginx-module's calls, returns and errors.
 
 * Timeouts are nginx's: the read (send) timeout bounds each wait for data
   (for buffer space) and is re-armed whenever some arrives, so a slow but
   steady peer never times out.  A read timeout leaves the connection usable;
   every other failure closes it.
-* One read buffer per socket (`bytearray`, consumed from the front with
-  `del buf[:n]`, which CPython does in O(1)), filled `lua_socket_buffer_size`
-  bytes at a time; `receive(n)` for n beyond the buffer size collects the
-  missing bytes in chunks of exactly what is missing and joins them once,
-  and for very large n reads straight into a preallocated buffer with
-  `recv_into`.
-* Plain (non-TLS) sockets are read through the raw non-blocking socket,
-  waiting with gevent's own `_wait(read_event)` (which applies the socket's
-  timeout) when the kernel has nothing: no Python frame of gevent's `recv`
-  per call.  Sends try the raw socket once and leave what remains to
-  gevent's `send`.
+* Buffering, the reads and the complete sends are `cosocket.stream`'s
+  (`TCPSocket` is a `Stream`); this module adds the receive patterns,
+  connecting, keepalive pools and TLS.
 * Idle sockets stay small (`__slots__`, shared timeout values, an emptied
   buffer): see bench/README.md, "Profiles and lessons".
 * Failures are returned in fixed-arity tuples with lua-nginx-module's
@@ -25,25 +17,19 @@ from __future__ import annotations
 import os
 import socket as _stdsocket
 import ssl as _stdssl
-from typing import Optional
 
 from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
-from .log import DEBUG, ERR, INFO
+from .log import DEBUG, ERR
+from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, log_errors as _log_errors, \
+    strerror as _strerror
 from .text import lua_tostring, send_bytes
 
 _timeout = _stdsocket.timeout
-_BIG_READ = 65536  # receive(n) beyond this many missing bytes reads into a preallocated buffer
-_UNSET = object()
-_PLAIN = gsocket.socket  # exactly this type (not SSLSocket) may be read through its raw `_sock`
 _NO_TIMEOUTS = (0, 0, 0)  # connect, send, read as set by the user (0 = the directive's value)
 _seconds_cache: dict = {}
 
-
-# _send_parts joins head and payload below this size: copying them and one send() costs less
-# CPU than sendmsg's two buffers (measured: -2% per message at 16 KiB); above, the copy costs more
-_SENDMSG_MIN = 65536
 
 
 def _seconds(ms: int) -> float:
@@ -68,24 +54,6 @@ if hasattr(_stdsocket, "TCP_KEEPCNT"):
     _SOCKOPTS["keepcnt"] = (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_KEEPCNT)
 
 _CONNECT_OPTS = ("pool", "pool_size", "backlog")
-
-
-def _strerror(exc: OSError) -> str:
-    """nginx's returned error text: strerror, lower-cased (for LuaSocket compatibility)."""
-    if exc.errno:
-        return os.strerror(exc.errno).lower()
-    return "error"
-
-
-def _errno_text(exc: OSError) -> str:
-    """`111: Connection refused`, as nginx's logged `(errno: text)`."""
-    if exc.errno:
-        return "%d: %s" % (exc.errno, os.strerror(exc.errno))
-    return str(exc)
-
-
-def _log_errors() -> bool:
-    return runtime.socket_settings().log_errors
 
 
 def _int_arg(value, n: int, fname: str, what: str = "number") -> int:
@@ -135,40 +103,28 @@ class _UntilReader:
         return owner._read_pattern(self, size)
 
 
-class TCPSocket:
-    """A cosocket object (`ngx.socket.tcp()`); see lua-nginx-module's `tcpsock:*` methods."""
+class TCPSocket(Stream):
+    """A cosocket object (`ngx.socket.tcp()`); see lua-nginx-module's `tcpsock:*` methods.
 
-    __slots__ = ("_sock", "_buf", "_bufsize", "_read_closed", "_request", "_key", "_pool", "_reused",
-                 "_peer", "_peer_text", "_tmo", "_rt", "_st", "_ct", "_cur_to", "_reading", "_writing",
-                 "_tls_session", "_client_cert", "_client_key", "_downstream", "_deadline", "_tentry", "_waiter",
-                 "_drained", "_hard_deadline", "_raw", "__weakref__")
+    The buffering, reads and sends are `cosocket.stream.Stream`'s; this
+    class adds the Lua-facing calls, connecting, pools and TLS.
+    """
+
+    __slots__ = ("_key", "_pool", "_reused", "_peer", "_peer_text", "_tmo", "_ct",
+                 "_tls_session", "_client_cert", "_client_key", "__weakref__")
 
     def __init__(self) -> None:
-        self._sock = None
-        self._raw = None  # the raw _socket.socket under a plain (not TLS) _sock: websocket.protocol's direct I/O
-        self._buf = bytearray()
-        self._bufsize = 4096
-        self._read_closed = False
-        self._request = None
+        Stream.__init__(self)
         self._key = None
         self._pool = None  # the pool that counts this connection, if any
         self._reused = 0
         self._peer = None
         self._peer_text = ""
         self._tmo = _NO_TIMEOUTS
-        self._rt = self._st = self._ct = 60.0
-        self._cur_to = _UNSET
-        self._reading = False
-        self._writing = False
+        self._ct = 60.0
         self._tls_session = None
         self._client_cert = None
         self._client_key = None
-        self._downstream = False
-        self._deadline = None  # the current read wait's deadline (cosocket.deadlines)
-        self._tentry = None
-        self._waiter = None
-        self._drained = False  # the last raw read returned less than asked: the kernel had no more
-        self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -182,18 +138,6 @@ class TCPSocket:
         self._downstream = True
         self._apply_settings()
         return self
-
-    def _read_error(self, exc: OSError) -> str:
-        """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
-        if isinstance(exc, _timeout):
-            return self._read_timed_out()
-        if _log_errors():
-            log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
-        return "closed" if isinstance(exc, _stdssl.SSLError) else _strerror(exc)
-
-    def _io_log_level(self) -> int:
-        """nginx logs a failed recv()/send() at info on the client's own connection, at error on upstream ones."""
-        return INFO if self._downstream else ERR
 
     def _apply_settings(self) -> None:
         settings = runtime.socket_settings()
@@ -421,101 +365,6 @@ class TCPSocket:
         self._finalize()
         return 1, None
 
-    def _fail(self, err: str) -> str:
-        self._finalize(keep_buffer=True)
-        return err
-
-    # ------------------------------------------------------------------ reads
-    def _settimeout(self, seconds: float) -> None:
-        if self._cur_to != seconds:
-            self._sock.settimeout(seconds)
-            self._cur_to = seconds
-
-    def _fill(self, want: int = 0) -> Optional[str]:
-        """Append at least one chunk from the peer to the buffer -> None or an error (socket closed unless timeout)."""
-        chunk, err = self._recv(want if want > self._bufsize else self._bufsize)
-        if err is None:
-            self._buf += chunk
-        return err
-
-    def _recv(self, size: int):
-        """One chunk of at most `size` bytes from the peer -> (bytes, None) or (None, err) (closed unless timeout)."""
-        return self._read_once(size, None)
-
-    def _unread(self, data) -> None:
-        """Internal: put bytes read into another buffer by `_read_once` back in front of the next read."""
-        self._buf += data
-
-    def _read_once(self, size: int, view):
-        """One recv() of at most `size` bytes, into `view` when given -> (bytes or count, None) / (None, err).
-
-        Internal; websocket.protocol's frame reader reads into its scratch
-        buffer with it and hands back what it did not consume (`_unread`).
-        """
-        if self._reading:
-            return None, "socket busy reading"
-        sock = self._sock
-        if self._cur_to != self._rt:
-            sock.settimeout(self._rt)
-            self._cur_to = self._rt
-        self._reading = True
-        try:
-            if type(sock) is _PLAIN and self._rt > 0:
-                raw = sock._sock
-                if self._drained:
-                    # the last read emptied the kernel's buffer: wait before trying (as nginx's
-                    # rev->ready = 0), which saves a recv() failing with EAGAIN per message
-                    self._drained = False
-                    seconds = self._rt if self._hard_deadline is None else self._wait_seconds()
-                    if deadlines.wait_readable(self, sock._read_event, seconds) is deadlines.TIMED_OUT:
-                        raise _timeout("timed out")
-                while True:
-                    try:
-                        chunk = raw.recv(size) if view is None else raw.recv_into(view)
-                        break
-                    except BlockingIOError:
-                        # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
-                        if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
-                                is deadlines.TIMED_OUT:
-                            raise _timeout("timed out") from None
-                if (len(chunk) if view is None else chunk) < size:
-                    self._drained = True
-            else:
-                chunk = sock.recv(size) if view is None else sock.recv_into(view)
-        except _timeout:
-            return None, self._read_timed_out()
-        except _stdssl.SSLError as exc:
-            if _log_errors():
-                log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
-            return None, self._fail("closed")
-        except OSError as exc:
-            return None, self._read_failed(exc)
-        finally:
-            self._reading = False
-        if not chunk:
-            return None, self._fail("closed")
-        return chunk, None
-
-    def _read_timed_out(self) -> str:
-        """Internal: log a read timeout as nginx does -> "timeout" (the socket stays open)."""
-        if _log_errors():
-            log.error(ERR, "lua tcp socket read timed out")
-        return "timeout"
-
-    def _read_failed(self, exc: OSError) -> str:
-        """Internal: log a failed recv() of a plain socket, close it -> the error's text."""
-        if _log_errors():
-            log.error(self._io_log_level(), "recv() failed (%s)" % _errno_text(exc))
-        return self._fail(_strerror(exc))
-
-    def _wait_seconds(self) -> float:
-        """How long the next read wait may last: the read timeout, cut at `_hard_deadline` if set."""
-        hard = self._hard_deadline
-        if hard is None:
-            return self._rt
-        left = hard - deadlines.loop_now()
-        return left if left < self._rt else self._rt
-
     def _closed_read(self, method: str):
         if _log_errors():
             log.error(ERR, "attempt to %s data on a closed socket" % method)
@@ -527,6 +376,8 @@ class TCPSocket:
             return self._closed_read("receive")
         if self._request is not None:
             self._check_request()
+        if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
+            return None, "socket busy reading", b""
         if type(pattern) is int:
             buf = self._buf
             if 0 < pattern <= len(buf):
@@ -546,80 +397,6 @@ class TCPSocket:
         if isinstance(pattern, (str, bytes)):
             raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % lua_tostring(pattern))
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
-
-    def _read_bytes(self, n: int):
-        if n < 0:
-            raise TypeError("bad argument #1 to 'receive' (bad number argument)")
-        if n == 0:
-            return b"", None, None
-        buf = self._buf
-        missing = n - len(buf)
-        if missing > _BIG_READ:
-            return self._read_big(n)
-        if missing >= self._bufsize:
-            return self._read_chunks(n, missing)
-        while len(buf) < n:
-            err = self._fill(n - len(buf))
-            if err is not None:
-                partial = bytes(buf)
-                buf.clear()
-                return None, err, partial
-        data = bytes(buf[:n])
-        del buf[:n]
-        return data, None, None
-
-    def _read_chunks(self, n: int, missing: int):
-        """`n` bytes of which `missing` are still in the kernel: read exactly those, join once."""
-        buf = self._buf
-        parts = [bytes(buf)] if buf else []
-        buf.clear()
-        while missing:
-            chunk, err = self._recv(missing)
-            if err is not None:
-                return None, err, b"".join(parts)
-            parts.append(chunk)
-            missing -= len(chunk)
-        return (parts[0] if len(parts) == 1 else b"".join(parts)), None, None
-
-    def _receive_buffer(self, n: int):
-        """Internal (websocket.protocol): `receive(n)`, but a large read comes back as the bytearray
-        it was read into (no final copy: the caller unmasks it into new bytes anyway)."""
-        if self._sock is None or self._read_closed or self._request is not None or n - len(self._buf) <= _BIG_READ:
-            return self.receive(n)
-        return self._read_big(n, False)
-
-    def _read_big(self, n: int, as_bytes: bool = True):
-        out = bytearray(n)
-        view = memoryview(out)
-        buf = self._buf
-        got = len(buf)
-        view[:got] = buf
-        buf.clear()
-        if self._reading:
-            return None, "socket busy reading", bytes(view[:got])
-        sock = self._sock
-        self._settimeout(self._rt)
-        self._reading = True
-        err = None
-        try:
-            while got < n:
-                k = sock.recv_into(view[got:])
-                if k == 0:
-                    err = "closed"
-                    break
-                got += k
-        except OSError as exc:  # socket.timeout included
-            err = self._read_error(exc)
-        finally:
-            self._reading = False
-        if err is None:
-            view.release()
-            return (bytes(out) if as_bytes else out), None, None
-        partial = bytes(view[:got])
-        view.release()
-        if err != "timeout":
-            self._finalize()
-        return None, err, partial
 
     def _read_line(self):
         buf = self._buf
@@ -677,6 +454,8 @@ class TCPSocket:
             return self._closed_read("receive")[:2]
         if self._request is not None:
             self._check_request()
+        if self._reading:
+            return None, "socket busy reading"
         buf = self._buf
         if not buf:
             err = self._fill()
@@ -755,34 +534,6 @@ class TCPSocket:
                 return None, err, partial
 
     # --- fast paths for the HTTP layer -------------------------------------
-    def _read_until(self, delim: bytes, limit: int):
-        """Data up to and including `delim` -> (bytes, None) / (None, "too large") / (None, err)."""
-        buf = self._buf
-        dlen = len(delim)
-        start = 0
-        while True:
-            i = buf.find(delim, start)
-            if i >= 0:
-                end = i + dlen
-                if end > limit:
-                    return None, "too large"
-                data = bytes(buf[:end])
-                del buf[:end]
-                return data, None
-            if len(buf) >= limit:
-                return None, "too large"
-            if self._sock is None:
-                return None, "closed"
-            start = max(0, len(buf) - dlen + 1)
-            err = self._fill()
-            if err is not None:
-                return None, err
-
-    def _buffered(self) -> int:
-        """Bytes already read from the peer and not yet consumed."""
-        return len(self._buf)
-
-    # ------------------------------------------------------------------ send
     def send(self, data):
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
         sock = self._sock
@@ -799,63 +550,6 @@ class TCPSocket:
         if self._writing:
             return None, "socket busy writing"
         return self._send_all(sock, payload, n, None)
-
-    def _send_parts(self, head: bytes, payload: bytes):
-        """Internal (websocket.protocol): `send(head + payload)`; large payloads are not joined (sendmsg)."""
-        sock = self._sock
-        if sock is None or type(sock) is not _PLAIN or self._request is not None or self._writing:
-            return self.send(head + payload)
-        n = len(head) + len(payload)
-        if n < _SENDMSG_MIN:
-            return self._send_all(sock, head + payload, n, None)
-        return self._send_all(sock, payload, n, head)
-
-    def _send_all(self, sock, payload: bytes, n: int, head, sent=None):
-        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err).
-
-        `sent`: how many of those n bytes the caller has already sent
-        (websocket.protocol's direct frame send, when the kernel took part).
-        """
-        if self._cur_to != self._st:
-            sock.settimeout(self._st)
-            self._cur_to = self._st
-        self._writing = True
-        try:
-            if sent is not None:
-                pass
-            elif type(sock) is _PLAIN:
-                try:
-                    sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
-                except BlockingIOError:
-                    sent = 0
-            else:
-                sent = sock.send(payload)
-            if sent < n:
-                if head is not None:
-                    while sent < len(head):
-                        sent += sock.send(head[sent:])
-                    sent -= len(head)
-                    n -= len(head)
-                view = memoryview(payload)
-                while sent < n:
-                    sent += sock.send(view[sent:])
-                if head is not None:
-                    n += len(head)
-        except _timeout:
-            if _log_errors():
-                log.error(ERR, "lua tcp socket write timed out")
-            return None, self._fail("timeout")
-        except OSError as exc:
-            return None, self._send_failed(exc)
-        finally:
-            self._writing = False
-        return n, None
-
-    def _send_failed(self, exc: OSError) -> str:
-        """Internal: log a failed send() as nginx does, close the socket -> the error's text."""
-        if _log_errors():
-            log.error(self._io_log_level(), "send() failed (%s)" % _errno_text(exc))
-        return self._fail(_strerror(exc))
 
     # ------------------------------------------------------------- keepalive
     def setkeepalive(self, timeout_ms=None, pool_size=None):

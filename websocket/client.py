@@ -33,8 +33,13 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: The largest handshake response head (status line + headers) accepted.
 MAX_RESPONSE_HEAD = 16384
 
-# upstream's URI syntax: ws[s]://host[:port][path] and ws[s]://unix:/path/to.sock:[path]
-_URI = re.compile(r"^(wss?)://(\[[^\]/]*\]|[^:/]+)(?::(\d+))?(.*)", re.S)
+# upstream's URI syntax, ws[s]://host[:port][path] and ws[s]://unix:/path/to.sock:[path], read as a URL
+# parser reads it: a host holds no space, control character, bracket or delimiter (an IPv6 literal is
+# bracketed whole), the port is ASCII digits
+_URI = re.compile(r"^(wss?)://(\[[0-9A-Fa-f:.]+(?:%[^\]\s]+)?\]|[^:/?#\[\]@\\\x00-\x20\x7f]+)(?::([0-9]+))?([/?].*|)$",
+                  re.S)
+# what may not appear in the path sent on the request line (the fragment is never part of a WebSocket URI)
+_BAD_PATH = re.compile(r"[\x00-\x20\x7f#]")
 _UNIX_URI = re.compile(r"^(wss?)://(unix:[^:]+):(.*)", re.S)
 _STATUS_LINE = re.compile(r"^\s*HTTP/1\.1\s+")
 _STATUS_CODE = re.compile(r"^\s*HTTP/1\.1\s+(\d{3})(?:\s|$)")
@@ -157,7 +162,7 @@ class WebSocketClient(Endpoint):
         port = int(port) if port else (443 if ssl else 80)
         if path == "" or path.startswith("?"):
             path = "/" + path
-        if _has_crlf(path) or " " in path or "\t" in path:
+        if _BAD_PATH.search(path):
             return None, "bad websocket uri", None
 
         protocols = options.get("protocols")
@@ -262,7 +267,7 @@ class WebSocketClient(Endpoint):
             sock.close()
             return None, "failed to send the handshake request: %s" % err, None
 
-        raw, err = sock._read_until(b"\r\n\r\n", MAX_RESPONSE_HEAD)
+        raw, err = sock.read_until(b"\r\n\r\n", MAX_RESPONSE_HEAD)
         if raw is None:
             sock.close()
             if err == "too large":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from .protocol import (CLOSE_NORMAL, OP_CLOSE, OP_PONG, Channel, MessageState, close_payload, _recv_frame,
-                       send_frame, violation_code)
+                       send_frame)
 
 # The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
 _IDLE_TIMEOUT = "failed to receive the first 2 bytes: timeout"
@@ -136,7 +136,7 @@ class Endpoint(Channel):
         self.fatal = True
         if not strict:
             return
-        code = violation_code(err)
+        code = self.state.refused
         if code is not None:
             self.pieces = []
             if not self.close_sent:
@@ -168,7 +168,8 @@ class Endpoint(Channel):
 
     def _read_timeout(self) -> float:
         """The socket's read timeout in seconds: the bound of every wait for the peer while closing."""
-        return getattr(self.sock, "_rt", 1.0)
+        read_timeout = getattr(self.sock, "read_timeout", None)
+        return 1.0 if read_timeout is None else read_timeout()
 
     def _wait_peer_close(self) -> None:
         """Read and drop frames until the peer's close frame, an error, or the read timeout passes."""
@@ -192,7 +193,7 @@ class Endpoint(Channel):
         self.closed = True
         sock = self.sock
         if self.is_server:
-            sock._finalize()  # a request socket refuses close(); nginx would close the connection here
+            sock.abort()  # a request socket refuses close(); nginx would close the connection here
             return
         deadline = time.monotonic() + self._read_timeout()
         while time.monotonic() < deadline:

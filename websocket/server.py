@@ -203,7 +203,7 @@ class WebSocketServer(Endpoint):
         for _ in range(max(1, wait_ms // 10)):
             if self.fatal or self.ended or self.close_sent:
                 return
-            if not getattr(self.sock, "_writing", False):
+            if not self.sock.is_writing():
                 break
             gevent.sleep(0.01)
         else:
@@ -227,7 +227,7 @@ class WebSocketServer(Endpoint):
                 if err != "bad status code":
                     self.fatal = True
                     self.ended = True
-                    self.sock._finalize()
+                    self.sock.abort()
                     return None, "failed to send close frame: %s" % err
                 return None, err
             if self.ended:  # the client's close had already come

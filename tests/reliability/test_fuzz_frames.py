@@ -20,16 +20,18 @@ class EndpointSocket(FakeSocket):
     def __init__(self, data: bytes, chunk: int = 0):
         super().__init__(data, chunk=chunk)
         self.finalized = False
-        self._rt = 0.01
+
+    def read_timeout(self):
+        return 0.01
 
     def receiveany(self, n):
         data, err, partial = self.receive(1)
         return (data, None) if data is not None else (None, err)
 
-    def _buffered(self):
+    def buffered(self):
         return sum(len(c) for c in self.chunks)
 
-    def _finalize(self, keep_buffer=False):
+    def abort(self):
         self.finalized = True
 
     def close(self):

@@ -131,6 +131,25 @@ def test_bad_uri(uri):
     assert new().connect(uri) == (None, "bad websocket uri", None)
 
 
+@pytest.mark.parametrize("uri", [
+    "ws://127.0.0.1\r\nX-Injected: 1/x", "ws://h\nx:80/", "ws://h x/", "ws://h\x01/", "ws://h\x7f/",
+    "ws://127.0.0.1:80/#frag", "ws://127.0.0.1:80/a#b", "ws://127.0.0.1:80/a\x00b", "ws://127.0.0.1:80/a\x1fb",
+    "ws://127.0.0.1:\u0668\u0660/", "ws://127.0.0.1:8\uff10/", "wss://[::1/x", "ws://[::1", "ws://h]:80/",
+    "ws://127.0.0.1:80x/", "ws://unix:/tmp/x.sock:/a\x00",
+])
+def test_uri_refused_as_a_url_parser_would(uri):
+    assert new().connect(uri) == (None, "bad websocket uri", None)
+
+
+def test_ipv6_literal_and_query_only_uris_still_parse(peer):
+    wb = new(timeout=1000)
+    assert wb.connect("ws://127.0.0.1:%d?x=1" % peer.port)[:2] == (1, None)
+    assert peer.requests[0].startswith("GET /?x=1 HTTP/1.1\r\n")
+    wb.close()
+    ok, err, _ = new(timeout=200).connect("ws://[::1]:1/x")
+    assert ok is None and err != "bad websocket uri"
+
+
 def test_connect_refused():
     wb = new(timeout=500)
     p = Peer()

@@ -11,14 +11,12 @@ from .test_protocol import KEY, wire
 
 @pytest.fixture(autouse=True, params=["c", "python"])
 def frame_code(request, monkeypatch):
-    """Every test here runs twice: with the C helpers (when built) and with their pure-Python versions."""
-    from websocket import protocol
+    """Every test here runs twice: with the C frame functions (when built) and with their Python twins."""
+    from websocket import frames
     if request.param == "python":
-        for name in ("apply_mask", "parse_whole", "read_frame", "send_frame_raw"):
-            monkeypatch.setattr(protocol, name if name == "apply_mask" else "_" + name,
-                                getattr(protocol, "py_" + name))
-        monkeypatch.setattr(protocol, "_recv_payload_direct", None)  # large payloads: the cosocket's reads
-    elif protocol._read_frame is protocol.py_read_frame:
+        monkeypatch.setattr(frames, "apply_mask", frames.py_apply_mask)
+        monkeypatch.setattr(frames, "parse", frames.py_parse)
+    elif frames.parse is frames.py_parse:
         pytest.skip("C extension not built: no C compiler (pure-Python fallback in use)")
     return request.param
 
@@ -157,7 +155,7 @@ def test_a_whole_frame_then_half_of_the_next_in_one_read(pair):
     state = MessageState()
     assert recv_frame(reader, 1000, True, state=state) == ("first", "text", None)
     # the half frame left in the read went back into the socket's own buffer
-    assert reader._buffered() == 100
+    assert reader.buffered() == 100
     g = trickle(writer, second[100:], 64)
     assert recv_frame(reader, 1000, True, state=state) == (b"second" * 50, "binary", None)
     g.join()
@@ -165,7 +163,7 @@ def test_a_whole_frame_then_half_of_the_next_in_one_read(pair):
 
 def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
     import threading
-    from websocket import protocol
+    from websocket import connection
 
     results = {}
 
@@ -179,7 +177,7 @@ def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
                 payload = bytes([tag, i]) * 500
                 b.sendall(wire(2, payload, key=KEY))
                 got.append(recv_frame(reader, 1 << 16, True, state=MessageState())[0] == payload)
-            results[tag] = all(got) and protocol._scratch() is not protocol._SCRATCH
+            results[tag] = all(got) and connection._scratch() is not connection._SCRATCH
         finally:
             a.close()
             b.close()
@@ -287,3 +285,91 @@ def test_large_payload_then_a_small_frame_in_the_same_reads(pair):
     state = MessageState()
     assert recv_frame(reader, 1 << 20, True, state=state) == (payload, "binary", None)
     assert recv_frame(reader, 1 << 20, True, state=state) == ("tail", "text", None)
+
+
+# ------------------------------------------------ payload types, announced lengths, extension hook, pre-built frames
+@pytest.mark.parametrize("n", [0, 100, 70000, 1 << 20])
+@pytest.mark.parametrize("masked", [False, True])
+def test_payloads_are_bytes_on_every_path(pair, n, masked):
+    reader, writer = pair
+    payload = bytes((i * 7) & 0xFF for i in range(n))
+    g = trickle(writer, wire(2, payload, key=KEY if masked else None), 65536)
+    data, typ, err = recv_frame(reader, 1 << 21, masked)
+    g.join()
+    assert (data, typ, err) == (payload, "binary", None)
+    assert type(data) is bytes
+    assert b"" == bytes() and len(b"") == 0  # nothing wrote into the shared empty bytes
+
+
+def test_wss_large_binary_payload_is_bytes(server_cert):
+    from gevent import ssl
+    from websocket import client
+    from .peer import Peer
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_cert.configure_cert(ctx)
+    p = Peer(ssl_context=ctx)
+    try:
+        wb, _ = client.new(timeout=5000, max_payload_len=1 << 21)
+        assert wb.connect(p.url(scheme="wss"))[:2] == (1, None)
+        payload = bytes(range(256)) * 4096
+        assert wb.send_binary(payload)[1] is None
+        data, typ, err = wb.recv_frame()
+        assert (typ, err) == ("binary", None) and data == payload and type(data) is bytes
+        wb.close()
+    finally:
+        p.stop()
+
+
+def test_an_announced_length_allocates_nothing(pair):
+    reader, writer = pair
+    head = bytes((0x82, 0x80 | 127)) + (1 << 39).to_bytes(8, "big") + KEY
+    writer.sendall(head + b"x" * 100)
+    writer.close()
+    assert recv_frame(reader, 1 << 40, True) == (None, None, "failed to read masking-len and payload: closed")
+
+
+def test_rsv1_refused_unless_an_extension_inflates(pair):
+    reader, writer = pair
+    writer.sendall(wire(2, b"abc", key=KEY, rsv=0x40))
+    state = MessageState()
+    assert recv_frame(reader, 100, True, state=state) == (None, None, "bad RSV1, RSV2, or RSV3 bits")
+    assert state.refused == 1002
+
+
+def test_the_extension_hook_sees_rsv1_messages_whole(pair):
+    reader, writer = pair
+    seen = []
+
+    def inflate(payload, fin):
+        seen.append((payload, fin))
+        return payload.upper()
+
+    state = MessageState()
+    state.inflate = inflate
+    writer.sendall(wire(1, b"ab", fin=False, key=KEY, rsv=0x40) + wire(0, b"cd", key=KEY) + wire(1, b"plain", key=KEY)
+                   + wire(9, b"p", key=KEY, rsv=0x40))
+    assert recv_frame(reader, 100, True, state=state) == ("AB", "text", "again")
+    assert state.rsv == 0x40
+    assert recv_frame(reader, 100, True, state=state) == ("CD", "continuation", None)
+    assert recv_frame(reader, 100, True, state=state) == ("plain", "text", None)
+    assert seen == [(b"ab", False), (b"cd", True)]
+    # RSV1 on a control frame stays refused
+    assert recv_frame(reader, 100, True, state=state) == (None, None, "bad RSV1, RSV2, or RSV3 bits")
+
+
+def test_one_prebuilt_frame_sent_to_many_connections():
+    from websocket.protocol import build_frame
+    frame = build_frame(True, 1, 5, b"hello", False)
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        channels = [_channel(TCPSocket.from_accepted(a, "unix")) for a, _ in pairs]
+        for ch in channels:
+            assert ch.send_framed(frame) == (len(frame), None)
+        for _, b in pairs:
+            reader = TCPSocket.from_accepted(b, "unix")
+            reader.settimeout(1000)
+            assert recv_frame(reader, 100, False) == ("hello", "text", None)
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()

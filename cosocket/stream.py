@@ -1,0 +1,441 @@
+"""The byte stream under a cosocket: buffered reads, reads into a caller's buffer, complete sends.
+
+`Stream` is the in-project I/O layer `cosocket.tcp.TCPSocket` is built on
+and the only socket API the WebSocket layer uses.  It owns:
+
+* the read buffer (one `bytearray` for the life of the stream, consumed from
+  the front) and the reads that fill it: `fill`, `read_exactly`,
+  `read_until`, `recv_into` (one read into the caller's buffer) and
+  `unread` (give back what the caller did not consume);
+* the one decision of how to read: a plain socket with a read timeout is
+  read through its raw non-blocking socket, waiting on the worker's deadline
+  timer (`cosocket.deadlines`) only when the kernel has nothing; TLS sockets
+  (and a zero timeout) go through gevent's `recv`;
+* the busy rule: a read while another greenlet reads the same socket answers
+  "socket busy reading", a send while another sends "socket busy writing"
+  (every read entry point checks `_reading`; `send_parts` checks `_writing`);
+* complete sends: `send_parts(head, payload)` hands both to the kernel in one
+  call and waits for buffer space for what it did not take.
+
+Failures come back as nginx's error strings and are logged in its words; a
+read timeout leaves the stream usable, every other failure closes it (the
+subclass's `_finalize`).
+"""
+from __future__ import annotations
+
+import os
+import socket as _stdsocket
+import ssl as _stdssl
+from typing import Optional
+
+from gevent import socket as gsocket
+
+from . import deadlines, log, runtime
+from .log import ERR, INFO
+
+_timeout = _stdsocket.timeout
+_PLAIN = gsocket.socket  # exactly this type (not SSLSocket) is read through its raw `_sock`
+_UNSET = object()
+
+#: receive(n) beyond this many missing bytes reads into a buffer of its own (`_read_big`)
+BIG_READ = 65536
+# ... which starts at most this large and grows as bytes arrive: memory follows what the
+# peer sends, never the length it announces
+_BIG_READ_START = 1 << 20
+
+# send_parts joins head and payload below this size: copying them and one send() costs less
+# CPU than sendmsg's two buffers (measured: -2% per message at 16 KiB); above, the copy costs more
+_SENDMSG_MIN = 65536
+
+
+def strerror(exc: OSError) -> str:
+    """nginx's returned error text: strerror, lower-cased (for LuaSocket compatibility)."""
+    if exc.errno:
+        return os.strerror(exc.errno).lower()
+    return "error"
+
+
+def errno_text(exc: OSError) -> str:
+    """`111: Connection refused`, as nginx's logged `(errno: text)`."""
+    if exc.errno:
+        return "%d: %s" % (exc.errno, os.strerror(exc.errno))
+    return str(exc)
+
+
+def log_errors() -> bool:
+    """Whether socket errors are logged (`lua_socket_log_errors`)."""
+    return runtime.socket_settings().log_errors
+
+
+class Stream:
+    """Buffered, deadline-bound reads and complete sends over one connected socket.
+
+    Subclasses set `_sock` (a gevent socket), `_raw` (its raw socket when
+    plain), the timeouts `_rt`/`_st`, and define `_finalize(keep_buffer)`
+    and `_check_request()`.
+    """
+
+    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_request", "_rt", "_st", "_cur_to",
+                 "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
+                 "_hard_deadline")
+
+    def __init__(self) -> None:
+        self._sock = None
+        self._raw = None  # the raw _socket.socket under a plain (not TLS) _sock
+        self._buf = bytearray()
+        self._bufsize = 4096
+        self._read_closed = False
+        self._request = None
+        self._rt = self._st = 60.0
+        self._cur_to = _UNSET
+        self._reading = False
+        self._writing = False
+        self._downstream = False
+        self._deadline = None  # the current read wait's deadline (cosocket.deadlines)
+        self._tentry = None
+        self._waiter = None
+        self._drained = False  # the last raw read returned less than asked: the kernel had no more
+        self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
+
+    # ------------------------------------------------------------ public API
+    def read_buffer(self) -> bytearray:
+        """The read buffer: bytes read from the peer and not consumed yet.
+
+        The same object for the life of the stream.  A caller may parse it in
+        place and must take bytes out only with `consume` (no switch to
+        another greenlet between looking and consuming).
+        """
+        return self._buf
+
+    def consume(self, n: int) -> None:
+        """Drop the first `n` buffered bytes (the caller has used them)."""
+        del self._buf[:n]
+
+    def buffered(self) -> int:
+        """Bytes already read from the peer and not yet consumed."""
+        return len(self._buf)
+
+    def readable(self) -> bool:
+        """Whether reads may be attempted: connected and not read to its end."""
+        return self._sock is not None and not self._read_closed
+
+    def read_timeout(self) -> float:
+        """The read timeout in seconds (what bounds each wait for the peer)."""
+        return self._rt
+
+    def is_writing(self) -> bool:
+        """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
+        return self._writing
+
+    def fill(self) -> Optional[str]:
+        """Append at least one chunk from the peer to the buffer -> None or an error (closed unless "timeout")."""
+        if self._sock is None or self._read_closed:
+            return "closed"
+        return self._fill()
+
+    def recv_into(self, view):
+        """One read of at most len(view) bytes into the caller's writable buffer -> (count, None) / (None, err).
+
+        For a caller with its own buffer: bytes it does not use go back
+        with `unread`.  Waits (the read timeout) when nothing has arrived;
+        the buffered bytes must have been taken first (it reads the socket).
+        """
+        if self._sock is None or self._read_closed:
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        return self._read_once(len(view), view)
+
+    def unread(self, data) -> None:
+        """Put bytes a `recv_into` caller did not use at the front of the next read (the buffer was empty)."""
+        self._buf[:0] = data
+
+    def read_exactly(self, n: int):
+        """`n` bytes -> (data, None) / (None, err); `data` is bytes, or for a large read the bytearray it went into.
+
+        On failure the bytes read so far are dropped (as `receive(n)` does).
+        """
+        if self._sock is None or self._read_closed:
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._reading:
+            return None, "socket busy reading"
+        buf = self._buf
+        if 0 < n <= len(buf):
+            data = bytes(buf[:n])
+            del buf[:n]
+            return data, None
+        if n - len(buf) > BIG_READ:
+            data, err, _ = self._read_big(n, False)
+        else:
+            data, err, _ = self._read_bytes(n)
+        return data, err
+
+    def read_until(self, delim: bytes, limit: int):
+        """Data up to and including `delim` -> (bytes, None) / (None, "too large") / (None, err)."""
+        buf = self._buf
+        dlen = len(delim)
+        start = 0
+        while True:
+            i = buf.find(delim, start)
+            if i >= 0:
+                end = i + dlen
+                if end > limit:
+                    return None, "too large"
+                data = bytes(buf[:end])
+                del buf[:end]
+                return data, None
+            if len(buf) >= limit:
+                return None, "too large"
+            if self._sock is None:
+                return None, "closed"
+            start = max(0, len(buf) - dlen + 1)
+            err = self._fill()
+            if err is not None:
+                return None, err
+
+    # the names the server's HTTP code calls them by
+    _read_until = read_until
+    _buffered = buffered
+
+    def send_parts(self, head: bytes, payload: bytes = b""):
+        """Send `head + payload` whole -> (len, None) / (None, err); large payloads are not joined (sendmsg).
+
+        Answers "closed" on a closed stream and "socket busy writing" while
+        another greenlet sends.
+        """
+        sock = self._sock
+        if sock is None:
+            if log_errors():
+                log.error(ERR, "attempt to send data on a closed socket")
+            return None, "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._writing:
+            return None, "socket busy writing"
+        n = len(head) + len(payload)
+        if not n:
+            return 0, None
+        if type(sock) is not _PLAIN or n < _SENDMSG_MIN or not head:
+            return self._send_all(sock, head + payload if head else payload, n, None)
+        return self._send_all(sock, payload, n, head)
+
+    def abort(self) -> None:
+        """Close the connection now, whatever its state (a request's own socket too)."""
+        self._finalize()
+
+    # --------------------------------------------------------------- failures
+    def _read_error(self, exc: OSError) -> str:
+        """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
+        if isinstance(exc, _timeout):
+            return self._read_timed_out()
+        if log_errors():
+            log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
+        return "closed" if isinstance(exc, _stdssl.SSLError) else strerror(exc)
+
+    def _io_log_level(self) -> int:
+        """nginx logs a failed recv()/send() at info on the client's own connection, at error on upstream ones."""
+        return INFO if self._downstream else ERR
+
+    def _fail(self, err: str) -> str:
+        self._finalize(keep_buffer=True)
+        return err
+
+    def _read_timed_out(self) -> str:
+        """Log a read timeout as nginx does -> "timeout" (the socket stays open)."""
+        if log_errors():
+            log.error(ERR, "lua tcp socket read timed out")
+        return "timeout"
+
+    def _read_failed(self, exc: OSError) -> str:
+        """Log a failed recv() of a plain socket, close it -> the error's text."""
+        if log_errors():
+            log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
+        return self._fail(strerror(exc))
+
+    def _send_failed(self, exc: OSError) -> str:
+        """Log a failed send() as nginx does, close the socket -> the error's text."""
+        if log_errors():
+            log.error(self._io_log_level(), "send() failed (%s)" % errno_text(exc))
+        return self._fail(strerror(exc))
+
+    # ------------------------------------------------------------------ reads
+    def _settimeout(self, seconds: float) -> None:
+        if self._cur_to != seconds:
+            self._sock.settimeout(seconds)
+            self._cur_to = seconds
+
+    def _fill(self, want: int = 0) -> Optional[str]:
+        """Append at least one chunk from the peer to the buffer -> None or an error (socket closed unless timeout)."""
+        chunk, err = self._read_once(want if want > self._bufsize else self._bufsize, None)
+        if err is None:
+            self._buf += chunk
+        return err
+
+    def _recv(self, size: int):
+        """One chunk of at most `size` bytes from the peer -> (bytes, None) or (None, err) (closed unless timeout)."""
+        return self._read_once(size, None)
+
+    def _read_once(self, size: int, view):
+        """One recv() of at most `size` bytes, into `view` when given -> (bytes or count, None) / (None, err).
+
+        Every read of the stream comes here: the busy check, the raw read of
+        a plain socket and the wait on the deadline timer.
+        """
+        if self._reading:
+            return None, "socket busy reading"
+        sock = self._sock
+        if self._cur_to != self._rt:
+            sock.settimeout(self._rt)
+            self._cur_to = self._rt
+        self._reading = True
+        try:
+            if type(sock) is _PLAIN and self._rt > 0:
+                raw = sock._sock
+                if self._drained:
+                    # the last read emptied the kernel's buffer: wait before trying (as nginx's
+                    # rev->ready = 0), which saves a recv() failing with EAGAIN per message
+                    self._drained = False
+                    seconds = self._rt if self._hard_deadline is None else self._wait_seconds()
+                    if deadlines.wait_readable(self, sock._read_event, seconds) is deadlines.TIMED_OUT:
+                        raise _timeout("timed out")
+                while True:
+                    try:
+                        chunk = raw.recv(size) if view is None else raw.recv_into(view)
+                        break
+                    except BlockingIOError:
+                        # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
+                        if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
+                                is deadlines.TIMED_OUT:
+                            raise _timeout("timed out") from None
+                if (len(chunk) if view is None else chunk) < size:
+                    self._drained = True
+            else:
+                chunk = sock.recv(size) if view is None else sock.recv_into(view)
+        except _timeout:
+            return None, self._read_timed_out()
+        except _stdssl.SSLError as exc:
+            if log_errors():
+                log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
+            return None, self._fail("closed")
+        except OSError as exc:
+            return None, self._read_failed(exc)
+        finally:
+            self._reading = False
+        if not chunk:
+            return None, self._fail("closed")
+        return chunk, None
+
+    def _wait_seconds(self) -> float:
+        """How long the next read wait may last: the read timeout, cut at `_hard_deadline` if set."""
+        hard = self._hard_deadline
+        if hard is None:
+            return self._rt
+        left = hard - deadlines.loop_now()
+        return left if left < self._rt else self._rt
+
+    def _read_bytes(self, n: int):
+        if n < 0:
+            raise TypeError("bad argument #1 to 'receive' (bad number argument)")
+        if n == 0:
+            return b"", None, None
+        buf = self._buf
+        missing = n - len(buf)
+        if missing > BIG_READ:
+            return self._read_big(n)
+        if missing >= self._bufsize:
+            return self._read_chunks(n, missing)
+        while len(buf) < n:
+            err = self._fill(n - len(buf))
+            if err is not None:
+                partial = bytes(buf)
+                buf.clear()
+                return None, err, partial
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data, None, None
+
+    def _read_chunks(self, n: int, missing: int):
+        """`n` bytes of which `missing` are still in the kernel: read exactly those, join once."""
+        buf = self._buf
+        parts = [bytes(buf)] if buf else []
+        buf.clear()
+        while missing:
+            chunk, err = self._recv(missing)
+            if err is not None:
+                return None, err, b"".join(parts)
+            parts.append(chunk)
+            missing -= len(chunk)
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), None, None
+
+    def _read_big(self, n: int, as_bytes: bool = True):
+        """`n` bytes read into a bytearray that grows as they arrive -> (data, None, None) / (None, err, partial)."""
+        buf = self._buf
+        got = len(buf)
+        out = bytearray(min(n, max(_BIG_READ_START, got)))
+        out[:got] = buf
+        buf.clear()
+        if self._reading:
+            return None, "socket busy reading", bytes(out[:got])
+        sock = self._sock
+        self._settimeout(self._rt)
+        self._reading = True
+        err = None
+        try:
+            while got < n:
+                if got == len(out):
+                    out += bytes(min(len(out), n - got))  # double, at most to n
+                with memoryview(out) as view:
+                    k = sock.recv_into(view[got:])
+                if k == 0:
+                    err = "closed"
+                    break
+                got += k
+        except OSError as exc:  # socket.timeout included
+            err = self._read_error(exc)
+        finally:
+            self._reading = False
+        if err is None:
+            return (bytes(out) if as_bytes else out), None, None
+        partial = bytes(out[:got])
+        if err != "timeout":
+            self._finalize()
+        return None, err, partial
+
+    # ------------------------------------------------------------------ sends
+    def _send_all(self, sock, payload: bytes, n: int, head):
+        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err)."""
+        if self._cur_to != self._st:
+            sock.settimeout(self._st)
+            self._cur_to = self._st
+        self._writing = True
+        try:
+            if type(sock) is _PLAIN:
+                try:
+                    sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
+                except BlockingIOError:
+                    sent = 0
+            else:
+                sent = sock.send(payload)
+            if sent < n:
+                # the partial-send completion: wait for buffer space for the rest (gevent's send)
+                if head is not None:
+                    while sent < len(head):
+                        sent += sock.send(head[sent:])
+                    sent -= len(head)
+                    n -= len(head)
+                view = memoryview(payload)
+                while sent < n:
+                    sent += sock.send(view[sent:])
+                if head is not None:
+                    n += len(head)
+        except _timeout:
+            if log_errors():
+                log.error(ERR, "lua tcp socket write timed out")
+            return None, self._fail("timeout")
+        except OSError as exc:
+            return None, self._send_failed(exc)
+        finally:
+            self._writing = False
+        return n, None

@@ -1,0 +1,91 @@
+"""cosocket.stream: the stream API under the cosocket, on real socket pairs."""
+import gevent
+import pytest
+from gevent import socket
+
+from cosocket.tcp import TCPSocket
+
+
+@pytest.fixture
+def pair():
+    a, b = socket.socketpair()
+    stream = TCPSocket.from_accepted(a, "unix")
+    stream.settimeout(1000)
+    yield stream, b
+    a.close()
+    b.close()
+
+
+def test_recv_into_and_unread(pair):
+    stream, peer = pair
+    peer.sendall(b"hello world")
+    scratch = bytearray(64)
+    n, err = stream.recv_into(memoryview(scratch))
+    assert (n, err) == (11, None) and scratch[:11] == b"hello world"
+    stream.unread(scratch[5:11])
+    assert stream.buffered() == 6 and stream.read_buffer() == b" world"
+    stream.consume(1)
+    assert stream.read_exactly(5) == (b"world", None)
+
+
+def test_a_second_reader_is_busy_while_one_waits_even_with_bytes_buffered(pair):
+    stream, peer = pair
+    stream.unread(b"abc")
+    first = gevent.spawn(stream.read_exactly, 6)
+    gevent.sleep(0.01)
+    assert stream.receive(2) == (None, "socket busy reading", b"")
+    assert stream.receiveany(2) == (None, "socket busy reading")
+    assert stream.read_exactly(1) == (None, "socket busy reading")
+    assert stream.recv_into(bytearray(4)) == (None, "socket busy reading")
+    peer.sendall(b"def")
+    assert first.get(timeout=2) == (b"abcdef", None)
+
+
+def test_a_frame_reader_waiting_keeps_its_bytes(pair):
+    from websocket.protocol import recv_frame
+    stream, peer = pair
+    reader = gevent.spawn(recv_frame, stream, 100, False)
+    gevent.sleep(0.01)
+    assert stream.receive(1) == (None, "socket busy reading", b"")
+    peer.sendall(b"\x82\x03abc")
+    assert reader.get(timeout=2) == (b"abc", "binary", None)
+
+
+def test_a_large_announced_read_grows_with_what_arrives(pair):
+    stream, peer = pair
+    peer.sendall(b"x" * 1000)
+    peer.close()
+    assert stream.read_exactly(1 << 45) == (None, "closed")  # no MemoryError: nothing of 32 TiB allocated
+
+
+def test_read_exactly_large_is_a_bytes_like_whole(pair):
+    stream, peer = pair
+    data = bytes(range(256)) * 1024
+    g = gevent.spawn(peer.sendall, data)
+    got, err = stream.read_exactly(len(data))
+    g.join()
+    assert err is None and bytes(got) == data
+
+
+def test_send_parts_and_busy_writing(pair):
+    stream, peer = pair
+    assert stream.send_parts(b"head:", b"payload") == (12, None)
+    assert peer.recv(100) == b"head:payload"
+    assert stream.send_parts(b"") == (0, None)
+    big = b"y" * (4 << 20)
+    g = gevent.spawn(stream.send_parts, b"h", big)
+    gevent.sleep(0.01)
+    assert stream.is_writing()
+    assert stream.send_parts(b"z") == (None, "socket busy writing")
+    got = 0
+    while got < len(big) + 1:
+        got += len(peer.recv(1 << 20))
+    assert g.get(timeout=5) == (len(big) + 1, None)
+
+
+def test_read_timeout_and_abort(pair):
+    stream, peer = pair
+    assert stream.read_timeout() == 1.0
+    stream.abort()
+    assert not stream.readable()
+    assert stream.read_exactly(1) == (None, "closed")

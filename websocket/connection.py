@@ -1,0 +1,381 @@
+"""Frames over a cosocket: the only module in websocket/ that reads or writes a socket.
+
+It drives `websocket.frames` (the parser, the heads, masking) over the
+stream API of `cosocket.stream` (`read_buffer`/`consume`, `recv_into` +
+`unread`, `fill`, `read_exactly`, `send_parts`), and keeps the message state
+between frames (`MessageState`: fragment sequencing, the UTF-8 decoder).
+Anything else with the cosocket's `receive(n)` and `send(data)` calls works
+too (byte by byte through them).  Refusals are `frames.FrameError`s turned
+into error strings here, their close code kept in `MessageState.refused`.
+"""
+from __future__ import annotations
+
+import _thread
+import codecs
+import os
+import threading
+import weakref
+from typing import Optional
+
+from cosocket import log
+from cosocket.stream import Stream
+
+from . import frames
+from .frames import (MASK_REFUSED, MASK_REQUIRED, RSV1_ALLOWED, MAX_FRAME_LEN, TYPES, FrameError, InvalidPayload,
+                     ProtocolError, TooBig, frame_head, stage_error, valid_close_code)
+
+ERR_BAD_TEXT = "invalid UTF-8 text payload"
+ERR_BAD_REASON = "invalid UTF-8 close reason"
+ERR_CONTINUATION = "unexpected continuation frame"
+ERR_INTERLEAVED = "new data frame inside a fragmented message"
+ERR_TOO_BIG = "message too big"
+ERR_CLOSE_BODY = "close frame with a body must carry a 2-byte status code"
+
+_new_decoder = codecs.getincrementaldecoder("utf-8")
+
+# A read on an empty buffer goes into the calling thread's scratch buffer: a frame that has
+# arrived whole is unmasked straight out of it (one recv(), one copy); only bytes it does not
+# consume are copied into the stream's buffer
+_SCRATCH_SIZE = 65536
+_SCRATCH = memoryview(bytearray(_SCRATCH_SIZE))
+_SCRATCH_THREAD = _thread.get_ident()
+_thread_scratch = threading.local()
+
+
+def _scratch() -> memoryview:
+    """The scratch buffer of the calling thread."""
+    if _thread.get_ident() == _SCRATCH_THREAD:
+        return _SCRATCH
+    view = getattr(_thread_scratch, "view", None)
+    if view is None:
+        view = _thread_scratch.view = memoryview(bytearray(_SCRATCH_SIZE))
+    return view
+
+
+class MessageState:
+    """What the receiver remembers between the frames of one message.
+
+    `opcode` is 1 (text) or 2 (binary) while a fragmented message is in
+    progress (None between messages); `received` counts its payload bytes
+    so far; `decoder` is the incremental UTF-8 decoder of a text message,
+    which keeps a character split across fragments until its last bytes
+    arrive.  `max_message_len` bounds `received` in strict mode.  `refused`
+    is the close code answering the last refused frame (None after a
+    network failure).
+
+    The extension hook (permessage-deflate): with `inflate` set to a callable
+    `inflate(payload: bytes, fin: bool) -> bytes`, RSV1 is accepted on the
+    first frame of a data message, and every payload of such a message goes
+    through `inflate` before it is decoded or returned; it may raise a
+    `frames.FrameError`.  `rsv` holds the RSV bits of the last frame received.
+    """
+
+    __slots__ = ("opcode", "decoder", "received", "max_message_len", "refused", "inflate", "rsv", "compressed")
+
+    def __init__(self, max_message_len=MAX_FRAME_LEN) -> None:
+        self.opcode = None
+        self.decoder = None
+        self.received = 0
+        self.max_message_len = max_message_len
+        self.refused = None
+        self.inflate = None
+        self.rsv = 0
+        self.compressed = False
+
+    @property
+    def in_text(self) -> bool:
+        """True while a fragmented text message is in progress."""
+        return self.opcode == 1
+
+    def reset(self) -> None:
+        """Forget any message in progress (a new connection)."""
+        self.opcode = None
+        self.decoder = None
+        self.received = 0
+        self.compressed = False
+
+
+# The message state of sockets read by bare recv_frame calls (no `state=`), so that text split across
+# fragments decodes whole there too.
+_bare_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def socket_state(sock) -> Optional[MessageState]:
+    """The message state kept for `sock` by bare recv_frame calls (None: it takes no weak reference)."""
+    try:
+        state = _bare_states.get(sock)
+        if state is None:
+            state = _bare_states[sock] = MessageState()
+        return state
+    except TypeError:
+        return None
+
+
+def _fail(what: str, err) -> tuple:
+    return None, None, "%s: %s" % (what, err if err is not None else "unknown")
+
+
+def _read_head(sock, limit: int, rules: int):
+    """The next frame's parse result (a tuple) from a Stream, or `(None, None, err)`."""
+    buf = sock.read_buffer()
+    if not buf and sock.readable():
+        scratch = _scratch()
+        n, err = sock.recv_into(scratch)
+        if n is None:
+            return _fail("failed to receive the first 2 bytes", err)
+        frame = frames.parse(scratch, n, limit, rules)
+        if type(frame) is tuple:
+            end = frame[2]
+            if end < n:
+                sock.unread(scratch[end:n])
+            return frame
+        if frame is not None:
+            raise frames.violation(frame)
+        sock.unread(scratch[:n])
+    while True:
+        frame = frames.parse(buf, len(buf), limit, rules)
+        if type(frame) is tuple:
+            sock.consume(frame[2])
+            return frame
+        if frame is not None:
+            raise frames.violation(frame)
+        err = sock.fill()
+        if err is not None:
+            what = stage_error(buf, len(buf))
+            sock.consume(len(buf))  # what a failed read leaves of the frame is dropped, as receive(n) does
+            return _fail(what, err)
+
+
+def _receive_head(sock, limit: int, rules: int):
+    """`_read_head` for any socket with the cosocket's `receive(n)`."""
+    data, err, _ = sock.receive(2)
+    if data is None:
+        return _fail("failed to receive the first 2 bytes", err)
+    while True:
+        frame = frames.parse(data, len(data), limit, rules)
+        if type(frame) is tuple:
+            return frame
+        if frame is not None:
+            raise frames.violation(frame)
+        plen = data[1] & 0x7F
+        need = (4 if plen == 126 else 10 if plen == 127 else 2) + (4 if data[1] & 0x80 else 0)
+        more, err, _ = sock.receive(need - len(data))
+        if more is None:
+            return _fail(stage_error(data, len(data)), err)
+        data = bytes(data) + more
+
+
+def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageState], strict: bool,
+               refuse_masked: bool):
+    """Receive one frame: `(data, typ, err)` as `websocket.protocol.recv_frame` documents it."""
+    if state is None:
+        state = socket_state(sock)
+    try:
+        return _recv_frame(sock, frames.limit_of(max_payload_len), force_masking, state, strict, refuse_masked)
+    except FrameError as exc:
+        if state is not None:
+            state.refused = exc.close_code
+            if isinstance(exc, InvalidPayload):
+                state.reset()
+        return None, None, str(exc)
+
+
+def _recv_frame(sock, limit: int, force_masking, state, strict: bool, refuse_masked: bool):
+    rules = (MASK_REQUIRED if force_masking else 0) | (MASK_REFUSED if refuse_masked else 0)
+    if state is not None and state.inflate is not None:
+        rules |= RSV1_ALLOWED
+    if isinstance(sock, Stream):
+        frame = _read_head(sock, limit, rules)
+    else:
+        frame = _receive_head(sock, limit, rules)
+    if frame[0] is None:
+        return frame
+    fst, payload, _, plen, key = frame
+    if log.enabled(log.DEBUG):
+        log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
+    opcode = fst & 0x0F
+    fin = fst & 0x80
+    if state is not None:
+        state.refused = None
+        state.rsv = fst & 0x70
+        if fst & 0x40 and (opcode & 0x8 or opcode == 0):  # RSV1 marks only a data message's first frame
+            raise ProtocolError("bad RSV1, RSV2, or RSV3 bits")
+    if opcode & 0x8:
+        if payload is None:
+            payload, err = _recv_payload(sock, plen, key)
+            if payload is None:
+                return _fail("failed to read masking-len and payload", err)
+        if opcode == 0x8:
+            return _close_frame(payload, strict)
+        return payload, TYPES[opcode], None
+
+    # A data frame: where does it stand in its message?
+    if state is None:
+        text = opcode == 1
+    else:
+        if opcode == 0:
+            if strict and state.opcode is None:
+                raise ProtocolError(ERR_CONTINUATION)
+            text = state.opcode == 1
+        else:
+            if strict and state.opcode is not None:
+                raise ProtocolError(ERR_INTERLEAVED)
+            text = opcode == 1
+            state.received = 0
+            state.decoder = None
+            state.compressed = fst & 0x40 != 0
+        if strict and state.received + plen > state.max_message_len:
+            raise TooBig(ERR_TOO_BIG)
+        state.received += plen
+        state.opcode = None if fin else (state.opcode if opcode == 0 else opcode)
+        if state.compressed:
+            if payload is None:
+                payload, err = _recv_payload(sock, plen, key)
+                if payload is None:
+                    state.reset()
+                    return _fail("failed to read masking-len and payload", err)
+            payload = state.inflate(payload, bool(fin))
+            if fin:
+                state.compressed = False
+
+    if not text:
+        if payload is None:
+            payload, err = _recv_payload(sock, plen, key)
+            if payload is None:
+                return _fail("failed to read masking-len and payload", err)
+        return payload, TYPES[opcode], None if fin else "again"
+
+    if state is None:
+        if payload is None:
+            payload, err = _recv_payload(sock, plen, key)
+            if payload is None:
+                return _fail("failed to read masking-len and payload", err)
+        try:
+            return payload.decode("utf-8"), TYPES[opcode], None if fin else "again"
+        except UnicodeDecodeError:
+            raise InvalidPayload(ERR_BAD_TEXT) from None
+
+    decoder = state.decoder
+    if decoder is None:
+        if fin and payload is not None and opcode:  # a whole text message in one frame
+            try:
+                return payload.decode("utf-8"), "text", None
+            except UnicodeDecodeError:
+                raise InvalidPayload(ERR_BAD_TEXT) from None
+        decoder = state.decoder = _new_decoder()
+    if payload is not None:
+        text = _decode(decoder, payload, bool(fin))
+    elif strict:
+        text, err = _recv_text_streaming(sock, plen, key, decoder, bool(fin))
+        if err is not None:
+            state.reset()
+            return _fail("failed to read masking-len and payload", err)
+    else:
+        payload, err = _recv_payload(sock, plen, key)
+        if payload is None:
+            state.reset()
+            return _fail("failed to read masking-len and payload", err)
+        text = _decode(decoder, payload, bool(fin))
+    if text is None:
+        raise InvalidPayload(ERR_BAD_TEXT)
+    if fin:
+        state.decoder = None
+    return text, TYPES[opcode], None if fin else "again"
+
+
+def _recv_payload(sock, n: int, key):
+    """`n` payload bytes, unmasked: `(bytes, None)` or `(None, err)`."""
+    if not n:
+        return b"", None
+    if isinstance(sock, Stream):
+        payload, err = sock.read_exactly(n)  # a large payload as its bytearray: unmasked into bytes once
+    else:
+        payload, err, _ = sock.receive(n)
+    if payload is None:
+        return None, err
+    if key is not None:
+        return frames.apply_mask(payload, key), None
+    return payload if type(payload) is bytes else bytes(payload), None
+
+
+def _decode(decoder, data: bytes, final: bool):
+    """Feed `data` to an incremental UTF-8 decoder: the text, or None at the first impossible byte."""
+    try:
+        text = decoder.decode(data, final)
+    except UnicodeDecodeError:
+        return None
+    if not final:
+        # CPython accepts ED A0..BF (a UTF-16 surrogate's first two bytes)
+        # and fails only at the third: refuse it as soon as it is seen.
+        pending = decoder.getstate()[0]
+        if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
+            return None
+    return text
+
+
+def _recv_text_streaming(sock, n: int, key, decoder, final: bool):
+    """A text payload decoded while it arrives: `(str, None)`, or `(None, err)` for a read failure.
+
+    Reads what the socket has (at most the rest of the frame) and decodes
+    it at once, so invalid UTF-8 is refused (InvalidPayload) before the rest arrives.
+    """
+    receiveany = getattr(sock, "receiveany", None)
+    pieces = []
+    done = 0
+    while done < n or not pieces:
+        want = n - done
+        if receiveany is None or want == 0 or sock.buffered() >= want:
+            chunk, err, _ = sock.receive(want)
+        else:
+            chunk, err = receiveany(want)
+        if chunk is None:
+            return None, err
+        if key is not None:
+            shift = done & 3
+            chunk = frames.apply_mask(chunk, key[shift:] + key[:shift] if shift else key)
+        done += len(chunk)
+        text = _decode(decoder, chunk, final and done == n)
+        if text is None:
+            raise InvalidPayload(ERR_BAD_TEXT)
+        pieces.append(text)
+    return pieces[0] if len(pieces) == 1 else "".join(pieces), None
+
+
+def _close_frame(payload: bytes, strict: bool):
+    """A close frame's `(reason, "close", code)`."""
+    if not payload:
+        return "", "close", None
+    if len(payload) < 2:
+        raise ProtocolError(ERR_CLOSE_BODY)
+    code = (payload[0] << 8) | payload[1]
+    if strict and not valid_close_code(code):
+        raise ProtocolError("invalid close code %d" % code)
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidPayload(ERR_BAD_REASON) from None
+    return reason, "close", code
+
+
+def send_frame(sock, fin, opcode: int, payload: bytes, masking):
+    """Send one frame whose checks are done: `(bytes_sent, err)` with the socket's own error."""
+    n = len(payload)
+    try:
+        head = frame_head(fin, opcode, n, masking)
+    except ValueError as exc:
+        return None, "failed to build frame: %s" % exc
+    if masking:
+        key = os.urandom(4)
+        head += key
+        payload = frames.apply_mask(payload, key)
+    if isinstance(sock, Stream):
+        # one send (sendmsg of head and payload when large: no copy of the payload)
+        return sock.send_parts(head, payload)
+    return sock.send(head + payload)
+
+
+def send_framed(sock, data: bytes):
+    """Send bytes that are already whole frames (one frame built once for many connections): `(n, err)`."""
+    if isinstance(sock, Stream):
+        return sock.send_parts(data)
+    return sock.send(data)
