@@ -33,8 +33,9 @@ CLOSE_WAIT = 2.0
 
 
 # -- the seam with the connection's socket ------------------------------------------------
-# The frame core keeps these in the socket; until it offers a public call for pre-built frames these three
-# helpers are the only places that look inside it.
+# The stream offers a blocking send of pre-built frames (`wb.send_framed`) and `is_writing()`; a write
+# that must never wait and a busy mark held between two writes are not public yet, so these helpers are
+# the only places that look inside the stream (its raw socket and its writing flag).
 
 def _raw_socket(wb):
     """The non-blocking kernel socket under a WebSocket (None over TLS: not supported here yet)."""
@@ -42,7 +43,7 @@ def _raw_socket(wb):
 
 
 def _busy(sock) -> bool:
-    return bool(getattr(sock, "_writing", False))
+    return sock.is_writing()
 
 
 def _set_busy(sock, flag: bool) -> None:
