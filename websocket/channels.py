@@ -42,10 +42,11 @@ from gevent.event import Event
 from cosocket import brokerwire as wire
 from cosocket import runtime
 
-from .fanout import Outbox, outbox_error
+from .fanout import Outbox
 from .protocol import OP_BINARY, OP_TEXT, build_frame
 
-__all__ = ["configure", "publish", "subscribe", "attach", "detach", "stats", "Subscription", "Attachment"]
+__all__ = ["configure", "publish", "subscribe", "attach", "detach", "send", "stats", "Subscription",
+           "Attachment"]
 
 #: Channel names: 1 to 200 of letters, digits and - _ . : @ / (a namespace may be written "ns:name").
 NAME_RE = re.compile(r"[A-Za-z0-9_.:@/\-]{1,200}\Z")
@@ -488,9 +489,6 @@ def attach(wb, channel, *, since=None, epoch=None, queue=None, overflow="drop_ol
         return None, "bad since: a non-negative offset is expected"
     if not hasattr(wb, "sock") or not hasattr(wb, "fatal"):
         return None, "bad websocket"
-    err = outbox_error(wb)
-    if err is not None:
-        return None, err
     backend = _backend()
     if backend is None:
         return None, _config.error
@@ -533,6 +531,30 @@ def detach(wb, channel=None):
     if channel is not None:
         return None, "not attached"
     return 1, None
+
+
+def send(wb, data):
+    """Send `data` (str: text, bytes: binary) to `wb` in turn with its channel messages: `(bytes, err)`.
+
+    On a connection with attached channels the handler's own messages go
+    through the same outbox as the channel frames, so they never meet a
+    half-written frame ("socket busy writing"); elsewhere this is
+    `wb.send_text` / `wb.send_binary`.
+    """
+    outbox = _outboxes.get(wb)
+    if outbox is None or outbox.closed:
+        return wb.send_text(data) if isinstance(data, str) else wb.send_binary(data)
+    if isinstance(data, str):
+        payload, kind = data.encode("utf-8"), wire.TEXT
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        payload, kind = bytes(data), wire.BINARY
+    else:
+        return None, "bad message: str or bytes expected, got %s" % type(data).__name__
+    if not outbox.usable():
+        return None, "closed"
+    frame = _frame(kind, payload)
+    outbox.write(frame, None)
+    return len(frame), None
 
 
 def _outbox_closed(outbox: Outbox) -> None:

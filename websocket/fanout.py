@@ -1,4 +1,4 @@
-"""Writing pre-built frames to one WebSocket without a greenlet: the per-connection outbox of channels.
+"""Writing pre-built frames to one WebSocket: the per-connection outbox of channels.
 
 `Outbox.write(frame)` hands the frame to the kernel with one non-blocking
 send.  What the kernel does not take waits in a bounded byte queue, flushed
@@ -12,6 +12,9 @@ overflow policy of the attachment that brought the frame applies:
   1008 or 1013) is queued after it and the connection is shut down once it
   is out (or after `CLOSE_WAIT` seconds).
 
+Over TLS the frames go through the WebSocket's own (blocking) `send_framed`,
+from one greenlet per connection that lives while its queue is not empty.
+
 While a frame is partly written the connection's own sends would cut into
 it: the outbox marks the socket busy until the frame is out, so such a send
 answers "socket busy writing" (as two writers on one nginx cosocket do)
@@ -22,8 +25,6 @@ from __future__ import annotations
 import collections
 import weakref
 import socket as _stdsocket
-from typing import Optional
-
 import gevent
 
 from .protocol import OP_CLOSE, build_frame, close_payload
@@ -38,7 +39,8 @@ CLOSE_WAIT = 2.0
 # the only places that look inside the stream (its raw socket and its writing flag).
 
 def _raw_socket(wb):
-    """The non-blocking kernel socket under a WebSocket (None over TLS: not supported here yet)."""
+    """The non-blocking kernel socket under a WebSocket (None over TLS: frames then go through
+    `wb.send_framed` from one greenlet per connection with a backlog)."""
     return getattr(wb.sock, "_raw", None)
 
 
@@ -54,7 +56,7 @@ class Outbox:
     """The frames waiting for one connection; shared by all the channels attached to it."""
 
     __slots__ = ("wbref", "sock", "raw", "limit", "queue", "queued", "head_sent", "watcher", "timer", "holding",
-                 "closing", "closed", "attachments", "on_closed", "__weakref__")
+                 "closing", "closed", "attachments", "on_closed", "flusher", "__weakref__")
 
     def __init__(self, wb, limit: int, on_closed) -> None:
         self.wbref = weakref.ref(wb)  # not a strong reference: the end of the WebSocket closes the outbox
@@ -71,16 +73,28 @@ class Outbox:
         self.closed = False
         self.attachments: list = []
         self.on_closed = on_closed  # called once with this outbox when the connection is gone
+        self.flusher = None  # TLS: the greenlet writing the queue with the WebSocket's blocking send
 
     def usable(self) -> bool:
         """Whether frames can still be written (the connection is open)."""
         wb = self.wbref()
-        return wb is not None and not self.closed and self.raw is not None and self.raw.fileno() != -1 \
-            and not wb.fatal and not wb.closed and not getattr(wb, "close_sent", False)
+        if wb is None or self.closed:
+            return False
+        open_ = self.raw.fileno() != -1 if self.raw is not None else self.sock.readable()
+        return open_ and not wb.fatal and not wb.closed and not getattr(wb, "close_sent", False)
 
     def write(self, frame: bytes, att) -> None:
-        """Send `frame` now if the socket takes it, else queue it (the overflow policy of `att` applies)."""
+        """Send `frame` now if the socket takes it, else queue it (the overflow policy of `att` applies;
+        `att` None: the handler's own frame, always queued)."""
         if self.closing:
+            return
+        if self.raw is None:  # TLS: the encryption needs the stream's own send
+            if att is not None and self.queued + len(frame) > self.limit and not self._overflow(len(frame), att):
+                return
+            self.queue.append([frame, att])
+            self.queued += len(frame)
+            if self.flusher is None:
+                self.flusher = gevent.spawn(self._flush_tls)
             return
         if not self.queue and not _busy(self.sock):
             try:
@@ -99,7 +113,7 @@ class Outbox:
                 self._hold()
             self._arm()
             return
-        if self.queued + len(frame) > self.limit and not self._overflow(len(frame), att):
+        if att is not None and self.queued + len(frame) > self.limit and not self._overflow(len(frame), att):
             return
         self.queue.append([frame, att])
         self.queued += len(frame)
@@ -112,7 +126,7 @@ class Outbox:
             return False
         queue = self.queue
         # the first frame stays when it is partly written (its tail must follow its head)
-        keep = 1 if queue and self.head_sent else 0
+        keep = 1 if queue and (self.head_sent or self.flusher is not None) else 0
         while queue and len(queue) > keep and self.queued + size > self.limit:
             frame, owner = queue[keep] if keep else queue[0]
             if keep:
@@ -120,7 +134,8 @@ class Outbox:
             else:
                 queue.popleft()
             self.queued -= len(frame)
-            owner.dropped += 1
+            if owner is not None:
+                owner.dropped += 1
         if self.queued + size > self.limit:
             att.dropped += 1  # bigger than the whole queue allows: this one goes
             return False
@@ -128,7 +143,7 @@ class Outbox:
 
     def _close_for_overflow(self, code: int) -> None:
         queue = self.queue
-        keep = 1 if queue and self.head_sent else 0
+        keep = 1 if queue and (self.head_sent or self.flusher is not None) else 0
         while len(queue) > keep:
             queue.pop()
         self.queued = len(queue[0][0]) - self.head_sent if queue else 0
@@ -140,7 +155,11 @@ class Outbox:
         self._detach_all()
         self.timer = gevent.get_hub().loop.timer(CLOSE_WAIT)
         self.timer.start(self._shutdown)
-        self._arm()
+        if self.raw is None:
+            if self.flusher is None:
+                self.flusher = gevent.spawn(self._flush_tls)
+        else:
+            self._arm()
 
     # -- flushing --------------------------------------------------------------------
     def _hold(self) -> None:
@@ -193,11 +212,36 @@ class Outbox:
         if self.closing:
             self._shutdown()
 
+    def _flush_tls(self) -> None:
+        queue = self.queue
+        while queue and not self.closed:
+            wb = self.wbref()
+            if wb is None:
+                break
+            if _busy(self.sock):  # the handler's own send is under way
+                gevent.sleep(0.001)
+                continue
+            frame = queue[0][0]
+            sent, _err = wb.send_framed(frame)
+            if sent is None:
+                self.flusher = None
+                self.close()
+                return
+            if queue and queue[0][0] is frame:
+                queue.popleft()
+                self.queued -= len(frame)
+        self.flusher = None
+        if self.closing and not self.closed:
+            self._shutdown()
+
     def _shutdown(self) -> None:
-        try:
-            self.raw.shutdown(_stdsocket.SHUT_RDWR)  # the handler's next read ends the connection
-        except OSError:
-            pass
+        if self.raw is None:
+            self.sock.abort()  # the handler's next read ends the connection
+        else:
+            try:
+                self.raw.shutdown(_stdsocket.SHUT_RDWR)  # the handler's next read ends the connection
+            except OSError:
+                pass
         self.close()
 
     # -- ending ----------------------------------------------------------------------
@@ -214,6 +258,9 @@ class Outbox:
         if self.timer is not None:
             self.timer.stop()
             self.timer = None
+        flusher, self.flusher = self.flusher, None
+        if flusher is not None and flusher is not gevent.getcurrent():
+            flusher.kill(block=False)
         if self.raw is not None and self.raw.fileno() != -1:
             self._release()
         self.holding = False
@@ -226,9 +273,3 @@ class Outbox:
         """Bytes queued and not yet written."""
         return self.queued
 
-
-def outbox_error(wb) -> Optional[str]:
-    """Why frames cannot be written to `wb` by an outbox (None when they can)."""
-    if _raw_socket(wb) is None:
-        return "attach needs a plain (not TLS) connection"
-    return None

@@ -160,3 +160,40 @@ def test_without_the_directive_channels_say_they_are_not_configured(start_server
     srv = start_server(nginx_conf("    server {\n        listen 127.0.0.1:{port};\n%s    }\n" % LOCATIONS, APPS, 1))
     assert http_get(srv.port, "/pub?ch=x&data=y").startswith("error channels are not configured")
     assert len(srv.workers()) == 1  # no broker process
+
+
+def test_attached_connections_over_tls_receive_too(start_server, tls_files):
+    from tests.channels.conftest import APPS, LOCATIONS
+    from tests.support.serverproc import nginx_conf
+    body = ("    channels embedded;\n    server {\n        listen 127.0.0.1:{port} ssl;\n"
+            "        ssl_certificate %s/server.pem;\n        ssl_certificate_key %s/server.key;\n%s    }\n"
+            % (tls_files, tls_files, LOCATIONS))
+    srv = start_server(nginx_conf(body, APPS, 2))
+    slow = Client(srv.port, "/room?ch=tls&queue=65536", tls=True, rcvbuf=4096)
+    clients = [Client(srv.port, "/room?ch=tls", tls=True) for _ in range(3)]
+    clients[0].send_text("over tls")
+    for c in clients + [slow]:
+        assert c.recv_text() == "over tls"
+    import threading
+    n = 800
+    results = {}
+
+    def read(k):
+        results[k] = [clients[k].recv_text().rstrip(".") for _ in range(n)]
+    readers = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(3)]
+    for t in readers:
+        t.start()
+    for i in range(n):  # 6.4 MB to a reader that does not read: its queue drops, the others get all
+        clients[1].send_text(("t%d" % i).ljust(8000, "."))
+    for t in readers:
+        t.join(30)
+    for k in range(3):
+        assert results.get(k) == ["t%d" % i for i in range(n)]
+    slow.send_text("!stats")
+    got = slow.texts_until(lambda t: t.startswith("stats "), timeout=20)
+    import json
+    dropped = json.loads(got[-1][6:])[0]["dropped"]
+    numbers = [int(t.rstrip(".")[1:]) for t in got[:-1]]
+    assert numbers == sorted(numbers) and dropped > 0 and len(numbers) + dropped == n
+    for c in clients + [slow]:
+        c.close()

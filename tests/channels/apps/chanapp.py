@@ -34,25 +34,26 @@ def room():
             wb.close(1011, "attach failed")
             return
         atts.append(att)
-    wb.send_text("ready")
+    channels.send(wb, "ready")
     while True:
         data, typ, err = wb.recv_message()
         if data is None or typ == "close":
+            ngx.log(ngx.INFO, "room ended: ", err or typ)
             return
         if typ != "text":
             continue
         if data == "!stats":
-            wb.send_text("stats " + json.dumps([{"channel": a.channel, "dropped": a.dropped, "offset": a.offset,
+            channels.send(wb, "stats " + json.dumps([{"channel": a.channel, "dropped": a.dropped, "offset": a.offset,
                                                  "epoch": a.epoch, "recovered": a.recovered, "gap": a.gap}
                                                 for a in atts]))
         elif data == "!detach":
             for a in atts:
                 a.detach()
-            wb.send_text("detached")
+            channels.send(wb, "detached")
         else:
             ok, err = channels.publish(names[0], data)
             if not ok:
-                wb.send_text("error " + err)
+                channels.send(wb, "error " + err)
 
 
 def pub():
