@@ -1,8 +1,9 @@
 """Builds the optional C extension `websocket._speedups`; everything else is in pyproject.toml.
 
-The extension only speeds up masking; without a C compiler (or if the build
-fails for any reason) installation still succeeds and `websocket.protocol`
-uses its pure-Python code.  Set COSOCKET_NO_EXT=1 to skip the build.
+The extension holds C twins of `websocket.frames.apply_mask` and
+`websocket.frames.parse`; without a C compiler (or if the build fails for any
+reason) installation still succeeds and `websocket.frames` uses its
+pure-Python functions.  Set COSOCKET_NO_EXT=1 to skip the build.
 """
 import os
 import sys

@@ -53,6 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--idle-conns", type=int, default=10000, help="idle connections held (default 10000)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"),
                     help="directory for latest.json and latest.png")
+    ap.add_argument("--baseline", metavar="TREE",
+                    help="also measure this project's echo from another checkout TREE (e.g. a worktree of the "
+                         "previous commit, C extension built in place) in the same interleaved rounds")
     ap.add_argument("--no-setup", action="store_true", help="do not run bench/setup.sh first")
     return ap.parse_args(argv)
 
@@ -103,6 +106,9 @@ class Bench:
             raise SystemExit("bench: unknown workload(s): %s" % ", ".join(sorted(unknown)))
         wanted = [p.strip() for p in opts.peers.split(",") if p.strip()]
         by_name = {p.name: p for p in servers.PEERS}
+        if opts.baseline:
+            by_name[servers.BASELINE] = servers.baseline_peer(Path(opts.baseline))
+            wanted.insert(1 if servers.OURS in wanted else 0, servers.BASELINE)
         unknown = set(wanted) - set(by_name)
         if unknown:
             raise SystemExit("bench: unknown peer(s): %s" % ", ".join(sorted(unknown)))

@@ -24,10 +24,10 @@ NGINX_MODULES = Path("/usr/lib/nginx/modules")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def project_env() -> dict:
-    """The environment for child processes: this checkout first on PYTHONPATH."""
+def project_env(root: Path = ROOT) -> dict:
+    """The environment for child processes: the checkout `root` (this one by default) first on PYTHONPATH."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
@@ -74,6 +74,8 @@ class Peer:
     notes: str = ""
     #: the workloads this server takes part in (None: all of them)
     workloads: Optional[tuple] = None
+    #: the checkout whose packages the server imports (this one unless it is a baseline)
+    root: Path = ROOT
 
 
 def _python_script_peer(name: str, script: str, module: str, notes: str = "") -> Peer:
@@ -124,16 +126,17 @@ def _ours_strict_argv(rundir: Path, port: int, workers: int) -> list:
     return _ours_argv(rundir, port, workers, "echo_strict.py")
 
 
-def _ours_unusable() -> Optional[str]:
+def _ours_unusable(root: Path = ROOT) -> Optional[str]:
     """This project runs once its server and `websocket.server` import and `-t` accepts the conf."""
-    probe = subprocess.run([sys.executable, "-c", "import cosocket.server.cli, websocket.server"],
-                           capture_output=True, text=True, env=project_env(), cwd=str(ROOT))
+    check = "import importlib.util, websocket.server; assert importlib.util.find_spec('cosocket.__main__')"
+    probe = subprocess.run([sys.executable, "-c", check],
+                           capture_output=True, text=True, env=project_env(root), cwd=str(root))
     if probe.returncode:
         last = (probe.stderr.strip().splitlines() or ["?"])[-1]
-        return "not ready yet: importing cosocket.server.cli and websocket.server fails (%s)" % last
+        return "not ready yet: importing websocket.server (or finding cosocket.__main__) fails (%s)" % last
     rundir = RUN_DIR / "conf-test"
     argv = _ours_argv(rundir, free_port(), 1)
-    test = subprocess.run(argv[:-2] + ["-t"], capture_output=True, text=True, env=project_env(),
+    test = subprocess.run(argv[:-2] + ["-t"], capture_output=True, text=True, env=project_env(root),
                           cwd=str(rundir), timeout=30)
     if test.returncode:
         out = (test.stderr + test.stdout).strip().splitlines()
@@ -159,6 +162,19 @@ PEERS = [
     _python_script_peer("gevent-websocket", "gevent_websocket_echo.py", "geventwebsocket",
                         "gevent pywsgi"),
 ]
+
+
+BASELINE = "this project baseline"
+
+
+def baseline_peer(root: Path) -> Peer:
+    """The same echo server run from another checkout `root` (an A/B of two commits in one run).
+
+    Its C extension must be built in that checkout (`python setup.py build_ext --inplace`).
+    """
+    root = Path(root).resolve()
+    return Peer(BASELINE, _ours_argv, lambda: _ours_unusable(root), multi_worker=True, root=root,
+                notes="this project's echo.py served from %s" % root)
 
 
 def tree_pids(root: int) -> list:
@@ -276,7 +292,7 @@ def start(peer: Peer, cores: str, workers: int = 1, timeout: float = 20.0) -> Ru
     if cores:
         argv = ["taskset", "-c", cores] + argv
     out = open(rundir / "logs" / "stdout.log", "wb")
-    proc = subprocess.Popen(argv, cwd=str(rundir), env=project_env(), stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(argv, cwd=str(rundir), env=project_env(peer.root), stdin=subprocess.DEVNULL,
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()
     running = Running(peer, proc, port, rundir, workers)

@@ -25,8 +25,8 @@ from typing import Any, Callable, Optional
 
 import gevent
 from gevent import Greenlet, GreenletExit, getcurrent
-from gevent.event import AsyncResult, Event
-from gevent.hub import get_hub
+from gevent.event import Event
+from gevent.hub import Waiter, get_hub
 
 from . import log, runtime
 from .runtime import NgxExit
@@ -38,10 +38,23 @@ __all__ = ["sleep", "thread", "timer", "semaphore", "worker", "run_entry", "shut
 def sleep(seconds) -> None:
     """`ngx.sleep(seconds)`: yield to other greenlets for `seconds` (0 only yields)."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError("bad argument #1 to 'sleep' (number expected, got %s)" % type(seconds).__name__)
+        raise TypeError("bad argument #1 to 'sleep' (number expected, got %s)" % _lua_type(seconds))
     if seconds < 0:
-        raise ValueError("invalid sleep duration \"%s\"" % seconds)
+        raise ValueError("invalid sleep duration \"%d\"" % int(seconds * 1000))  # nginx counts in ms
     gevent.sleep(seconds)
+
+
+def _lua_type(value) -> str:
+    """The type name Lua's error messages would give `value`."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (str, bytes)):
+        return "string"
+    if isinstance(value, (dict, list, tuple)):
+        return "table"
+    return "function" if callable(value) else type(value).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -198,6 +211,7 @@ def run_entry(request, fn: Callable[[], Any]) -> Optional[int]:
     finally:
         if _request_scopes.get(id(request)) is scope:
             del _request_scopes[id(request)]
+        runtime.request_ended(request)  # as nginx's request cleanup: its cosockets close
         _thread_var.set(outer_thread)
         _scope_var.set(outer_scope)
         runtime.current_request.set(outer_request)
@@ -211,7 +225,7 @@ class LightThread:
     """A light thread (`ngx.thread.spawn`'s result): a Greenlet plus Lua's coroutine bookkeeping."""
 
     __slots__ = ("_fn", "_args", "_parent", "_scope", "_greenlet", "_state", "_results", "_waiter",
-                 "__weakref__")
+                 "_spawner", "_resume", "__weakref__")
 
     def __init__(self, fn, args, parent, scope: _Scope):
         self._fn = fn
@@ -221,7 +235,11 @@ class LightThread:
         self._greenlet: Optional[Greenlet] = None
         self._state = _RUNNING
         self._results: tuple = ()
-        self._waiter: Optional[AsyncResult] = None
+        self._waiter: Optional[_Waiting] = None
+        # while spawn() waits for this thread's first yield: the spawner's greenlet and the hub
+        # callback that resumes it
+        self._spawner = None
+        self._resume = None
 
     def status(self) -> str:
         """`coroutine.status(t)`: "running" (alive, even while suspended), "zombie" or "dead"."""
@@ -240,10 +258,11 @@ class LightThread:
             result = self._fn(*self._args)
         except NgxExit as e:
             self._scope.exit_from_thread(e.status)
-            self._end((True,))
-        except GreenletExit:
+            self._end((True,), to_waiter=False)  # the exit unwinds a waiting entry, not a wake-up
+        except GreenletExit:  # killed: by its parent, or with the whole request (whose threads all unwind)
             self._state = _DEAD
             self._scope.thread_ended(self)
+            self._hand_over(to_waiter=False)
             raise
         except Exception as e:  # a failing light thread never takes the others down
             log.error(log.ERR, _abort_message("user", e))
@@ -251,28 +270,83 @@ class LightThread:
         else:
             self._end((True,) + result if isinstance(result, tuple) else (True, result))
 
-    def _end(self, results: tuple) -> None:
+    def _end(self, results: tuple, to_waiter: bool = True) -> None:
         self._results = results
         if self._state == _RUNNING:
             self._state = _ZOMBIE
         self._scope.thread_ended(self)
-        waiter = self._waiter
-        if waiter is not None and not waiter.ready():
-            waiter.set(self)
+        self._hand_over(to_waiter)
+
+    def _hand_over(self, to_waiter: bool = True) -> None:
+        """Choose who runs when this thread's greenlet ends, as lua-nginx-module resumes coroutines.
+
+        A thread that ends before it ever yielded returns straight into the
+        spawn() that started it; a thread whose parent waits on it in
+        ngx.thread.wait resumes that parent at once; otherwise the hub runs
+        the next wake-up in line.
+        """
+        me = getcurrent()
+        resume = self._resume
+        if resume is not None:
+            resume.stop()
+            self._resume = None
+            me.parent = self._spawner
+            self._spawner = None
+            return
+        waiting = self._waiter
+        if to_waiter and waiting is not None and waiting.done is None:
+            waiting.done = self
+            if waiting.greenlet is not None:
+                me.parent = waiting.greenlet
+
+
+class _Waiting:
+    """A parent parked in ngx.thread.wait: its greenlet and the thread that ended first."""
+
+    __slots__ = ("greenlet", "done")
+
+    def __init__(self, greenlet) -> None:
+        self.greenlet = greenlet
+        self.done: Optional[LightThread] = None
+
+
+def _resume_spawner(t: LightThread) -> None:
+    # In the hub: the new thread yielded, its spawner goes on (queued at spawn time, so before
+    # whatever the new thread woke).
+    spawner = t._spawner
+    t._resume = None
+    t._spawner = None
+    spawner.switch()
 
 
 def spawn(fn, *args) -> LightThread:
     """`ngx.thread.spawn(f, ...)`: run `f(*args)` now until it first yields, then return its thread."""
     if not callable(fn):
-        raise TypeError("bad argument #1 to 'spawn' (function expected, got %s)" % type(fn).__name__)
+        raise TypeError("bad argument #1 to 'spawn' (Lua function expected)")
     scope = _current_scope()
     t = LightThread(fn, args, _current_coroutine(), scope)
     ctx = contextvars.copy_context()
-    t._greenlet = Greenlet(ctx.run, t._run_in, scope)
+    g = t._greenlet = Greenlet(ctx.run, t._run_in, scope)
     scope.threads.add(t)
     scope.idle.clear()
-    t._greenlet.start()
-    gevent.sleep(0)  # the new thread's start callback is queued first: it runs until it yields
+    hub = get_hub()
+    me = getcurrent()
+    if me is hub:  # not from a thread (a hub callback): start it as the next callback
+        g.start()
+        return t
+    # lua-nginx-module posts the spawner, then runs the new thread until it yields or ends
+    t._spawner = me
+    t._resume = hub.loop.run_callback(_resume_spawner, t)
+    try:
+        g.switch()
+    except BaseException:  # the spawner was killed meanwhile: nothing may switch back into it later
+        if t._resume is not None:
+            t._resume.stop()
+            t._resume = None
+        t._spawner = None
+        raise
+    if scope.exit_status is not None and scope.phase != "detached":
+        raise NgxExit(scope.exit_status)  # the new thread called ngx.exit: the spawner never goes on
     return t
 
 
@@ -304,15 +378,19 @@ def wait(*threads) -> tuple:
                 continue
             return (None, "already waited or killed")
         alive.append(t)
-    waiter = AsyncResult()
+    waiting = _Waiting(getcurrent())
     for t in alive:
-        t._waiter = waiter
+        t._waiter = waiting
+    hub = get_hub()
     try:
-        done = waiter.get()
+        while waiting.done is None:
+            hub.switch()  # the first of them to end ends into this greenlet (LightThread._hand_over)
     finally:
+        waiting.greenlet = None
         for t in alive:
-            if t._waiter is waiter:
+            if t._waiter is waiting:
                 t._waiter = None
+    done = waiting.done
     done._state = _DEAD
     return done._results
 
@@ -350,6 +428,15 @@ class _Timer:
         self.watcher = None
 
 
+class _TimerRun:
+    """One run of a timer callback: what its cosockets belong to (runtime.on_request_end)."""
+
+    __slots__ = ("cosocket_owned",)
+
+    def __init__(self) -> None:
+        self.cosocket_owned = None
+
+
 class _TimerManager:
     """The worker's timers: lua_max_pending_timers / lua_max_running_timers accounting."""
 
@@ -379,8 +466,14 @@ class _TimerManager:
 
     def _arm(self, tm: _Timer) -> None:
         self.pending.add(tm)
-        tm.watcher = get_hub().loop.timer(tm.delay)
-        tm.watcher.start(self._expire, tm, False)
+        loop = get_hub().loop
+        if tm.delay == 0:
+            # due at once: the hub's callback queue keeps creation order (nginx's timer tree is
+            # FIFO among equal deadlines; a timer heap is not)
+            tm.watcher = loop.run_callback(self._expire, tm, False)
+        else:
+            tm.watcher = loop.timer(tm.delay)
+            tm.watcher.start(self._expire, tm, False)
 
     def _expire(self, tm: _Timer, premature: bool) -> None:
         """A timer is due (in the hub, or from shutdown): start its callback in a new greenlet."""
@@ -403,6 +496,8 @@ class _TimerManager:
 
     def _run(self, tm: _Timer, premature: bool) -> None:
         runtime.in_timer.set(True)
+        run = _TimerRun()
+        runtime.current_timer.set(run)
         scope = _Scope(None, set(), getcurrent())
         _scope_var.set(scope)
         try:
@@ -410,6 +505,7 @@ class _TimerManager:
         except Exception as e:
             log.error(log.ERR, _abort_message("entry", e))
         finally:
+            runtime.request_ended(run)  # as nginx ends the timer's fake request: its cosockets close
             self.running.discard(getcurrent())
             if not self.running:
                 self.all_idle.set()
@@ -469,13 +565,17 @@ timer = SimpleNamespace(at=timer_at, every=timer_every, running_count=running_co
 # ---------------------------------------------------------------------------
 
 class Semaphore:
-    """A counting semaphore with FIFO wake-up, as lua-resty-core's `ngx.semaphore`."""
+    """A counting semaphore with FIFO wake-up, as lua-resty-core's `ngx.semaphore`.
+
+    `post` never switches: the waiters it wakes run after the poster yields,
+    oldest first, each until it yields in turn.
+    """
 
     __slots__ = ("_resources", "_waiters", "_wakeup_scheduled")
 
     def __init__(self, n: int = 0):
         self._resources = n
-        self._waiters: deque = deque()  # AsyncResult per waiting thread, oldest first
+        self._waiters: deque = deque()  # one Waiter per parked thread, oldest first
         self._wakeup_scheduled = False
 
     def post(self, n: int = 1) -> bool:
@@ -491,13 +591,18 @@ class Semaphore:
         return True
 
     def _wake(self) -> None:
+        # In the hub: each switch runs one waiter until it yields, then the loop goes on.
         self._wakeup_scheduled = False
         while self._waiters and self._resources > 0:
             self._resources -= 1
-            self._waiters.popleft().set(True)
+            self._waiters.popleft().switch(True)
 
     def wait(self, timeout) -> tuple:
-        """Take one resource, waiting at most `timeout` seconds -> `(True, None)` or `(False, "timeout")`."""
+        """Take one resource, waiting at most `timeout` seconds.
+
+        `(True, None)`; `(False, "timeout")` when the wait timed out;
+        `(None, "timeout")` when `timeout` is 0 and no resource is free.
+        """
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise TypeError("bad argument #1 to 'wait' (number expected, got %s)" % type(timeout).__name__)
         if timeout < 0:
@@ -506,29 +611,30 @@ class Semaphore:
             self._resources -= 1
             return (True, None)
         if int(timeout * 1000) == 0:
-            return (False, "timeout")
-        ticket = AsyncResult()
+            return (None, "timeout")
+        ticket = Waiter()
         self._waiters.append(ticket)
+        timer = gevent.Timeout(timeout)
+        timer.start()
         try:
-            ticket.get(timeout=timeout)
-        except gevent.Timeout:
-            pass
+            ticket.get()
+            return (True, None)
+        except gevent.Timeout as t:
+            if t is not timer:
+                raise
+            self._withdraw(ticket)
+            return (False, "timeout")
         except BaseException:
             self._withdraw(ticket)
             raise
-        if ticket.ready():
-            return (True, None)
-        self._withdraw(ticket)
-        return (False, "timeout")
+        finally:
+            timer.close()
 
-    def _withdraw(self, ticket: AsyncResult) -> None:
-        if ticket.ready():  # woken just as we gave up: hand the resource on
+    def _withdraw(self, ticket) -> None:
+        try:
+            self._waiters.remove(ticket)
+        except ValueError:  # already granted (its switch could not reach it): hand the resource on
             self.post(1)
-        else:
-            try:
-                self._waiters.remove(ticket)
-            except ValueError:
-                pass
 
     def count(self) -> int:
         """Resources available; negative: minus the number of waiting threads."""

@@ -70,6 +70,7 @@ class HttpSettings:
     access_log: Optional[List[AccessLogConf]] = None
     lua_check_client_abort: bool = False
     default_type: str = "text/plain"  # nginx's compiled-in default; OpenResty's conf sets it per location
+    python_code_cache: bool = True  # off: handler files and modules are reloaded when they change
     socket: SocketSettings = field(default_factory=SocketSettings)
 
     def copy(self) -> "HttpSettings":
@@ -184,3 +185,5 @@ class MainConf:
     init_by_python: Optional[str] = None  # "module:function"
     init_worker_by_python: Optional[str] = None
     http: HttpConf = field(default_factory=HttpConf)
+    # what the configuration warns of once loaded, as nginx's conf-time [alert] lines (file:line included)
+    alerts: List[str] = field(default_factory=list)

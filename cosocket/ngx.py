@@ -23,24 +23,26 @@ _LAZY = {
     "timer": ("cosocket.concurrency", "timer"),
     "semaphore": ("cosocket.concurrency", "semaphore"),
     "worker": ("cosocket.concurrency", "worker"),
-    "re": ("cosocket.helpers", "re"),
-    "config": ("cosocket.helpers", "config"),
-    "say": ("cosocket.server.request", "say"),
-    "print": ("cosocket.server.request", "print_"),
-    "flush": ("cosocket.server.request", "flush"),
-    "send_headers": ("cosocket.server.request", "send_headers"),
-    "exit": ("cosocket.server.request", "exit"),
-    "eof": ("cosocket.server.request", "eof"),
-    "redirect": ("cosocket.server.request", "redirect"),
-    "req": ("cosocket.server.request", "req"),
-    "on_abort": ("cosocket.server.request", "on_abort"),
-    "shared": ("cosocket.server.request", "shared"),
+    "re": ("cosocket.regex", "re"),
+    "config": ("cosocket.runtime", "config"),
+    "say": ("cosocket.server.api", "say"),
+    "print": ("cosocket.server.api", "print_"),
+    "flush": ("cosocket.server.api", "flush"),
+    "send_headers": ("cosocket.server.api", "send_headers"),
+    "exit": ("cosocket.server.api", "exit"),
+    "eof": ("cosocket.server.api", "eof"),
+    "redirect": ("cosocket.server.api", "redirect"),
+    "req": ("cosocket.server.api", "req"),
+    "on_abort": ("cosocket.server.api", "on_abort"),
+    "shared": ("cosocket.server.api", "shared"),
 }
 for _name in ("sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
-              "unescape_uri", "encode_args", "decode_args", "now", "time", "update_time",
-              "http_time", "cookie_time", "parse_http_time", "localtime", "utctime", "today",
-              "crc32_short", "crc32_long", "hmac_sha1", "quote_sql_str"):
-    _LAZY[_name] = ("cosocket.helpers", _name)
+              "unescape_uri", "encode_args", "decode_args", "crc32_short", "crc32_long", "hmac_sha1",
+              "quote_sql_str"):
+    _LAZY[_name] = ("cosocket.codecs", _name)
+for _name in ("now", "time", "update_time", "http_time", "cookie_time", "parse_http_time", "localtime",
+              "utctime", "today"):
+    _LAZY[_name] = ("cosocket.clock", _name)
 
 
 class _Ngx:
@@ -59,7 +61,15 @@ class _Ngx:
     HTTP_PUT = 16
     HTTP_DELETE = 32
     HTTP_OPTIONS = 512
+    HTTP_MKCOL = 64
+    HTTP_COPY = 128
+    HTTP_MOVE = 256
+    HTTP_PROPFIND = 1024
+    HTTP_PROPPATCH = 2048
+    HTTP_LOCK = 4096
+    HTTP_UNLOCK = 8192
     HTTP_PATCH = 16384
+    HTTP_TRACE = 32768
     # HTTP status codes.
     HTTP_CONTINUE = 100
     HTTP_SWITCHING_PROTOCOLS = 101
@@ -90,6 +100,7 @@ class _Ngx:
     HTTP_CLOSE = 444
     HTTP_ILLEGAL = 451
     HTTP_INTERNAL_SERVER_ERROR = 500
+    HTTP_NOT_IMPLEMENTED = 501
     HTTP_METHOD_NOT_IMPLEMENTED = 501
     HTTP_BAD_GATEWAY = 502
     HTTP_SERVICE_UNAVAILABLE = 503
@@ -100,8 +111,22 @@ class _Ngx:
     null = null
     log = staticmethod(_log.ngx_log)
 
+    @staticmethod
+    def get_phase() -> str:
+        """`ngx.get_phase()`: "init", "init_worker", "content", "timer", or "init" outside the server."""
+        from . import runtime
+        if runtime.in_timer.get():
+            return "timer"
+        if runtime.current_request.get() is not None:
+            return "content"
+        return runtime.worker.phase or "init"
+
     def __init__(self) -> None:
         self.__dict__["socket"] = SimpleNamespace(tcp=_socket_tcp, stream=_socket_tcp, connect=_socket_connect)
+
+    def __dir__(self):
+        """Everything `ngx.` completes: the constants, the fields and the lazily imported calls."""
+        return sorted(set(super().__dir__()) | set(_LAZY))
 
     def __getattr__(self, name: str):
         try:
@@ -149,10 +174,10 @@ _request_module = None
 
 
 def _rq():
-    """cosocket.server.request, imported on first use (it imports this module) and then kept."""
+    """cosocket.server.api (the request API), imported on first use (it imports this module) and then kept."""
     global _request_module
     if _request_module is None:
-        from .server import request
+        from .server import api as request
         _request_module = request
     return _request_module
 

@@ -103,7 +103,12 @@ class Pool:
         deadline = time.monotonic() + timeout_ms / 1000.0
         while True:
             left = deadline - time.monotonic()
-            woken = event.wait(left) if left > 0 else event.is_set()
+            try:
+                woken = event.wait(left) if left > 0 else event.is_set()
+            except BaseException:
+                # the waiting thread was killed: its place in the queue goes, a wake-up it got passes on
+                self._withdraw(event)
+                raise
             if not woken:
                 try:
                     self.waiters.remove(event)
@@ -199,6 +204,16 @@ class Pool:
                     log.error(DEBUG, 'lua tcp socket keepalive: free connection pool for "%s"' % self.key)
             return
         self._wake()
+
+    def _withdraw(self, event: Event) -> None:
+        try:
+            self.waiters.remove(event)
+        except ValueError:
+            pass
+        if event.is_set():
+            self._wake()
+        elif self.connections == 0 and not self.waiters and not self.idle:
+            self._after_drop()
 
     def _wake(self) -> None:
         while self.waiters:

@@ -42,6 +42,8 @@ from .text import lua_number, null
 
 __all__ = ["new", "add_commands", "register_module_prefix", "Redis", "null"]
 
+# The channel sets are named by the command that leaves them; each has its message kind, and each
+# (un)subscribe reply kind belongs to one set.
 _UNSUBSCRIBE = {"unsubscribe": b"message", "punsubscribe": b"pmessage", "sunsubscribe": b"smessage"}
 _KIND = {b"subscribe": "unsubscribe", b"psubscribe": "punsubscribe", b"ssubscribe": "sunsubscribe",
          b"unsubscribe": "unsubscribe", b"punsubscribe": "punsubscribe", b"sunsubscribe": "sunsubscribe"}
@@ -278,7 +280,7 @@ class Redis:
 
     def _note_subscription(self, res) -> None:
         """Keep the channel sets and the subscribed state in step with a (un)subscribe reply."""
-        if type(res) is not list or len(res) < 3:
+        if type(res) is not list or len(res) < 3 or type(res[0]) is not bytes:
             return
         kind = _KIND.get(res[0])
         if kind is None:

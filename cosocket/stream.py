@@ -17,9 +17,11 @@ and the only socket API the WebSocket layer uses.  It owns:
 * complete sends: `send_parts(head, payload)` hands both to the kernel in one
   call and waits for buffer space for what it did not take.
 
-Failures come back as nginx's error strings and are logged in its words; a
-read timeout leaves the stream usable, every other failure closes it (the
-subclass's `_finalize`).
+Failures come back as nginx's error strings and are logged in its words.  A
+read timeout leaves the stream usable; any other failed read closes the read
+side only (later reads answer "closed", sends still go out), a failed send
+closes the write side only, and the connection itself is closed (the
+subclass's `_finalize`) once both sides have failed.
 """
 from __future__ import annotations
 
@@ -75,9 +77,10 @@ class Stream:
     and `_check_request()`.
     """
 
-    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_request", "_rt", "_st", "_cur_to",
+    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
+                 "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
-                 "_hard_deadline")
+                 "_hard_deadline", "log_errors")
 
     def __init__(self) -> None:
         self._sock = None
@@ -85,6 +88,7 @@ class Stream:
         self._buf = bytearray()
         self._bufsize = 4096
         self._read_closed = False
+        self._write_closed = False
         self._request = None
         self._rt = self._st = 60.0
         self._cur_to = _UNSET
@@ -96,8 +100,19 @@ class Stream:
         self._waiter = None
         self._drained = False  # the last raw read returned less than asked: the kernel had no more
         self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
+        #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
+        #: reads a request itself (it reports those failures in nginx's own words)
+        self.log_errors: Optional[bool] = None
 
     # ------------------------------------------------------------ public API
+    def _logs(self) -> bool:
+        policy = self.log_errors
+        return log_errors() if policy is None else policy
+
+    def set_read_deadline(self, loop_time: Optional[float]) -> None:
+        """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
+        self._hard_deadline = loop_time
+
     def read_buffer(self) -> bytearray:
         """The read buffer: bytes read from the peer and not consumed yet.
 
@@ -118,6 +133,10 @@ class Stream:
     def readable(self) -> bool:
         """Whether reads may be attempted: connected and not read to its end."""
         return self._sock is not None and not self._read_closed
+
+    def is_reading(self) -> bool:
+        """Whether a read is in progress (another greenlet's read would be "socket busy reading")."""
+        return self._reading
 
     def read_timeout(self) -> float:
         """The read timeout in seconds (what bounds each wait for the peer)."""
@@ -188,7 +207,7 @@ class Stream:
                 return data, None
             if len(buf) >= limit:
                 return None, "too large"
-            if self._sock is None:
+            if self._sock is None or self._read_closed:
                 return None, "closed"
             start = max(0, len(buf) - dlen + 1)
             err = self._fill()
@@ -206,8 +225,8 @@ class Stream:
         another greenlet sends.
         """
         sock = self._sock
-        if sock is None:
-            if log_errors():
+        if sock is None or self._write_closed:
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -215,9 +234,22 @@ class Stream:
         if self._writing:
             return None, "socket busy writing"
         n = len(head) + len(payload)
+        if type(sock) is _PLAIN and n < _SENDMSG_MIN:
+            # one send() on the raw socket; no other greenlet runs before it returns, so
+            # only a partial send needs the busy flag and the waiting completion
+            data = head + payload if head else payload
+            try:
+                sent = sock._sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                return None, self._send_failed(exc)
+            if sent == n:
+                return n, None
+            return self._send_all(sock, data, n, None, sent)
         if not n:
             return 0, None
-        if type(sock) is not _PLAIN or n < _SENDMSG_MIN or not head:
+        if type(sock) is not _PLAIN or not head:
             return self._send_all(sock, head + payload if head else payload, n, None)
         return self._send_all(sock, payload, n, head)
 
@@ -230,7 +262,7 @@ class Stream:
         """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
         if isinstance(exc, _timeout):
             return self._read_timed_out()
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
         return "closed" if isinstance(exc, _stdssl.SSLError) else strerror(exc)
 
@@ -239,26 +271,41 @@ class Stream:
         return INFO if self._downstream else ERR
 
     def _fail(self, err: str) -> str:
+        """Close the whole connection (a failed TLS handshake) -> `err`."""
         self._finalize(keep_buffer=True)
+        return err
+
+    def _fail_read(self, err: str) -> str:
+        """A read failed (not a timeout): close the read side; the connection once both sides failed -> `err`."""
+        self._read_closed = True
+        if self._write_closed:
+            self._finalize(keep_buffer=True)
+        return err
+
+    def _fail_write(self, err: str) -> str:
+        """A send failed: close the write side; the connection once both sides failed -> `err`."""
+        self._write_closed = True
+        if self._read_closed:
+            self._finalize(keep_buffer=True)
         return err
 
     def _read_timed_out(self) -> str:
         """Log a read timeout as nginx does -> "timeout" (the socket stays open)."""
-        if log_errors():
+        if self._logs():
             log.error(ERR, "lua tcp socket read timed out")
         return "timeout"
 
     def _read_failed(self, exc: OSError) -> str:
         """Log a failed recv() of a plain socket, close it -> the error's text."""
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
-        return self._fail(strerror(exc))
+        return self._fail_read(strerror(exc))
 
     def _send_failed(self, exc: OSError) -> str:
         """Log a failed send() as nginx does, close the socket -> the error's text."""
-        if log_errors():
+        if self._logs():
             log.error(self._io_log_level(), "send() failed (%s)" % errno_text(exc))
-        return self._fail(strerror(exc))
+        return self._fail_write(strerror(exc))
 
     # ------------------------------------------------------------------ reads
     def _settimeout(self, seconds: float) -> None:
@@ -316,15 +363,15 @@ class Stream:
         except _timeout:
             return None, self._read_timed_out()
         except _stdssl.SSLError as exc:
-            if log_errors():
+            if self._logs():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))
-            return None, self._fail("closed")
+            return None, self._fail_read("closed")
         except OSError as exc:
             return None, self._read_failed(exc)
         finally:
             self._reading = False
         if not chunk:
-            return None, self._fail("closed")
+            return None, self._fail_read("closed")
         return chunk, None
 
     def _wait_seconds(self) -> float:
@@ -400,18 +447,23 @@ class Stream:
             return (bytes(out) if as_bytes else out), None, None
         partial = bytes(out[:got])
         if err != "timeout":
-            self._finalize()
+            self._fail_read(err)
         return None, err, partial
 
     # ------------------------------------------------------------------ sends
-    def _send_all(self, sock, payload: bytes, n: int, head):
-        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err)."""
+    def _send_all(self, sock, payload: bytes, n: int, head, sent=None):
+        """Send `payload` (after `head` when given: n counts both) -> (n, None) or (None, err).
+
+        `sent`: how many of the n bytes a first send already took (the partial-send completion).
+        """
         if self._cur_to != self._st:
             sock.settimeout(self._st)
             self._cur_to = self._st
         self._writing = True
         try:
-            if type(sock) is _PLAIN:
+            if sent is not None:
+                pass
+            elif type(sock) is _PLAIN:
                 try:
                     sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
                 except BlockingIOError:
@@ -431,9 +483,9 @@ class Stream:
                 if head is not None:
                     n += len(head)
         except _timeout:
-            if log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket write timed out")
-            return None, self._fail("timeout")
+            return None, self._fail_write("timeout")
         except OSError as exc:
             return None, self._send_failed(exc)
         finally:

@@ -3,7 +3,13 @@
 * Timeouts are nginx's: the read (send) timeout bounds each wait for data
   (for buffer space) and is re-armed whenever some arrives, so a slow but
   steady peer never times out.  A read timeout leaves the connection usable;
-  every other failure closes it.
+  another failed read closes the read side, a failed send the write side
+  (`cosocket.stream`); `close()` answers "closed" once both have failed.
+* One reader, one writer and one connector at a time: a second one, and
+  `close()` or `setkeepalive()` meanwhile, answer "socket busy reading" /
+  "socket busy writing" / "socket busy connecting".
+* Option tables are Lua tables: keys a call does not use are ignored;
+  unknown keyword arguments are a TypeError.
 * Buffering, the reads and the complete sends are `cosocket.stream`'s
   (`TCPSocket` is a `Stream`); this module adds the receive patterns,
   connecting, keepalive pools and TLS.
@@ -22,7 +28,7 @@ from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR
-from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, log_errors as _log_errors, \
+from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
 
@@ -54,6 +60,24 @@ if hasattr(_stdsocket, "TCP_KEEPCNT"):
     _SOCKOPTS["keepcnt"] = (_stdsocket.IPPROTO_TCP, _stdsocket.TCP_KEEPCNT)
 
 _CONNECT_OPTS = ("pool", "pool_size", "backlog")
+_UNTIL_OPTS = ("inclusive",)
+
+
+def _options(opts, kw: dict, known: tuple, n: int, fname: str) -> dict:
+    """An options table and keyword arguments merged: a dict is a Lua table (keys the call does not
+    use are ignored), a keyword argument is Python (an unknown one is a TypeError naming it)."""
+    options = {}
+    if opts is not None:
+        if not isinstance(opts, dict):
+            raise TypeError("bad argument #%d to '%s' (table expected, got %s)" % (n, fname, type(opts).__name__))
+        for name in known:
+            if name in opts:
+                options[name] = opts[name]
+    for name, value in kw.items():
+        if name not in known:
+            raise TypeError('unknown option "%s"' % name)
+        options[name] = value
+    return options
 
 
 def _int_arg(value, n: int, fname: str, what: str = "number") -> int:
@@ -76,13 +100,14 @@ def _check_timeout(value, n: int, fname: str) -> int:
 class _UntilReader:
     """The iterator `receiveuntil` returns: `reader(size=None)` -> (data, err, partial)."""
 
-    __slots__ = ("_owner", "_pattern", "_inclusive", "_done")
+    __slots__ = ("_owner", "_pattern", "_inclusive", "_done", "_edges")
 
     def __init__(self, owner: "TCPSocket", pattern: bytes, inclusive: bool):
         self._owner = owner
         self._pattern = pattern
         self._inclusive = inclusive
         self._done = False
+        self._edges = _recovery_edges(pattern)
 
     def __call__(self, size=None):
         """Read up to the pattern; with `size`, hand the data out in chunks, then (None, None, None)."""
@@ -93,10 +118,14 @@ class _UntilReader:
             size = _int_arg(size, 1, "receiveuntil iterator")
             if size < 0:
                 size = 0
+        if owner._connecting:
+            return None, "socket busy connecting", None
         if owner._sock is None or owner._read_closed:
             return None, "closed", None
         if owner._request is not None:
             owner._check_request()
+        if owner._reading:
+            return None, "socket busy reading", None
         if self._done:
             self._done = False
             return None, None, None
@@ -111,7 +140,7 @@ class TCPSocket(Stream):
     """
 
     __slots__ = ("_key", "_pool", "_reused", "_peer", "_peer_text", "_tmo", "_ct",
-                 "_tls_session", "_client_cert", "_client_key", "__weakref__")
+                 "_tls_session", "_client_cert", "_client_key", "_connecting", "__weakref__")
 
     def __init__(self) -> None:
         Stream.__init__(self)
@@ -125,6 +154,16 @@ class TCPSocket(Stream):
         self._tls_session = None
         self._client_cert = None
         self._client_key = None
+        self._connecting = False
+
+    def __del__(self) -> None:
+        # OpenResty's __gc: a socket dropped without close() gives its connection and pool slot back
+        if self._pool is not None:
+            try:
+                self._finalize()
+                self._release_pool()
+            except Exception:  # noqa: BLE001 - nothing may escape a finalizer
+                pass
 
     # ------------------------------------------------------------------ setup
     @classmethod
@@ -160,8 +199,8 @@ class TCPSocket(Stream):
 
     # ---------------------------------------------------------------- timeouts
     def settimeout(self, ms) -> None:
-        """Connect, send and read timeout in ms (0 or negative: the lua_socket_* directives)."""
-        ms = _check_timeout(ms, 1, "settimeout")
+        """Connect, send and read timeout in ms (0, negative or None: the lua_socket_* directives)."""
+        ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
         self._tmo = (ms, ms, ms)
         self._apply_timeouts()
 
@@ -181,16 +220,11 @@ class TCPSocket(Stream):
             if opts is not None:
                 raise TypeError("bad argument #3 to 'connect' (number expected, got table)")
             port, opts = None, port
-        options = {}
-        if opts is not None:
-            if not isinstance(opts, dict):
-                raise TypeError("bad argument #3 to 'connect' (table expected, got %s)" % type(opts).__name__)
-            # A Lua table: keys connect does not use are ignored (lua-resty-redis passes its ssl options here).
-            options.update((name, value) for name, value in opts.items() if name in _CONNECT_OPTS)
-        for name in kw:
-            if name not in _CONNECT_OPTS:
-                raise TypeError('unknown option "%s"' % name)
-        options.update(kw)
+        options = _options(opts, kw, _CONNECT_OPTS, 3, "connect")
+        if self._connecting:
+            return None, "socket busy connecting"
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
         if isinstance(host, bytes):
             host = host.decode("utf-8", "replace")
         if not isinstance(host, str):
@@ -219,14 +253,17 @@ class TCPSocket(Stream):
             pool_size = settings.pool_size
 
         unix_path = None
-        if port is not None:
+        if host[:5].lower() == "unix:":  # the port, if any, is ignored as nginx ignores it
+            unix_path = host[5:]
+            key = host
+            port = None
+        elif port is not None:
             port = _int_arg(port, 2, "connect")
             if port < 0 or port > 65535:
                 return None, "bad port number: %d" % port
+            if not host:
+                return None, 'failed to parse host name "": no host'
             key = "%s:%d" % (host, port)
-        elif host[:5].lower() == "unix:":
-            unix_path = host[5:]
-            key = host
         else:
             return None, "missing the port number"
         if custom_key is not None:
@@ -240,12 +277,31 @@ class TCPSocket(Stream):
             self._finalize()
 
         self._request = runtime.current_request.get()
+        owner = self._request if self._request is not None else runtime.current_timer.get()
+        if owner is not None:
+            runtime.on_request_end(owner, self)
         self._key = key
         self._reused = 0
         self._read_closed = False
+        self._write_closed = False
         self._tls_session = None
         self._apply_settings()
+        self._connecting = True
+        try:
+            return self._connect(key, host, port, unix_path, pool_size, backlog, settings)
+        except BaseException:
+            # killed while connecting (ngx.thread.kill, the request ending): nothing stays counted
+            self._finalize()
+            self._release_pool()
+            raise
+        finally:
+            self._connecting = False
 
+    def request_ended(self) -> None:
+        """The request (or timer run) that connected this socket has ended: close it, as nginx's cleanup does."""
+        self._finalize()
+
+    def _connect(self, key: str, host: str, port, unix_path, pool_size, backlog, settings):
         spool = _pool.get(key)
         if spool is None and pool_size:
             spool = _pool.create(key, pool_size, backlog)
@@ -299,18 +355,11 @@ class TCPSocket(Stream):
         self._peer_text = _addr_text(addr) if family != _stdsocket.AF_UNIX else "unix:" + addr
         try:
             sock.connect(addr)
-        except _timeout:
-            sock.close()
-            if _log_errors():
-                log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
-            self._release_pool()
-            return None, "timeout"
-        except OSError as exc:
-            sock.close()
-            if _log_errors():
-                log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
-            self._release_pool()
-            return None, _strerror(exc)
+        except BaseException as exc:
+            if not isinstance(exc, OSError):  # killed while connecting
+                sock.close()
+                raise
+            return self._connect_failed(sock, exc)
         if family != _stdsocket.AF_UNIX:
             try:
                 sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
@@ -324,6 +373,18 @@ class TCPSocket(Stream):
         if log.enabled(DEBUG):
             log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
         return 1, None
+
+    def _connect_failed(self, sock, exc: OSError):
+        """Log a failed connect in nginx's words, give the pool slot back -> (None, err)."""
+        sock.close()
+        self._release_pool()
+        if isinstance(exc, _timeout):
+            if self._logs():
+                log.error(ERR, "lua tcp socket connect timed out, when connecting to %s" % self._peer_text)
+            return None, "timeout"
+        if self._logs():
+            log.error(ERR, "connect() failed (%s), when connecting to %s" % (_errno_text(exc), self._peer_text))
+        return None, _strerror(exc)
 
     # ------------------------------------------------------------------ close
     def _release_pool(self) -> None:
@@ -355,9 +416,13 @@ class TCPSocket(Stream):
         self._release_pool()
 
     def close(self):
-        """-> (1, None), or (None, "closed") when there is no connection."""
+        """-> (1, None), or (None, "closed") when there is no connection (or the busy error while in use)."""
+        if self._connecting:
+            return None, "socket busy connecting"
         if self._sock is None:
             return None, "closed"
+        if self._reading or self._writing:
+            return None, "socket busy reading" if self._reading else "socket busy writing"
         if self._request is not None:
             self._check_request()
         if self._downstream:
@@ -366,18 +431,20 @@ class TCPSocket(Stream):
         return 1, None
 
     def _closed_read(self, method: str):
-        if _log_errors():
+        if self._logs():
             log.error(ERR, "attempt to %s data on a closed socket" % method)
         return None, "closed", None
 
     def receive(self, pattern=None):
         """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
+        if self._connecting:
+            return None, "socket busy connecting", None
         if self._sock is None or self._read_closed:
             return self._closed_read("receive")
         if self._request is not None:
             self._check_request()
         if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
-            return None, "socket busy reading", b""
+            return None, "socket busy reading", None
         if type(pattern) is int:
             buf = self._buf
             if 0 < pattern <= len(buf):
@@ -395,7 +462,10 @@ class TCPSocket(Stream):
             except ValueError:
                 pass
         if isinstance(pattern, (str, bytes)):
-            raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % lua_tostring(pattern))
+            text = lua_tostring(pattern)
+            if len(text) == 2 and text[0] == "*":  # "*x": nginx names no pattern
+                raise TypeError("bad argument #1 to 'receive' (bad pattern argument)")
+            raise TypeError("bad argument #1 to 'receive' (bad pattern argument: %s)" % text)
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
 
     def _read_line(self):
@@ -438,11 +508,10 @@ class TCPSocket(Stream):
         finally:
             self._reading = False
         data = b"".join(chunks)
-        if err is None:
-            self._read_closed = True
+        if err is None:  # the end of the stream is not an error: "*a" again answers ""
             return data, None, None
         if err != "timeout":
-            self._finalize()
+            self._fail_read(err)
         return None, err, data
 
     def receiveany(self, max_bytes):
@@ -450,6 +519,8 @@ class TCPSocket(Stream):
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, float)) or max_bytes <= 0:
             raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
         max_bytes = int(max_bytes)
+        if self._connecting:
+            return None, "socket busy connecting"
         if self._sock is None or self._read_closed:
             return self._closed_read("receive")[:2]
         if self._request is not None:
@@ -471,11 +542,7 @@ class TCPSocket(Stream):
 
         Option `inclusive` (bool): include the pattern in the data.
         """
-        options = dict(opts or {})
-        options.update(kw)
-        for name in options:
-            if name != "inclusive":
-                raise TypeError('unknown option "%s"' % name)
+        options = _options(opts, kw, _UNTIL_OPTS, 2, "receiveuntil")
         inclusive = options.get("inclusive", False)
         if inclusive is None:
             inclusive = False
@@ -496,49 +563,87 @@ class TCPSocket(Stream):
         return _UntilReader(self, pattern, inclusive)
 
     def _read_pattern(self, reader: _UntilReader, size: int):
+        """Run the iterator's matcher over the stream -> (data, None, None) / (None, err, partial).
+
+        lua-nginx-module's matcher: bytes that may start the pattern are held
+        until they match or fail; a failed partial match hands its bytes out
+        at once (with `size`, a read may so return more than `size` bytes,
+        as upstream's "ab1" for "ab1ab2" over "ab1ab1").  Held bytes stay at
+        the front of the read buffer, so a receive() or another iterator
+        reading meanwhile gets them in stream order, and this iterator finds
+        them again when it goes on.
+        """
         pat = reader._pattern
         plen = len(pat)
+        edges = reader._edges
         buf = self._buf
-        start = 0
+        out = bytearray()
+        rest = size  # 0: no size limit
+        i = 0  # the next byte of buf to look at
+        state = 0  # buf[i - state:i] == pat[:state] is held
         while True:
-            i = buf.find(pat, start)
-            if i >= 0:
-                if size and i >= size:
-                    data = bytes(buf[:size])
-                    del buf[:size]
-                    return data, None, None
-                data = bytes(buf[:i + plen]) if reader._inclusive else bytes(buf[:i])
-                del buf[:i + plen]
+            n = len(buf)
+            while i < n:
+                c = buf[i]
+                if c == pat[state]:
+                    i += 1
+                    state += 1
+                    if state == plen:
+                        del buf[:i]
+                        if size:
+                            reader._done = True
+                        if reader._inclusive:
+                            out += pat
+                        return bytes(out), None, None
+                    continue
+                if state == 0:
+                    out.append(c)
+                    i += 1
+                    if size:
+                        rest -= 1
+                        if not rest:
+                            del buf[:i]
+                            return bytes(out), None, None
+                    continue
+                new_state = edges.get((state, c)) if edges else None
+                if new_state is None:
+                    # nothing of the held bytes can start the pattern: hand them out, look at c afresh
+                    out += pat[:state]
+                    emitted = state
+                    state = 0
+                    if size:
+                        if rest <= emitted:
+                            del buf[:i]
+                            return bytes(out), None, None
+                        rest -= emitted
+                    continue
+                pending = state + 1 - new_state
+                out += pat[:pending]
+                i += 1
+                state = new_state
                 if size:
-                    reader._done = True
-                return data, None, None
-            if size and len(buf) >= size:
-                held = _held_prefix(buf, pat)
-                if len(buf) - held >= size:
-                    data = bytes(buf[:size])
-                    del buf[:size]
-                    return data, None, None
-            start = len(buf) - plen + 1
-            if start < 0:
-                start = 0
+                    if rest <= pending:
+                        del buf[:i - state]
+                        return bytes(out), None, None
+                    rest -= pending
+            del buf[:i - state]  # what was handed out leaves the buffer; the held bytes stay
+            i = state
             err = self._fill()
             if err is not None:
-                # bytes that may start the pattern stay with the iterator, as nginx keeps them
-                # in its matching state: out of the partial, still there after a timeout
-                cut = len(buf) - _held_prefix(buf, pat)
-                partial = bytes(buf[:cut])
-                if err == "timeout":
-                    del buf[:cut]
-                else:
+                # the held bytes are out of the partial, as nginx keeps them in its matching state;
+                # after a timeout they are still there for the next read
+                if err != "timeout":
                     buf.clear()
-                return None, err, partial
+                return None, err, bytes(out)
 
     # --- fast paths for the HTTP layer -------------------------------------
     def send(self, data):
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
+        if self._connecting:
+            return None, "socket busy connecting"
         sock = self._sock
-        if sock is None:
-            if _log_errors():
+        if sock is None or self._write_closed:
+            if self._logs():
                 log.error(ERR, "attempt to send data on a closed socket")
             return None, "closed"
         if self._request is not None:
@@ -554,8 +659,10 @@ class TCPSocket(Stream):
     # ------------------------------------------------------------- keepalive
     def setkeepalive(self, timeout_ms=None, pool_size=None):
         """Park the connection in its pool -> (1, None) or (None, err); the object is closed afterwards."""
+        if self._connecting:
+            return None, "socket busy connecting"
         sock = self._sock
-        if sock is None or self._read_closed:
+        if sock is None or self._read_closed or self._write_closed:
             return None, "closed"
         if self._request is not None:
             self._check_request()
@@ -563,17 +670,20 @@ class TCPSocket(Stream):
             raise RuntimeError("attempt to put a request socket into the pool")
         if self._reading or self._writing:
             return None, "socket busy reading" if self._reading else "socket busy writing"
+        # a peer that has closed makes it "closed" before anything else, as nginx's pending eof
+        state = _peek_state(sock)
+        if state == "eof":
+            return None, "closed"
         if self._buf:
             return None, "unread data in buffer"
         settings = runtime.socket_settings()
         timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
         size = settings.pool_size if pool_size is None else _int_arg(pool_size, 2, "setkeepalive")
 
-        # Anything waiting in the kernel (or an EOF) makes the connection unfit for reuse.
-        state = _peek_state(sock)
+        # Anything waiting in the kernel makes the connection unfit for reuse.
         if state != "idle":
             self._finalize()
-            return None, "closed" if state == "eof" else "connection in dubious state"
+            return None, "connection in dubious state"
 
         spool = _pool.get(self._key)
         if spool is None:
@@ -681,7 +791,7 @@ class TCPSocket(Stream):
             ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
                                      verify and server_name is not None, self._client_cert, self._client_key)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create context: %s" % exc)
             return None, "failed to create ssl connection"
         session = None
@@ -693,7 +803,7 @@ class TCPSocket(Stream):
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,
                                     session=session)
         except (OSError, ValueError) as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
@@ -705,23 +815,23 @@ class TCPSocket(Stream):
         except _stdssl.SSLCertVerificationError as exc:
             code = exc.verify_code
             if code == tls.HOSTNAME_MISMATCH:
-                if _log_errors():
+                if self._logs():
                     log.error(ERR, 'lua ssl certificate does not match host "%s"' % server_name)
                 return None, self._fail("certificate host mismatch")
             msg = exc.verify_message
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua ssl certificate verify error: (%d: %s)" % (code, msg))
             return None, self._fail("%d: %s" % (code, msg))
         except _timeout:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "lua tcp socket ssl handshake timed out")
             return None, self._fail("timeout")
         except _stdssl.SSLError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (SSL: %s)" % (exc.reason or exc))
             return None, self._fail("handshake failed")
         except OSError as exc:
-            if _log_errors():
+            if self._logs():
                 log.error(ERR, "SSL_do_handshake() failed (%s)" % _errno_text(exc))
             return None, self._fail("handshake failed")
         self._tls_session = tls.Session(ssock, ctx)
@@ -732,12 +842,31 @@ class TCPSocket(Stream):
         return self._tls_session, None
 
 
-def _held_prefix(buf: bytearray, pat: bytes) -> int:
-    """Length of the longest tail of `buf` that is a proper prefix of `pat` (those bytes may start the pattern)."""
-    for k in range(min(len(pat) - 1, len(buf)), 0, -1):
-        if buf.endswith(pat[:k]):
-            return k
-    return 0
+def _recovery_edges(pat: bytes) -> dict:
+    """Where the matcher goes on a mismatch: {(state, byte): new_state}, as lua-nginx-module builds them.
+
+    For each offset `i` of the pattern, the run of bytes from `i` that
+    repeats the pattern's start gives one edge: at the state where that run
+    ends, the byte that would continue the start recovers to the run's
+    length + 1 instead of dropping every held byte.
+    """
+    edges: dict = {}
+    n = len(pat)
+    if n <= 2:
+        return edges
+    for i in range(1, n):
+        k = 1
+        while k <= n - i - 1:
+            if pat[:k] != pat[i:i + k]:
+                break
+            if pat[k] == pat[i + k]:
+                k += 1
+                continue
+            key = (i + k, pat[k])
+            if edges.get(key, 0) < k + 1:
+                edges[key] = k + 1
+            break
+    return edges
 
 
 def _peek_state(sock) -> str:

@@ -20,9 +20,6 @@ class _Null:
 
     __str__ = __repr__
 
-    def __bool__(self) -> bool:  # a Lua lightuserdata is truthy, but Python users expect a null to be falsy
-        return False
-
 
 null = _Null()
 

@@ -12,23 +12,18 @@ header values containing CR or LF.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import re
 
 from cosocket import log
 from cosocket.tcp import tcp
 
+from . import handshake
 from .message import Endpoint
-from .protocol import OP_CLOSE, close_payload, number_option, take_options
+from .protocol import ENDPOINT_OPTIONS, OP_CLOSE, close_payload, endpoint_options, take_options
 
-_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_unmasked", "timeout",
-                "strict", "pass_pings", "max_message_len")
+_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_unmasked",)
 _CONNECT_OPTIONS = ("protocols", "origin", "pool", "pool_size", "backlog", "ssl_verify", "headers",
                     "client_cert", "client_priv_key", "host", "server_name", "key")
-
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 #: The largest handshake response head (status line + headers) accepted.
 MAX_RESPONSE_HEAD = 16384
@@ -41,8 +36,6 @@ _URI = re.compile(r"^(wss?)://(\[[0-9A-Fa-f:.]+(?:%[^\]\s]+)?\]|[^:/?#\[\]@\\\x0
 # what may not appear in the path sent on the request line (the fragment is never part of a WebSocket URI)
 _BAD_PATH = re.compile(r"[\x00-\x20\x7f#]")
 _UNIX_URI = re.compile(r"^(wss?)://(unix:[^:]+):(.*)", re.S)
-_STATUS_LINE = re.compile(r"^\s*HTTP/1\.1\s+")
-_STATUS_CODE = re.compile(r"^\s*HTTP/1\.1\s+(\d{3})(?:\s|$)")
 
 
 def new(opts=None, **kw):
@@ -56,22 +49,13 @@ def new(opts=None, **kw):
     max_recv_len: the largest message `recv_message` accepts).
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
-    max_message_len = number_option(options, "max_message_len", "new")
-    max_payload_len = number_option(options, "max_payload_len", "new")
-    max_recv_len = number_option(options, "max_recv_len", "new")
-    max_send_len = number_option(options, "max_send_len", "new")
-    timeout = number_option(options, "timeout", "new")
-    if max_payload_len is None:
-        max_payload_len = 65535
+    common = endpoint_options(options, "new")
     sock = tcp()
-    if timeout is not None:
-        sock.settimeout(timeout)
-    wb = WebSocketClient(sock,
-                         max_payload_len if max_recv_len is None else max_recv_len,
-                         max_payload_len if max_send_len is None else max_send_len,
-                         not options.get("send_unmasked"), False,
-                         is_server=False, strict=bool(options.get("strict")),
-                         pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
+    if common["timeout"] is not None:
+        sock.settimeout(common["timeout"])
+    wb = WebSocketClient(sock, common["max_recv_len"], common["max_send_len"], not options.get("send_unmasked"), False,
+                         is_server=False, strict=common["strict"], pass_pings=common["pass_pings"],
+                         max_message_len=common["max_message_len"])
     return wb, None
 
 
@@ -84,52 +68,6 @@ def _check_value(name: str, value):
     if _has_crlf(value):
         return 'bad "%s" header value: contains CR or LF' % name
     return None
-
-
-def _parse_head(head: str):
-    """Status code and lower-cased headers (first value of each) of a response head."""
-    lines = head.split("\r\n")
-    m = _STATUS_CODE.match(lines[0])
-    status = m.group(1) if m else None
-    headers: dict = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return status, headers
-
-
-def _check_response(head: str, key: str):
-    """The error string for a handshake response that does not accept `key`, else None."""
-    status, headers = _parse_head(head)
-    if status != "101":
-        return "bad HTTP response status: %s" % (status or "nil")
-    upgrade = headers.get("upgrade")
-    if upgrade is None or upgrade.lower() != "websocket":
-        return 'bad "upgrade" response header: %s' % ("nil" if upgrade is None else upgrade)
-    connection = headers.get("connection")
-    if connection is None or "upgrade" not in [t.strip() for t in connection.lower().split(",")]:
-        return 'bad "connection" response header: %s' % ("nil" if connection is None else connection)
-    accept = headers.get("sec-websocket-accept")
-    expected = base64.b64encode(hashlib.sha1(key.encode("latin-1") + _GUID).digest()).decode()
-    if accept != expected:
-        return 'bad "sec-websocket-accept" response header: %s' % ("nil" if accept is None else accept)
-    return None
-
-
-def _chosen_protocol(head: str, offered):
-    """`(protocol, err)`: the server's Sec-WebSocket-Protocol answer, which must be one we offered.
-
-    An upstream OpenResty server copies the whole offered list back: that
-    answer is accepted too (and is then the protocol as given).
-    """
-    chosen = _parse_head(head)[1].get("sec-websocket-protocol")
-    if chosen is None:
-        return None, None
-    names = [name.strip() for name in offered.split(",")] if offered else []
-    if chosen in names or (offered is not None and chosen == offered.strip()):
-        return chosen, None
-    return None, 'bad "sec-websocket-protocol" response header: %s' % chosen
 
 
 class WebSocketClient(Endpoint):
@@ -248,7 +186,7 @@ class WebSocketClient(Endpoint):
                 return None, "ssl handshake failed: %s" % err, None
 
         if key is None:
-            key = base64.b64encode(os.urandom(16)).decode()
+            key = handshake.new_key()
         if header_host is None:
             header_host = "unix_sock" if is_unix else "%s:%d" % (addr, port)
         parts = ["GET ", path, " HTTP/1.1\r\nUpgrade: websocket\r\nHost: ", header_host,
@@ -274,12 +212,13 @@ class WebSocketClient(Endpoint):
                 return None, "failed to receive response header: too large (over %d bytes)" % MAX_RESPONSE_HEAD, None
             return None, "failed to receive response header: %s" % err, None
         head = raw[:-4].decode("utf-8", "replace")
-        if not _STATUS_LINE.match(head):
+        if not handshake.status_line_ok(head):
             sock.close()
             return None, "bad HTTP response status line: %s" % head, None
-        err = _check_response(head, key)
+        status, response_headers = handshake.parse_response_head(head)
+        err = handshake.check_response(status, response_headers, key)
         if err is None:
-            self.protocol, err = _chosen_protocol(head, protocols)
+            self.protocol, err = handshake.chosen_protocol(response_headers, protocols)
         if err:
             sock.close()
             return None, err, None

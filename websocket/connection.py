@@ -117,6 +117,8 @@ def _fail(what: str, err) -> tuple:
 
 def _read_head(sock, limit: int, rules: int):
     """The next frame's parse result (a tuple) from a Stream, or `(None, None, err)`."""
+    if sock.is_reading():  # the buffered bytes are another reader's: receive(2) would say busy
+        return _fail("failed to receive the first 2 bytes", "socket busy reading")
     buf = sock.read_buffer()
     if not buf and sock.readable():
         scratch = _scratch()
@@ -170,117 +172,117 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     """Receive one frame: `(data, typ, err)` as `websocket.protocol.recv_frame` documents it."""
     if state is None:
         state = socket_state(sock)
+    if type(max_payload_len) is int and max_payload_len < MAX_FRAME_LEN:
+        limit = max_payload_len
+    else:
+        limit = frames.limit_of(max_payload_len)
+    rules = (MASK_REQUIRED if force_masking else 0) | (MASK_REFUSED if refuse_masked else 0)
+    if state is not None and state.inflate is not None:
+        rules |= RSV1_ALLOWED
     try:
-        return _recv_frame(sock, frames.limit_of(max_payload_len), force_masking, state, strict, refuse_masked)
+        if isinstance(sock, Stream):
+            frame = _read_head(sock, limit, rules)
+        else:
+            frame = _receive_head(sock, limit, rules)
+        if frame[0] is None:
+            return frame
+        fst, payload, _, plen, key = frame
+        if log.enabled(log.DEBUG):
+            log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
+        opcode = fst & 0x0F
+        fin = fst & 0x80
+        if state is not None:
+            state.refused = None
+            state.rsv = fst & 0x70
+            if fst & 0x40 and (opcode & 0x8 or opcode == 0):  # RSV1 marks only a data message's first frame
+                raise ProtocolError("bad RSV1, RSV2, or RSV3 bits")
+        if opcode & 0x8:
+            if payload is None:
+                payload, err = _recv_payload(sock, plen, key)
+                if payload is None:
+                    return _fail("failed to read masking-len and payload", err)
+            if opcode == 0x8:
+                return _close_frame(payload, strict)
+            return payload, TYPES[opcode], None
+
+        # A data frame: where does it stand in its message?
+        if state is None:
+            text = opcode == 1
+        else:
+            if opcode == 0:
+                if strict and state.opcode is None:
+                    raise ProtocolError(ERR_CONTINUATION)
+                text = state.opcode == 1
+            else:
+                if strict and state.opcode is not None:
+                    raise ProtocolError(ERR_INTERLEAVED)
+                text = opcode == 1
+                state.received = 0
+                state.decoder = None
+                state.compressed = fst & 0x40 != 0
+            if strict and state.received + plen > state.max_message_len:
+                raise TooBig(ERR_TOO_BIG)
+            state.received += plen
+            state.opcode = None if fin else (state.opcode if opcode == 0 else opcode)
+            if state.compressed:
+                if payload is None:
+                    payload, err = _recv_payload(sock, plen, key)
+                    if payload is None:
+                        state.reset()
+                        return _fail("failed to read masking-len and payload", err)
+                payload = state.inflate(payload, bool(fin))
+                if fin:
+                    state.compressed = False
+
+        if not text:
+            if payload is None:
+                payload, err = _recv_payload(sock, plen, key)
+                if payload is None:
+                    return _fail("failed to read masking-len and payload", err)
+            return payload, TYPES[opcode], None if fin else "again"
+
+        if state is None:
+            if payload is None:
+                payload, err = _recv_payload(sock, plen, key)
+                if payload is None:
+                    return _fail("failed to read masking-len and payload", err)
+            try:
+                return payload.decode("utf-8"), TYPES[opcode], None if fin else "again"
+            except UnicodeDecodeError:
+                raise InvalidPayload(ERR_BAD_TEXT) from None
+
+        decoder = state.decoder
+        if decoder is None:
+            if fin and payload is not None and opcode:  # a whole text message in one frame
+                try:
+                    return payload.decode("utf-8"), "text", None
+                except UnicodeDecodeError:
+                    raise InvalidPayload(ERR_BAD_TEXT) from None
+            decoder = state.decoder = _new_decoder()
+        if payload is not None:
+            text = _decode(decoder, payload, bool(fin))
+        elif strict:
+            text, err = _recv_text_streaming(sock, plen, key, decoder, bool(fin))
+            if err is not None:
+                state.reset()
+                return _fail("failed to read masking-len and payload", err)
+        else:
+            payload, err = _recv_payload(sock, plen, key)
+            if payload is None:
+                state.reset()
+                return _fail("failed to read masking-len and payload", err)
+            text = _decode(decoder, payload, bool(fin))
+        if text is None:
+            raise InvalidPayload(ERR_BAD_TEXT)
+        if fin:
+            state.decoder = None
+        return text, TYPES[opcode], None if fin else "again"
     except FrameError as exc:
         if state is not None:
             state.refused = exc.close_code
             if isinstance(exc, InvalidPayload):
                 state.reset()
         return None, None, str(exc)
-
-
-def _recv_frame(sock, limit: int, force_masking, state, strict: bool, refuse_masked: bool):
-    rules = (MASK_REQUIRED if force_masking else 0) | (MASK_REFUSED if refuse_masked else 0)
-    if state is not None and state.inflate is not None:
-        rules |= RSV1_ALLOWED
-    if isinstance(sock, Stream):
-        frame = _read_head(sock, limit, rules)
-    else:
-        frame = _receive_head(sock, limit, rules)
-    if frame[0] is None:
-        return frame
-    fst, payload, _, plen, key = frame
-    if log.enabled(log.DEBUG):
-        log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
-    opcode = fst & 0x0F
-    fin = fst & 0x80
-    if state is not None:
-        state.refused = None
-        state.rsv = fst & 0x70
-        if fst & 0x40 and (opcode & 0x8 or opcode == 0):  # RSV1 marks only a data message's first frame
-            raise ProtocolError("bad RSV1, RSV2, or RSV3 bits")
-    if opcode & 0x8:
-        if payload is None:
-            payload, err = _recv_payload(sock, plen, key)
-            if payload is None:
-                return _fail("failed to read masking-len and payload", err)
-        if opcode == 0x8:
-            return _close_frame(payload, strict)
-        return payload, TYPES[opcode], None
-
-    # A data frame: where does it stand in its message?
-    if state is None:
-        text = opcode == 1
-    else:
-        if opcode == 0:
-            if strict and state.opcode is None:
-                raise ProtocolError(ERR_CONTINUATION)
-            text = state.opcode == 1
-        else:
-            if strict and state.opcode is not None:
-                raise ProtocolError(ERR_INTERLEAVED)
-            text = opcode == 1
-            state.received = 0
-            state.decoder = None
-            state.compressed = fst & 0x40 != 0
-        if strict and state.received + plen > state.max_message_len:
-            raise TooBig(ERR_TOO_BIG)
-        state.received += plen
-        state.opcode = None if fin else (state.opcode if opcode == 0 else opcode)
-        if state.compressed:
-            if payload is None:
-                payload, err = _recv_payload(sock, plen, key)
-                if payload is None:
-                    state.reset()
-                    return _fail("failed to read masking-len and payload", err)
-            payload = state.inflate(payload, bool(fin))
-            if fin:
-                state.compressed = False
-
-    if not text:
-        if payload is None:
-            payload, err = _recv_payload(sock, plen, key)
-            if payload is None:
-                return _fail("failed to read masking-len and payload", err)
-        return payload, TYPES[opcode], None if fin else "again"
-
-    if state is None:
-        if payload is None:
-            payload, err = _recv_payload(sock, plen, key)
-            if payload is None:
-                return _fail("failed to read masking-len and payload", err)
-        try:
-            return payload.decode("utf-8"), TYPES[opcode], None if fin else "again"
-        except UnicodeDecodeError:
-            raise InvalidPayload(ERR_BAD_TEXT) from None
-
-    decoder = state.decoder
-    if decoder is None:
-        if fin and payload is not None and opcode:  # a whole text message in one frame
-            try:
-                return payload.decode("utf-8"), "text", None
-            except UnicodeDecodeError:
-                raise InvalidPayload(ERR_BAD_TEXT) from None
-        decoder = state.decoder = _new_decoder()
-    if payload is not None:
-        text = _decode(decoder, payload, bool(fin))
-    elif strict:
-        text, err = _recv_text_streaming(sock, plen, key, decoder, bool(fin))
-        if err is not None:
-            state.reset()
-            return _fail("failed to read masking-len and payload", err)
-    else:
-        payload, err = _recv_payload(sock, plen, key)
-        if payload is None:
-            state.reset()
-            return _fail("failed to read masking-len and payload", err)
-        text = _decode(decoder, payload, bool(fin))
-    if text is None:
-        raise InvalidPayload(ERR_BAD_TEXT)
-    if fin:
-        state.decoder = None
-    return text, TYPES[opcode], None if fin else "again"
 
 
 def _recv_payload(sock, n: int, key):

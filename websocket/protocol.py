@@ -51,24 +51,6 @@ CLOSE_TLS_HANDSHAKE = CloseCode.TLS_HANDSHAKE
 ERR_MASKED = "frame masked"
 
 
-def violation_code(err: str):
-    """The close code answering a frame refused with the error string `err`, or None for a network failure.
-
-    (The receiving code keeps the code of its last refusal in `MessageState.refused`; this
-    lookup is for callers holding only the string.)
-    """
-    for entry in frames.VIOLATIONS[1:]:
-        if entry[1] == err:
-            return entry[0].close_code
-    if err in (ERR_BAD_TEXT, ERR_BAD_REASON):
-        return CLOSE_INVALID_PAYLOAD
-    if err == ERR_TOO_BIG:
-        return CLOSE_MESSAGE_TOO_BIG
-    if err in (ERR_CONTINUATION, ERR_INTERLEAVED, ERR_CLOSE_BODY) or err.startswith("invalid close code "):
-        return CLOSE_PROTOCOL_ERROR
-    return None
-
-
 def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None,
                strict=False, refuse_masked=False):
     """Receive one frame: `(data, typ, err)`.
@@ -203,8 +185,20 @@ class Channel:
         return self._send_final(OP_BINARY, data)
 
     def _send_final(self, opcode: int, data):
-        """`send_frame(True, opcode, data)`."""
-        return self.send_frame(True, opcode, data)
+        """`send_frame(True, opcode, data)` for a data frame (its checks reduced to the one that applies)."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        payload = data if type(data) is bytes else payload_bytes(data)
+        if len(payload) > self.max_send_len:
+            self.fatal = True
+            return None, "payload too big"
+        sent, err = _send_frame(self.sock, True, opcode, payload, self.masking)
+        if sent is None:
+            self.fatal = True
+            return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
+        return sent, None
 
     def send_continue(self, data):
         """Send `data` as a final continuation frame: `(bytes, err)`."""
@@ -261,3 +255,26 @@ def number_option(options: dict, name: str, fname: str):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s: option %r must be a number, got %s" % (fname, name, type(value).__name__))
     return value
+
+
+#: The options server.new and client.new share (each adds its own).
+ENDPOINT_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "timeout", "strict", "pass_pings",
+                    "max_message_len")
+
+
+def endpoint_options(options: dict, fname: str) -> dict:
+    """The shared options read and checked: max_recv_len and max_send_len (each defaulting to
+    max_payload_len, 65535), timeout (ms or None), strict, pass_pings, max_message_len (or None)."""
+    max_payload_len = number_option(options, "max_payload_len", fname)
+    if max_payload_len is None:
+        max_payload_len = 65535
+    max_recv_len = number_option(options, "max_recv_len", fname)
+    max_send_len = number_option(options, "max_send_len", fname)
+    return {
+        "max_recv_len": max_payload_len if max_recv_len is None else max_recv_len,
+        "max_send_len": max_payload_len if max_send_len is None else max_send_len,
+        "timeout": number_option(options, "timeout", fname),
+        "strict": bool(options.get("strict")),
+        "pass_pings": bool(options.get("pass_pings")),
+        "max_message_len": number_option(options, "max_message_len", fname),
+    }

@@ -17,10 +17,6 @@ subprotocols instead of echoing the list), `strict`, `pass_pings` and
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import sys
 import weakref
 
 import gevent
@@ -30,11 +26,10 @@ from cosocket.server.request import upgrade
 from cosocket.ngx import ngx
 
 from .message import Endpoint
-from .protocol import CLOSE_GOING_AWAY, number_option, take_options
+from .handshake import accept_key, choose_protocol, protocol_list, valid_key
+from .protocol import CLOSE_GOING_AWAY, ENDPOINT_OPTIONS, endpoint_options, take_options
 
-_NEW_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "send_masked", "timeout",
-                "protocols", "strict", "pass_pings", "max_message_len")
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_masked", "protocols")
 
 
 def _first(value):
@@ -42,48 +37,6 @@ def _first(value):
     if isinstance(value, (list, tuple)):
         return value[0] if value else None
     return value
-
-
-def accept_key(key: str) -> str:
-    """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 section 4.2.2)."""
-    return binascii.b2a_base64(hashlib.sha1(key.encode("latin-1") + _GUID).digest(), newline=False).decode("ascii")
-
-
-def valid_key(key: str) -> bool:
-    """Whether a Sec-WebSocket-Key is what RFC 6455 section 4.1 requires: base64 of 16 bytes."""
-    if len(key) != 24:
-        return False
-    try:
-        if _STRICT_B64:  # binascii's own strict check (3.11+): no regular expression per handshake
-            return len(binascii.a2b_base64(key, strict_mode=True)) == 16
-        return len(base64.b64decode(key, validate=True)) == 16
-    except (binascii.Error, ValueError):
-        return False
-
-
-_STRICT_B64 = sys.version_info >= (3, 11)
-
-
-def _protocol_list(value, fname: str):
-    """The `protocols` option as a list of names (a string is one name)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise TypeError("%s: option 'protocols' must be a string or a list of strings" % fname)
-
-
-def choose_protocol(offered, supported):
-    """The first of the client's `offered` subprotocols (a header value, comma-separated) in `supported`, or None."""
-    if not offered:
-        return None
-    for name in offered.split(","):
-        name = name.strip()
-        if name in supported:
-            return name
-    return None
 
 
 def new(opts=None, **kw):
@@ -104,12 +57,8 @@ def new(opts=None, **kw):
       max_recv_len); a bigger one is refused with close code 1009.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
-    supported = _protocol_list(options.get("protocols"), "new")
-    max_message_len = number_option(options, "max_message_len", "new")
-    max_payload_len = number_option(options, "max_payload_len", "new")
-    max_recv_len = number_option(options, "max_recv_len", "new")
-    max_send_len = number_option(options, "max_send_len", "new")
-    timeout = number_option(options, "timeout", "new")
+    supported = protocol_list(options.get("protocols"), "new")
+    common = endpoint_options(options, "new")
 
     # the ngx.* calls lua-resty-websocket makes, done on the request object itself (one lookup)
     r = runtime.get_request("ngx.headers_sent")
@@ -153,16 +102,11 @@ def new(opts=None, **kw):
     if sock is None:
         return None, err
 
-    if timeout is not None:
-        sock.settimeout(timeout)
-    if max_payload_len is None:
-        max_payload_len = 65535
-    wb = WebSocketServer(sock,
-                         max_payload_len if max_recv_len is None else max_recv_len,
-                         max_payload_len if max_send_len is None else max_send_len,
-                         bool(options.get("send_masked")), True,
-                         is_server=True, strict=bool(options.get("strict")),
-                         pass_pings=bool(options.get("pass_pings")), max_message_len=max_message_len)
+    if common["timeout"] is not None:
+        sock.settimeout(common["timeout"])
+    wb = WebSocketServer(sock, common["max_recv_len"], common["max_send_len"], bool(options.get("send_masked")), True,
+                         is_server=True, strict=common["strict"], pass_pings=common["pass_pings"],
+                         max_message_len=common["max_message_len"])
     wb.protocol = protocols
     _track(r, wb)
     return wb, None

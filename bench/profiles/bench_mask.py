@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Masking speed: websocket._speedups.apply_mask (C) vs websocket.protocol.apply_mask (pure Python).
+"""Masking speed: websocket._speedups.apply_mask (C) vs websocket.frames.py_apply_mask (pure Python).
 
     python3 bench/profiles/bench_mask.py       # MB/s at 64 B, 1 KiB, 16 KiB, 1 MiB; median of 5 interleaved repeats
 """
@@ -11,7 +11,7 @@ import timeit
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 from websocket import _speedups  # noqa: E402
-from websocket.protocol import py_apply_mask as py_mask  # noqa: E402
+from websocket.frames import py_apply_mask as py_mask  # noqa: E402
 
 key = os.urandom(4)
 print("%9s %12s %12s %8s" % ("size", "Python MB/s", "C MB/s", "C/Py"))

@@ -149,17 +149,26 @@ def _open_logs(main_conf) -> Optional[str]:
     return None
 
 
+def _compile_scripts(main_conf) -> Optional[str]:
+    """Compile the handler scripts as -t does (with python_path applied, as a worker would)."""
+    from . import handlers
+    handlers.apply_python_path(main_conf.python_path, main_conf.prefix)
+    return handlers.check_scripts(main_conf)
+
+
 def _test(opts: Options, prefix: str, conf_file: str) -> int:
     dump: list = []
     try:
         main_conf = conf.load(conf_file, prefix, opts.directives, dump=dump)
-        failure = _open_logs(main_conf)
+        failure = _open_logs(main_conf) or _compile_scripts(main_conf)
     except conf.ConfError as e:
         failure = str(e)
     if failure is not None:
         _say("[emerg] %s" % failure)
         _say("configuration file %s test failed" % conf_file)
         return 1
+    for alert in main_conf.alerts:
+        _say("[alert] %s" % alert)
     if not opts.quiet:
         _say("the configuration file %s syntax is ok" % conf_file)
         _say("configuration file %s test is successful" % conf_file)

@@ -1,94 +1,30 @@
-"""nginx-style configuration: lexer, directive table, merging -> `MainConf`.
+"""nginx-style configuration: the directive table, from the words of a file to `MainConf`.
 
     main = load("/p/conf/nginx.conf", "/p", extra_directives="daemon off;")
 
-The lexer follows nginx's `ngx_conf_read_token` rule for rule (quotes,
-backslash escapes, `#` comments only at the start of a word, `${var}`), and
-errors read as `nginx -t` prints them: `unknown directive "foo" in
-/p/conf/nginx.conf:12`.  As in nginx, the `-g` directives are parsed before
-the file, so setting one of them again in the file is "duplicate".
+The words come from `conflex.Lexer` (nginx's syntax); errors read as `nginx
+-t` prints them.  As in nginx, the `-g` directives are parsed before the
+file, so setting one of them again in the file is "duplicate".
 
-Each http/server/location block records only the settings written in it;
-`_finish` merges them downwards (http -> server -> location), so every
-`ServerConf` and `LocationConf` carries complete `HttpSettings`.
+What each block wrote is kept by `confstate`, which merges it into the model.
 """
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..confmodel import (LOG_LEVELS, AccessLogConf, ChannelsConf, ErrorLogConf, HandlerConf, HttpConf,
-                        HttpSettings, ListenConf, LocationConf, MainConf, ResolverConf, ServerConf, ServerSslConf)
+from ..confmodel import LOG_LEVELS, AccessLogConf, ErrorLogConf, HandlerConf, ListenConf, MainConf, ResolverConf
+from .conflex import BLOCK_DONE, BLOCK_START, FILE_DONE, OK, ConfError, Lexer, parse_size, parse_time
+from .confstate import Ctx, Level, RawHttp, RawLocation, RawServer, finish
 
 __all__ = ["ConfError", "load", "parse_time", "parse_size"]
 
 
-class ConfError(Exception):
-    """A configuration error; `str()` is nginx's text, with `in file:line` or `in command line`."""
-
-    def __init__(self, msg: str, file: Optional[str] = None, line: int = 0, where: bool = True):
-        self.msg = msg
-        self.file = file  # None: the -g string
-        self.line = line
-        if not where:
-            text = msg
-        elif file is None:
-            text = "%s in command line" % msg
-        else:
-            text = "%s in %s:%d" % (msg, file, line)
-        super().__init__(text)
-
-
 class _Rejected(Exception):
     """Raised by a value parser: nginx's `"name" directive <reason>` (e.g. "invalid value")."""
-
-
-# --------------------------------------------------------------------------- units
-
-_TIME_UNITS = (("y", 365 * 86400000), ("M", 30 * 86400000), ("w", 7 * 86400000), ("d", 86400000),
-               ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1))
-_TIME_PART = re.compile(r"(\d{1,18})(ms|[yMwdhms]?) *", re.ASCII)
-
-
-def parse_time(text: str) -> int:
-    """nginx time -> milliseconds: `10s`, `500ms`, `1m`, `1h 30m`; a bare number is seconds.
-
-    Raises ValueError.  Units must come in decreasing order and once each, as in ngx_parse_time.
-    """
-    if not text or text != text.strip():
-        raise ValueError(text)
-    total, pos, last = 0, 0, -1
-    order = [unit for unit, _ in _TIME_UNITS]
-    while pos < len(text):
-        m = _TIME_PART.match(text, pos)
-        if m is None:
-            raise ValueError(text)
-        unit = m.group(2) or "s"
-        rank = order.index(unit)
-        if rank <= last:
-            raise ValueError(text)
-        last = rank
-        total += int(m.group(1)) * dict(_TIME_UNITS)[unit]
-        pos = m.end()
-        if not m.group(2) and pos < len(text):  # a bare number must be the last part
-            raise ValueError(text)
-    return total
-
-
-_SIZE = re.compile(r"(\d{1,18})([kKmMgG]?)\Z", re.ASCII)
-_SIZE_SCALE = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-
-
-def parse_size(text: str, allow_g: bool = True) -> int:
-    """nginx size -> bytes: `8k`, `1m`, `1g`, bare bytes.  Raises ValueError."""
-    m = _SIZE.match(text)
-    if m is None or (m.group(2).lower() == "g" and not allow_g):
-        raise ValueError(text)
-    return int(m.group(1)) * _SIZE_SCALE[m.group(2).lower()]
 
 
 def _number(text: str) -> int:
@@ -105,196 +41,6 @@ def _port(text: str) -> Optional[int]:
     except ValueError:
         return None
     return port if 1 <= port <= 65535 else None
-
-
-# --------------------------------------------------------------------------- lexer
-
-_OK, _BLOCK_START, _BLOCK_DONE, _FILE_DONE = "ok", "block", "}", "eof"
-_SPACE = " \t\r\n"
-_UNESCAPE = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
-
-
-class _Lexer:
-    """Splits one file (or the -g string, `name` None) into directives, as ngx_conf_read_token."""
-
-    def __init__(self, text: str, name: Optional[str]):
-        self.text = text
-        self.name = name
-        self.pos = 0
-        self.line = 1
-
-    def error(self, msg: str) -> ConfError:
-        return ConfError(msg, self.name, self.line)
-
-    def next(self) -> Tuple[List[str], str]:
-        """The next directive's words and how it ended: `;`, `{`, `}` or end of input."""
-        text, n = self.text, len(self.text)
-        args: List[str] = []
-        pos = self.pos
-        while True:
-            # between words
-            while pos < n and text[pos] in _SPACE:
-                if text[pos] == "\n":
-                    self.line += 1
-                pos += 1
-            if pos >= n:
-                self.pos = pos
-                if args:
-                    if self.name is None:
-                        raise self.error('unexpected end of parameter, expecting ";"')
-                    raise self.error('unexpected end of file, expecting ";" or "}"')
-                return args, _FILE_DONE
-            ch = text[pos]
-            if ch in ";{":
-                self.pos = pos + 1
-                if not args:
-                    raise self.error('unexpected "%s"' % ch)
-                return args, (_OK if ch == ";" else _BLOCK_START)
-            if ch == "}":
-                self.pos = pos + 1
-                if args:
-                    raise self.error('unexpected "}"')
-                return args, _BLOCK_DONE
-            if ch == "#":
-                end = text.find("\n", pos)
-                pos = n if end < 0 else end
-                continue
-            if ch in "\"'":
-                word, pos = self._quoted(pos)
-                args.append(word)
-                # a closing quote must be followed by a space, ";" or "{"
-                if pos >= n:
-                    continue
-                ch = text[pos]
-                if ch in ";{":
-                    self.pos = pos + 1
-                    return args, (_OK if ch == ";" else _BLOCK_START)
-                if ch != ")" and ch not in _SPACE:  # ")" starts the next word, as in nginx
-                    raise self.error('unexpected "%s"' % ch)
-                continue
-            word, pos, end = self._bare(pos)
-            args.append(word)
-            if end and end in ";{":
-                self.pos = pos
-                return args, (_OK if end == ";" else _BLOCK_START)
-
-    def _quoted(self, pos: int) -> Tuple[str, int]:
-        """A quoted word starting at `pos` (the quote); returns (word, position after the closing quote)."""
-        text, n, quote = self.text, len(self.text), self.text[pos]
-        start = pos = pos + 1
-        while True:
-            if pos >= n:
-                self.pos = pos
-                raise self.error('unexpected end of file, expecting ";" or "}"'
-                                 if self.name is not None else 'unexpected end of parameter, expecting ";"')
-            ch = text[pos]
-            if ch == "\n":
-                self.line += 1
-            if ch == "\\":
-                if pos + 1 < n and text[pos + 1] == "\n":
-                    self.line += 1
-                pos += 2
-                continue
-            if ch == quote:
-                return _unescape(text[start:pos]), pos + 1
-            pos += 1
-
-    def _bare(self, pos: int) -> Tuple[str, int, str]:
-        """An unquoted word; returns (word, position after its terminator, terminator or "")."""
-        text, n = self.text, len(self.text)
-        start = pos
-        variable = False
-        while pos < n:
-            ch = text[pos]
-            if ch == "\\":
-                if pos + 1 < n and text[pos + 1] == "\n":
-                    self.line += 1
-                pos += 2
-                variable = False
-                continue
-            if ch == "{" and variable:
-                pos += 1
-                variable = False
-                continue
-            variable = ch == "$"
-            if ch in _SPACE or ch in ";{":
-                if ch == "\n":
-                    self.line += 1
-                return _unescape(text[start:pos]), pos + 1, ch
-            pos += 1
-        return _unescape(text[start:min(pos, n)]), n, ""
-
-
-def _unescape(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out = []
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == "\\" and i + 1 < n and raw[i + 1] in _UNESCAPE:
-            out.append(_UNESCAPE[raw[i + 1]])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-# --------------------------------------------------------------------------- parse state
-
-@dataclass
-class _Level:
-    """Settings written in one http, server or location block (merged later)."""
-
-    values: Dict[str, object] = field(default_factory=dict)  # HttpSettings field, or "socket.<field>"
-    access_logs: List[AccessLogConf] = field(default_factory=list)
-    access_off: bool = False
-    ssl: Dict[str, object] = field(default_factory=dict)  # ServerSslConf field -> value (http, server)
-
-
-@dataclass
-class _Location:
-    modifier: str
-    pattern: str
-    level: _Level
-    file: str
-    line: int
-    handler: Optional[HandlerConf] = None
-    return_: Optional[Tuple[int, Optional[str]]] = None
-
-
-@dataclass
-class _Server:
-    level: _Level
-    file: str
-    line: int
-    listens: List[Tuple[ListenConf, str, int, bool]] = field(default_factory=list)  # conf, file, line, opts set
-    names: List[str] = field(default_factory=list)
-    locations: List[_Location] = field(default_factory=list)
-    return_: Optional[Tuple[int, Optional[str]]] = None
-
-
-@dataclass
-class _Http:
-    level: _Level = field(default_factory=_Level)
-    servers: List[_Server] = field(default_factory=list)
-    shared_dicts: List[Tuple[str, int]] = field(default_factory=list)
-    channels: dict = field(default_factory=dict)  # the channels* directives seen: name -> parsed value
-
-
-@dataclass
-class _Ctx:
-    """Where a directive is being read: its context name and the blocks around it."""
-
-    kind: str  # main | events | http | server | location | types
-    http: Optional[_Http] = None
-    server: Optional[_Server] = None
-    location: Optional[_Location] = None
-
-    @property
-    def level(self) -> _Level:
-        return (self.location or self.server or self.http).level
 
 
 @dataclass
@@ -330,10 +76,10 @@ class _Parser:
         self.dump = dump
         self.main = MainConf(prefix=prefix, conf_file=conf_file)
         self.main_seen: set = set()
-        self.http: Optional[_Http] = None
+        self.http: Optional[RawHttp] = None
         self.events_seen = False
         self.listen_keys: Dict[str, Tuple[bool, bool]] = {}  # key -> (options set, default_server)
-        self.lexer: Optional[_Lexer] = None
+        self.lexer: Optional[Lexer] = None
         self.depth = 0  # files being read (the conf file and its includes)
 
     # errors and paths ----------------------------------------------------------
@@ -351,9 +97,9 @@ class _Parser:
 
     def parse_param(self, text: str) -> None:
         """The -g string: main-context directives, no blocks."""
-        self._run(_Lexer(text, None), _Ctx("main"), "param")
+        self._run(Lexer(text, None), Ctx("main"), "param")
 
-    def parse_file(self, path: str, ctx: _Ctx) -> None:
+    def parse_file(self, path: str, ctx: Ctx) -> None:
         if self.depth >= _MAX_INCLUDE_DEPTH:
             raise self.error('too deep nesting of includes, "%s" not read' % path)
         try:
@@ -370,40 +116,40 @@ class _Parser:
             self.dump.append((path, text))
         self.depth += 1
         try:
-            self._run(_Lexer(text, path), ctx, "file")
+            self._run(Lexer(text, path), ctx, "file")
         finally:
             self.depth -= 1
 
-    def _run(self, lexer: _Lexer, ctx: _Ctx, kind: str) -> None:
+    def _run(self, lexer: Lexer, ctx: Ctx, kind: str) -> None:
         saved, self.lexer = self.lexer, lexer
         try:
             self._block(ctx, kind)
         finally:
             self.lexer = saved
 
-    def _block(self, ctx: _Ctx, kind: str) -> None:
+    def _block(self, ctx: Ctx, kind: str) -> None:
         """Read directives until the end of this block ("block") or input ("file", "param")."""
         lexer = self.lexer
         while True:
             args, end = lexer.next()
-            if end == _BLOCK_DONE:
+            if end == BLOCK_DONE:
                 if kind != "block":
                     raise self.error('unexpected "}"')
                 return
-            if end == _FILE_DONE:
+            if end == FILE_DONE:
                 if kind == "block":
                     raise self.error('unexpected end of file, expecting "}"')
                 return
-            if end == _BLOCK_START and kind == "param":
+            if end == BLOCK_START and kind == "param":
                 raise self.error("block directives are not supported in -g option")
             if ctx.kind == "types":
                 self._types_entry(ctx, args, end)
                 continue
             self._handle(ctx, args, end)
 
-    def _types_entry(self, ctx: _Ctx, args: List[str], end: str) -> None:
+    def _types_entry(self, ctx: Ctx, args: List[str], end: str) -> None:
         """Inside `types { }`: entries `type ext...;` are accepted and ignored; `include` works."""
-        if end == _BLOCK_START:
+        if end == BLOCK_START:
             raise self.error('unexpected "{"')
         if args[0] == "include":
             if len(args) != 2:
@@ -412,16 +158,16 @@ class _Parser:
         elif len(args) < 2:
             raise self.error('invalid number of arguments in "%s" directive' % args[0])
 
-    def _handle(self, ctx: _Ctx, args: List[str], end: str) -> None:
+    def _handle(self, ctx: Ctx, args: List[str], end: str) -> None:
         name = args[0]
         d = _TABLE.get(name)
         if d is None:
             raise self.error('unknown directive "%s"' % name)
         if ctx.kind not in d.contexts:
             raise self.error('"%s" directive is not allowed here' % name)
-        if not d.block and end != _OK:
+        if not d.block and end != OK:
             raise self.error('directive "%s" is not terminated by ";"' % name)
-        if d.block and end != _BLOCK_START:
+        if d.block and end != BLOCK_START:
             raise self.error('directive "%s" has no opening "{"' % name)
         count = len(args) - 1
         if isinstance(d.nargs, tuple) and d.nargs and d.nargs[0] == "min":
@@ -443,7 +189,7 @@ class _Parser:
         self.main_seen.add(name)
 
 
-def _set_level(ctx: _Ctx, key: str, value) -> None:
+def _set_level(ctx: Ctx, key: str, value) -> None:
     values = ctx.level.values
     if key in values:
         raise _Rejected("is duplicate")
@@ -493,7 +239,7 @@ HTTP_SRV = "http server"
 
 def _level_setting(names: str, contexts: str, key: str, parse, nargs=(1,)):
     """A directive storing one parsed value into the block's settings under `key`."""
-    def handler(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+    def handler(p: _Parser, ctx: Ctx, name: str, args: List[str]) -> None:
         _set_level(ctx, key, parse(p, name, args))
     _directive(names, contexts, nargs)(handler)
 
@@ -501,7 +247,7 @@ def _level_setting(names: str, contexts: str, key: str, parse, nargs=(1,)):
 # --------------------------------------------------------------------------- main context
 
 @_directive("include", "main events http server location types")
-def _include(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+def _include(p: _Parser, ctx: Ctx, name: str, args: List[str]) -> None:
     path = p.conf_path(args[0])
     if not any(c in path for c in "*?["):
         p.parse_file(path, ctx)
@@ -607,7 +353,7 @@ def _events(p, ctx, name, args):
     if p.events_seen:
         raise _Rejected("is duplicate")
     p.events_seen = True
-    p._block(_Ctx("events"), "block")
+    p._block(Ctx("events"), "block")
 
 
 @_directive("worker_connections", "events")
@@ -638,15 +384,15 @@ def _use(p, ctx, name, args):
 def _http(p, ctx, name, args):
     if p.http is not None:
         raise _Rejected("is duplicate")
-    p.http = _Http()
-    p._block(_Ctx("http", http=p.http), "block")
+    p.http = RawHttp()
+    p._block(Ctx("http", http=p.http), "block")
 
 
 @_directive("server", "http", nargs=(0,), block=True)
 def _server(p, ctx, name, args):
-    server = _Server(level=_Level(), file=p.lexer.name, line=p.lexer.line)
+    server = RawServer(level=Level(), file=p.lexer.name, line=p.lexer.line)
     ctx.http.servers.append(server)
-    p._block(_Ctx("server", http=ctx.http, server=server), "block")
+    p._block(Ctx("server", http=ctx.http, server=server), "block")
 
 
 @_directive("location", "server location", nargs=(1, 2), block=True)
@@ -673,14 +419,14 @@ def _location(p, ctx, name, args):
             re.compile(pattern, re.IGNORECASE if modifier == "~*" else 0)
         except re.error as e:
             raise p.error('pcre2_compile() failed: %s in "%s"' % (e.msg, pattern)) from None
-    loc = _Location(modifier=modifier, pattern=pattern, level=_Level(), file=p.lexer.name, line=p.lexer.line)
+    loc = RawLocation(modifier=modifier, pattern=pattern, level=Level(), file=p.lexer.name, line=p.lexer.line)
     ctx.server.locations.append(loc)
-    p._block(_Ctx("location", http=ctx.http, server=ctx.server, location=loc), "block")
+    p._block(Ctx("location", http=ctx.http, server=ctx.server, location=loc), "block")
 
 
 @_directive("types", HTTP_ANY, nargs=(0,), block=True)
 def _types(p, ctx, name, args):
-    p._block(_Ctx("types", http=ctx.http, server=ctx.server, location=ctx.location), "block")
+    p._block(Ctx("types", http=ctx.http, server=ctx.server, location=ctx.location), "block")
 
 
 @_directive("listen", "server", nargs=("min", 1))
@@ -808,7 +554,8 @@ def _content_by(p, ctx, name, args):
     if name == "content_by_python":
         kind, target = "function", _func_ref(p, name, args[0])
     else:
-        kind, target = "file", p.prefix_path(args[0])
+        # a path starting with a variable is made absolute once expanded (handlers.expand_path)
+        kind, target = "file", args[0] if args[0].startswith("$") else p.prefix_path(args[0])
     ctx.location.handler = HandlerConf(kind=kind, target=target, file=p.lexer.name, line=p.lexer.line)
 
 
@@ -876,22 +623,6 @@ def _channels_set(p, ctx, name, value) -> None:
         raise p.error('"%s" directive is duplicate' % name)
     ctx.http.channels[name] = value
     ctx.http.channels.setdefault("", (name, p.lexer.name, p.lexer.line))  # where the first one is
-
-
-def _channels_conf(p: _Parser, seen: dict) -> Optional[ChannelsConf]:
-    """The ChannelsConf of the http block, None when no `channels` directive enables them."""
-    if "channels" not in seen:
-        if seen:
-            name, file, line = seen[""]
-            raise ConfError('"%s" directive needs "channels" in the same http block' % name, file, line)
-        return None
-    cc = ChannelsConf(backend=seen["channels"])
-    cc.socket = seen.get("channels_socket") or p.prefix_path("logs/channels.sock")
-    cc.history_messages, cc.history_time = seen.get("channels_history", (0, 0))
-    cc.message_max = seen.get("channels_message_max", cc.message_max)
-    cc.queue_size = seen.get("channels_queue_size", cc.queue_size)
-    cc.sharded = seen.get("channels_sharded", False)
-    return cc
 
 
 @_directive("access_log", HTTP_ANY, nargs=("min", 1))
@@ -1022,6 +753,16 @@ _level_setting("lingering_close", HTTP_ANY, "lingering_close",
 _level_setting("lingering_timeout", HTTP_ANY, "lingering_timeout", _p_time)
 _level_setting("default_type", HTTP_ANY, "default_type", _p_str)
 _level_setting("lua_check_client_abort", HTTP_ANY, "lua_check_client_abort", _p_flag)
+
+
+def _p_code_cache(p, name, args):
+    on = _flag_value(p, name, args[0])
+    if not on:
+        p.main.alerts.append("%s is off; this will hurt performance in %s:%d" % (name, p.lexer.name, p.lexer.line))
+    return on
+
+
+_level_setting("python_code_cache", HTTP_ANY, "python_code_cache", _p_code_cache)
 _level_setting("resolver_timeout", HTTP_ANY, "socket.resolver_timeout", _p_time)
 _level_setting("lua_socket_connect_timeout", HTTP_ANY, "socket.connect_timeout", _p_time)
 _level_setting("lua_socket_send_timeout", HTTP_ANY, "socket.send_timeout", _p_time)
@@ -1035,7 +776,7 @@ _level_setting("lua_ssl_verify_depth", HTTP_ANY, "socket.ssl_verify_depth", _p_n
 
 
 def _ssl_setting(names: str, key: str, parse, nargs=(1,)):
-    def handler(p: _Parser, ctx: _Ctx, name: str, args: List[str]) -> None:
+    def handler(p: _Parser, ctx: Ctx, name: str, args: List[str]) -> None:
         ssl = ctx.level.ssl
         if key in ssl and key not in ("certificate", "certificate_key"):
             raise _Rejected("is duplicate")
@@ -1062,91 +803,6 @@ _ssl_setting("ssl_verify_depth", "verify_depth", _p_num)
 _ssl_setting("ssl_protocols", "protocols", _p_protocols, nargs=("min", 1))
 
 
-# --------------------------------------------------------------------------- merging
-
-_SOCKET_FIELDS = {f.name for f in dataclasses.fields(HttpSettings().socket)}
-
-
-def _merge(parent: HttpSettings, level: _Level) -> HttpSettings:
-    """`parent` with the values written at `level` applied (a new, independent object)."""
-    settings = parent.copy()
-    for key, value in level.values.items():
-        if key.startswith("socket."):
-            setattr(settings.socket, key[7:], value)
-        else:
-            setattr(settings, key, value)
-    if level.access_off:
-        settings.access_log = []
-    elif level.access_logs:
-        settings.access_log = list(level.access_logs)
-    elif settings.access_log is not None:
-        settings.access_log = list(settings.access_log)
-    return settings
-
-
-def _finish(p: _Parser) -> MainConf:
-    main = p.main
-    if not main.pid:
-        main.pid = p.prefix_path("logs/nginx.pid")
-    if not main.error_log:
-        main.error_log = [ErrorLogConf(path=p.prefix_path("logs/error.log"), level="error")]
-    if p.http is None:
-        return main
-    http = p.http
-    http_settings = _merge(HttpSettings(), http.level)
-    main.http = HttpConf(settings=http_settings, shared_dicts=list(http.shared_dicts))
-    main.http.channels = _channels_conf(p, http.channels)
-    ssl_keys: Dict[str, ListenConf] = {}
-    for raw in http.servers:
-        main.http.servers.append(_finish_server(p, raw, http_settings, http.level.ssl, ssl_keys))
-    # nginx keeps one socket per address: options given on any listen apply to all of them
-    by_key: Dict[str, List[ListenConf]] = {}
-    for server in main.http.servers:
-        for listen in server.listens:
-            by_key.setdefault(listen.key, []).append(listen)
-    for listens in by_key.values():
-        ssl = any(l.ssl for l in listens)
-        reuseport = any(l.reuseport for l in listens)
-        backlog = next((l.backlog for l in listens if l.backlog != 511), 511)
-        for listen in listens:
-            listen.ssl, listen.reuseport, listen.backlog = ssl, reuseport, backlog
-    return main
-
-
-def _finish_server(p: _Parser, raw: _Server, http_settings: HttpSettings, http_ssl: dict,
-                   ssl_keys: dict) -> ServerConf:
-    settings = _merge(http_settings, raw.level)
-    ssl = ServerSslConf(**{**http_ssl, **raw.level.ssl})
-    listens = [conf for conf, _, _, _ in raw.listens]
-    if not listens:
-        listens = [ListenConf(host=None, port=80 if os.geteuid() == 0 else 8000)]
-    if any(l.ssl for l in listens):
-        if ssl.certificate is None:
-            raise ConfError('no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d'
-                            % (raw.file, raw.line), where=False)
-    if ssl.certificate is not None and ssl.certificate_key is None:
-        raise ConfError('no "ssl_certificate_key" is defined for certificate "%s"' % ssl.certificate,
-                        where=False)
-    if ssl.verify_client in ("on", "optional") and ssl.client_certificate is None:
-        raise ConfError("no ssl_client_certificate or ssl_trusted_certificate for ssl_verify_client",
-                        where=False)
-    seen: Dict[Tuple[str, str], _Location] = {}
-    locations = []
-    for loc in raw.locations:
-        if loc.modifier not in ("~", "~*"):
-            kind = "exact" if loc.modifier == "=" else "prefix"
-            if (kind, loc.pattern) in seen:
-                raise ConfError('duplicate location "%s" in %s:%d' % (loc.pattern, loc.file, loc.line),
-                                where=False)
-            seen[(kind, loc.pattern)] = loc
-        locations.append(LocationConf(modifier=loc.modifier, pattern=loc.pattern,
-                                      settings=_merge(settings, loc.level), handler=loc.handler,
-                                      return_=loc.return_, file=loc.file, line=loc.line))
-    server = ServerConf(listens=listens, server_names=raw.names or [""], settings=settings,
-                        locations=locations, ssl=ssl, file=raw.file, line=raw.line, return_=raw.return_)
-    return server
-
-
 # --------------------------------------------------------------------------- entry point
 
 def load(conf_file: str, prefix: str, extra_directives: str = "", *, dump: Optional[list] = None) -> MainConf:
@@ -1163,5 +819,5 @@ def load(conf_file: str, prefix: str, extra_directives: str = "", *, dump: Optio
     parser = _Parser(conf_file, prefix, dump)
     if extra_directives:
         parser.parse_param(extra_directives)
-    parser.parse_file(conf_file, _Ctx("main"))
-    return _finish(parser)
+    parser.parse_file(conf_file, Ctx("main"))
+    return finish(parser)

@@ -14,9 +14,11 @@ import os
 import re
 import sys
 import traceback
+from types import FunctionType
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import concurrency, log, runtime
+from . import var
 
 
 # ---------------------------------------------------------------------------
@@ -116,12 +118,14 @@ class LocationTable:
 
 _compiled: Dict[str, object] = {}
 _functions: Dict[str, Callable] = {}
+_stamps: Dict[str, object] = {}  # python_code_cache off: what each file was when last loaded
 
 
 def forget_loaded() -> None:
     """Drop the caches of compiled scripts and handler functions (the master does it on reload)."""
     _compiled.clear()
     _functions.clear()
+    _stamps.clear()
 
 
 class HandlerLoadError(Exception):
@@ -150,21 +154,46 @@ def apply_python_path(entries: List[str], prefix: str) -> None:
         sys.path.insert(0, d)
 
 
-def load_file(path: str) -> Callable[[], None]:
+def load_file(path: str, cache: bool = True) -> Callable[[], None]:
     """The runner of a `content_by_python_file` script (compiled once per worker).
 
     The script's top level becomes the body of one function, called once per
     request: its top-level names are that call's locals (they live for one
-    run, nothing leaks into the next request), and running it costs a Python
-    call in the current C frame instead of `exec` with a fresh globals dict
-    (a parked handler greenlet keeps less C stack).  A script that could tell
-    the difference (`global`/`nonlocal`, `globals()`/`locals()`/`vars()`,
-    `exec`/`eval`, star imports, top-level annotations, `await`) is run with
-    `exec` in fresh globals each time instead.
+    run, nothing leaks into the next request), a function defined in the
+    script assigns them with `nonlocal` (Lua assigns an upvalue), and
+    running it costs a Python call in the current C frame instead of `exec`
+    with a fresh globals dict (a parked handler greenlet keeps less C
+    stack).  Names a nested function declares `global` are global at the
+    top level too, in a globals dict made fresh for each run.  A script
+    that could tell the difference otherwise (`globals()`/`locals()`/
+    `vars()`, `exec`/`eval`, star imports, top-level annotations, `await`)
+    is run with `exec` in fresh globals each time instead.
+
+    With `cache` false (`python_code_cache off;`) the file is compiled again
+    whenever it changed since it was last compiled.
     """
     runner = _compiled.get(path)
-    if runner is not None:
+    if runner is not None and (cache or _stamps.get(path) == _stamp(path)):
         return runner
+    stamp = None if cache else _stamp(path)
+    runner = compile_file(path)
+    _compiled[path] = runner
+    if stamp is not None:
+        _stamps[path] = stamp
+    return runner
+
+
+def _stamp(path: Optional[str]):
+    """What tells that a source file changed: (mtime_ns, size), or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError):
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def compile_file(path: str) -> Callable[[], None]:
+    """Read and compile the script at `path` into its runner (HandlerLoadError naming file and line)."""
     try:
         with open(path, "rb") as f:
             source = f.read()
@@ -172,12 +201,21 @@ def load_file(path: str) -> Callable[[], None]:
         raise HandlerLoadError('failed to load external Python file "%s": cannot open %s: %s'
                                % (path, path, exc.strerror)) from None
     try:
-        code = compile(source, path, "exec")
-    except SyntaxError as exc:
+        try:
+            code = compile(source, path, "exec")
+        except SyntaxError as exc:
+            if not str(exc.msg).startswith("no binding for nonlocal"):
+                raise
+            code = None  # `nonlocal` of a top-level name: right in the function form below
+        runner = _as_function(ast.parse(source, path), path)
+        if runner is None:
+            if code is None:
+                code = compile(source, path, "exec")
+            runner = _exec_runner(code, path)
+    except (SyntaxError, ValueError) as exc:
+        lineno = getattr(exc, "lineno", None)
         raise HandlerLoadError('failed to load external Python file "%s": %s:%s: %s: %s'
-                               % (path, path, exc.lineno, type(exc).__name__, exc.msg)) from None
-    runner = _as_function(source, path) or _exec_runner(code, path)
-    _compiled[path] = runner
+                               % (path, path, lineno, type(exc).__name__, getattr(exc, "msg", exc))) from None
     return runner
 
 
@@ -187,9 +225,12 @@ _SCOPE_NAMES = frozenset(("globals", "locals", "vars", "exec", "eval", "__builti
 
 def _module_scope_only(tree: ast.Module) -> bool:
     """Whether running the script's body as a function would be visible to it (see load_file)."""
+    nodes = list(ast.walk(tree))
+    if any(isinstance(node, ast.Nonlocal) for node in nodes):
+        return False  # only a function body gives `nonlocal` its binding
     classes = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Await, ast.AsyncFor, ast.AsyncWith)):
+    for node in nodes:
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
             return True
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return True
@@ -205,7 +246,6 @@ def _module_scope_only(tree: ast.Module) -> bool:
         top = _bound_names(tree.body)
         return any(_bound_names(cls.body) & top for cls in classes)
     return False
-
 
 def _bound_names(body: list) -> set:
     """The names the statements of one scope bind (not those of the scopes nested in them)."""
@@ -231,14 +271,15 @@ def _bound_names(body: list) -> set:
     return names
 
 
-def _as_function(source: bytes, path: str) -> Optional[Callable[[], None]]:
-    """The script's top level compiled as the body of a function (file:line kept), or None if it cannot be."""
-    try:
-        tree = ast.parse(source, path)
-    except (SyntaxError, ValueError):
-        return None
+def _as_function(tree: ast.Module, path: str) -> Optional[Callable[[], None]]:
+    """The script's top level compiled as the body of a function (file:line kept), or None if it cannot be.
+
+    Raises SyntaxError when the function form does not compile (an error of the script's own).
+    """
     if _module_scope_only(tree):
         return None
+    declared_global = sorted({name for node in ast.walk(tree) if isinstance(node, ast.Global)
+                              for name in node.names})
     body = tree.body
     future = []
     while body and isinstance(body[0], ast.ImportFrom) and body[0].module == "__future__":
@@ -246,35 +287,66 @@ def _as_function(source: bytes, path: str) -> Optional[Callable[[], None]]:
     if not body:
         body.append(ast.Pass(lineno=1, col_offset=0, end_lineno=1, end_col_offset=0))
     first = body[0]
+    if declared_global:
+        # the top level binds these names where the nested functions' `global` looks for them
+        body.insert(0, ast.Global(names=declared_global, lineno=first.lineno, col_offset=0))
     fn = ast.FunctionDef(name="<module>", args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
                                                            kw_defaults=[], kwarg=None, defaults=[]),
                          body=body, decorator_list=[], returns=None, type_comment=None,
-                         lineno=first.lineno, col_offset=0)
+                         lineno=first.lineno, col_offset=0,
+                         end_lineno=getattr(body[-1], "end_lineno", None) or first.lineno, end_col_offset=0)
     module = ast.Module(body=future + [fn], type_ignores=[])
     ast.fix_missing_locations(module)
     try:
         code = compile(module, path, "exec")
-    except (SyntaxError, ValueError):
+    except ValueError:  # a tree the compiler refuses in this form: the script keeps module semantics
         return None
-    scope = {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__}
+    scope = _fresh_globals(path)
     exec(code, scope)
-    return scope.pop("<module>")
+    body_fn = scope.pop("<module>")
+    if not declared_global:
+        return body_fn
+    body_code = body_fn.__code__
+
+    def run() -> None:
+        FunctionType(body_code, _fresh_globals(path))()
+    return run
+
+
+def _fresh_globals(path: str) -> dict:
+    return {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__}
 
 
 def _exec_runner(code, path: str) -> Callable[[], None]:
     def run() -> None:
-        exec(code, {"__name__": "__cosocket_handler__", "__file__": path, "__builtins__": __builtins__})
+        exec(code, _fresh_globals(path))
     return run
 
 
-def load_function(target: str) -> Callable:
-    """The callable named by `package.module:function`."""
+def load_function(target: str, cache: bool = True) -> Callable:
+    """The callable named by `package.module:function`.
+
+    With `cache` false (`python_code_cache off;`) its module is reloaded
+    whenever its source file changed since it was last loaded.
+    """
     fn = _functions.get(target)
-    if fn is not None:
-        return fn
     module_name, _, attr = target.partition(":")
+    if fn is not None:
+        if cache:
+            return fn
+        module = sys.modules.get(module_name)
+        path = getattr(module, "__file__", None)
+        if _stamps.get(path) == _stamp(path):
+            return fn
+        del _functions[target]
     try:
         module = importlib.import_module(module_name)
+        if not cache:
+            path = getattr(module, "__file__", None)
+            stamp = _stamp(path)
+            if path in _stamps and _stamps[path] != stamp:
+                module = importlib.reload(module)
+            _stamps[path] = stamp
         fn = module
         for part in (attr or "main").split("."):
             fn = getattr(fn, part)
@@ -315,6 +387,41 @@ def _log_in_request(request, level: int, msg: str) -> None:
         runtime.current_request.reset(token)
 
 
+
+
+def _location_match(location, uri: str):
+    """The regex location's match on `uri` (its captures are $1...$9 and ngx.var[n])."""
+    flags = re.I if location.modifier == "~*" else 0
+    return re.compile(location.pattern, flags).search(uri)
+
+
+def expand_path(request, template: str) -> str:
+    """A handler path with its nginx variables (`$1`, `$uri`, `${name}`) taken from `request`.
+
+    An unset variable expands to nothing, as in nginx; a path left relative
+    is relative to the prefix (the workers' working directory).
+    """
+    return os.path.abspath(var.expand(request, template))
+
+
+def check_scripts(main_conf) -> Optional[str]:
+    """Compile every `content_by_python_file` script whose path has no variable (`-t`).
+
+    Returns the first failure as the error log words it, with the
+    directive's file and line, or None when all compile.
+    """
+    for server in main_conf.http.servers:
+        for location in server.locations:
+            handler = location.handler
+            if handler is None or handler.kind != "file" or "$" in handler.target:
+                continue
+            try:
+                compile_file(handler.target)
+            except HandlerLoadError as exc:
+                return "%s in %s:%d" % (exc, handler.file, handler.line)
+    return None
+
+
 def dispatch(request, location) -> None:
     """Run the content phase for `request` in `location` and finalize the response."""
     if location is None:
@@ -322,6 +429,8 @@ def dispatch(request, location) -> None:
         return
     if location.return_ is not None:
         code, text = location.return_
+        if text is not None:
+            text = var.expand(request, text)
         if code == 444:
             request.finalize(444)
             return
@@ -340,11 +449,16 @@ def dispatch(request, location) -> None:
     if handler is None:
         request.finalize(404)
         return
+    if location.modifier in ("~", "~*"):
+        request.captures = _location_match(location, request.head.uri)
     try:
         if handler.kind == "file":
-            fn = load_file(handler.target)
+            target = handler.target
+            if "$" in target:
+                target = expand_path(request, target)
+            fn = load_file(target, location.settings.python_code_cache)
         else:
-            fn = load_function(handler.target)
+            fn = load_function(handler.target, location.settings.python_code_cache)
     except HandlerLoadError as exc:
         _log_in_request(request, log.ERR, str(exc))
         request.finalize(500)

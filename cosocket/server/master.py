@@ -198,6 +198,14 @@ class ListenSet:
                 if id(s) not in kept:
                     s.close()
 
+    def close_except_sockets(self, keep: list) -> None:
+        """Close this set's sockets but those in `keep` (a worker after fork: all but its own)."""
+        kept = {id(s) for s in keep}
+        for socks in self.sockets.values():
+            for s in socks:
+                if id(s) not in kept:
+                    s.close()
+
     def listeners_for(self, main_conf, worker_index: int, ssl_by_key: Dict[str, dict]) -> list:
         from .worker import Listener
         out = []
@@ -228,6 +236,7 @@ class Master:
         self.state = "running"  # running | quitting | terminating
         self.term_deadline = 0.0
         self.killed = False
+        self.init_failures = 0  # current workers whose init_worker_by_python failed
         self.broker = broker.BrokerProcess()  # the embedded channels broker, when the conf enables it
 
     # -- workers ---------------------------------------------------------------
@@ -245,6 +254,8 @@ class Master:
         if pid == 0:
             for sig in _HANDLED:
                 signal.signal(sig, signal.SIG_DFL)
+            # the other workers' reuseport sockets: not held here, so that their owners' close ends them
+            self.listen_set.close_except_sockets([lst.sock for lst in listeners])
             worker_main(gen.main_conf, listeners, worker_id, count)
             os._exit(0)  # not reached
         log.error(log.NOTICE, "start worker process %d" % pid)
@@ -265,6 +276,8 @@ class Master:
                     pass
 
     def reap(self) -> None:
+        from .worker import EXIT_INIT_FAILED
+
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -285,6 +298,11 @@ class Master:
                 if code == 2:
                     log.error(log.ALERT, "worker process %d exited with fatal code 2 and cannot be respawned"
                               % pid)
+                elif code == EXIT_INIT_FAILED:
+                    log.error(log.ALERT, "worker process %d exited: init_worker_by_python failed" % pid)
+                    code = 2  # not respawned: it would fail again
+                    if entry is not None and entry[1] is self.generation:
+                        self.init_failures += 1
                 else:
                     log.error(log.NOTICE, "worker process %d exited with code %d" % (pid, code))
                 unexpected = code != 0 and code != 2
@@ -317,6 +335,8 @@ class Master:
             configure_error_log(new_conf)
         except StartupError as exc:
             log.error(log.EMERG, str(exc))  # the old targets stay open
+        for alert in new_conf.alerts:
+            log.error(log.ALERT, alert)
         handlers_reset()
         shared_zones_reset(new_conf)
         from .worker import _call_init, setup_process
@@ -342,6 +362,11 @@ class Master:
         while True:
             if self.state != "running" and not self.workers:
                 break
+            if self.state == "running" and self.init_failures and not self.workers:
+                # every worker failed its init_worker_by_python: nothing serves, stop as a failed start
+                log.error(log.EMERG, "init_worker_by_python failed in every worker process")
+                remove_pid(self.generation.main_conf.pid)
+                return 1
             info = signal.sigtimedwait(_HANDLED, 0.2)
             if info is None:
                 self._tick()
@@ -403,7 +428,7 @@ def handlers_reset() -> None:
 
 def shared_zones_reset(main_conf) -> None:
     """The new generation's `lua_shared_dict` zones: same name and size keeps the zone and its data."""
-    from .request import setup_shared
+    from .shared import setup_shared
     setup_shared(main_conf.http.shared_dicts)
 
 
@@ -478,14 +503,17 @@ def serve(prefix: str, conf_file: str, extra_directives: str = "") -> int:
         configure_error_log(main_conf)
     except StartupError as exc:
         return _emerg(str(exc))
+    for alert in main_conf.alerts:  # nginx prints its conf-time alerts on the console and in the log
+        sys.stderr.write("%s: [alert] %s\n" % (PROGRAM, alert))
+        log.error(log.ALERT, alert)
     try:
         os.chdir(main_conf.prefix)
     except OSError:
         pass
     log.error(log.NOTICE, "cosocket/%s" % __version__)
     setup_process(main_conf, None, main_conf.worker_processes)
-    if main_conf.init_by_python:
-        _call_init(main_conf.init_by_python, "init_by_python")
+    if main_conf.init_by_python and not _call_init(main_conf.init_by_python, "init_by_python"):
+        return 1  # as nginx with a failing init_by_lua*: the error is in the log, nothing starts
     try:
         listen_set = ListenSet().update(main_conf, main_conf.worker_processes)
         ssl_by_key = build_ssl(main_conf)

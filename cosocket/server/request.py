@@ -1,14 +1,13 @@
-"""The per-request object and the request side of the ngx API.
+"""The request state: one HTTP request on a connection, its response headers, output and finalization.
 
-`Request` holds one HTTP request and its response state; the module-level
-functions (`say`, `print_`, `flush`, `exit`, `req.*`, `header`, `var` ...)
-are what `cosocket.ngx` hands out, each finding the current request
-through `runtime.current_request`.
-
-Output is buffered until the handler flushes or ends, so a complete
-response goes out with a Content-Length; `ngx.flush()` (or a large
-output) sends the head first and the body chunked (HTTP/1.1) or
-close-delimited (HTTP/1.0).
+`Request` holds what the connection parsed (`head`, body framing), the
+location it was routed to, and the response being built: status, headers,
+buffered output, keep-alive.  Output is buffered until the handler flushes
+or ends, so a complete response goes out with a Content-Length;
+`ngx.flush()` (or a large output) sends the head first and the body chunked
+(HTTP/1.1) or close-delimited (HTTP/1.0).  The ngx API over it lives in
+`output` (ngx.say, ngx.exit, ngx.header ...), `req` (ngx.req.*), `var`
+(ngx.var) and `shared` (ngx.shared).
 """
 from __future__ import annotations
 
@@ -16,20 +15,19 @@ import binascii
 import os
 import re
 import time
-from types import SimpleNamespace
-from typing import Any, Callable, Dict, List, Optional, Tuple
-from urllib.parse import unquote_plus
+from typing import Any, Dict, List, Optional, Tuple
 
 from .. import log, runtime
-from . import http
+from . import accesslog, response
+from .body import BodyError, read_body as _read_request_body
+from .h1 import RequestHead, parse_decimal
 from ..runtime import NgxExit
-from ..text import say_bytes
 
 #: Output buffered before the head is sent; past this the response goes out chunked.
 OUTPUT_BUFFER_LIMIT = 65536
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
     return name.replace("_", "-")
 
 
@@ -61,11 +59,11 @@ class ResponseHeaders:
         self._items: Dict[str, Tuple[str, Any]] = {}
 
     def get(self, name: str):
-        item = self._items.get(escape_header(_canonical(name), True).lower())
+        item = self._items.get(escape_header(canonical_name(name), True).lower())
         return item[1] if item is not None else None
 
     def set(self, name: str, value) -> None:
-        name = escape_header(_canonical(name), True)
+        name = escape_header(canonical_name(name), True)
         key = name.lower()
         if value is None or (isinstance(value, (list, tuple)) and not value):
             self._items.pop(key, None)
@@ -111,49 +109,6 @@ def _header_value(value) -> str:
     raise TypeError("bad argument #3 to 'ngx.header' (string, number or table expected)")
 
 
-class RequestHeaders(dict):
-    """`ngx.req.get_headers()`: lower-case keys, case-insensitive (and `_` = `-`) lookup, lists for repeats."""
-
-    def __getitem__(self, key):
-        return dict.__getitem__(self, _canonical(key).lower())
-
-    def get(self, key, default=None):
-        return dict.get(self, _canonical(key).lower(), default)
-
-    def __contains__(self, key):
-        return dict.__contains__(self, _canonical(key).lower())
-
-
-_quiet_settings: Dict[int, Any] = {}
-
-
-class QuietReads:
-    """The current request while the HTTP layer itself reads from the client.
-
-    nginx reports client read failures in its own words ("client timed
-    out ... while reading client request headers"), so the cosocket must
-    not log them as `lua tcp socket read timed out`: this stand-in carries
-    the same settings with lua_socket_log_errors off.
-    """
-
-    __slots__ = ("owner", "settings")
-
-    def __init__(self, owner) -> None:
-        self.owner = owner
-        base = owner.settings
-        quiet = _quiet_settings.get(id(base))
-        if quiet is None or quiet[0] is not base:
-            copy = base.copy()
-            copy.socket.log_errors = False
-            quiet = _quiet_settings[id(base)] = (base, copy)
-        self.settings = quiet[1]
-
-    @property
-    def connection_number(self) -> int:
-        return self.owner.connection_number
-
-    def log_context(self) -> str:
-        return self.owner.log_context()
 
 
 class _ThreadSet:
@@ -207,13 +162,14 @@ class Request:
                  "_ctx", "start_time", "status", "out_headers", "mime_set", "headers_sent", "_out", "_out_len",
                  "seen_body", "chunked", "close_delimited", "eof", "header_only", "raw_acquired", "keepalive",
                  "broken", "send_error", "body", "body_state", "body_bytes_sent", "abort_handler", "_request_id",
-                 "server_name_matched", "__dict__", "__weakref__")
+                 "server_name_matched", "framing", "__dict__", "__weakref__")
 
-    def __init__(self, conn, head: "http.RequestHead", server, settings) -> None:
+    def __init__(self, conn, head: RequestHead, server, settings, framing=(None, False)) -> None:
         self.conn = conn
         self.socket = conn.sock
         self.connection_number: int = conn.number
         self.head = head
+        self.framing = framing  # (Content-Length or None, chunked), as h1.body_framing decided
         self.server = server  # ServerConf
         self.settings = settings  # the matched location's HttpSettings (server's until matched)
         self.location = None
@@ -271,25 +227,17 @@ class Request:
 
     # -- request body --------------------------------------------------------
     def _has_body(self) -> bool:
-        te = self.head.get("transfer-encoding")
-        if te is not None and te.lower() != "identity":
-            return True
-        cl = self.head.get("content-length")
-        return cl is not None and cl.strip() not in ("", "0")
+        length, chunked = self.framing
+        return chunked or bool(length)
 
     def content_length(self) -> Optional[int]:
+        """The body's Content-Length (None when it has none, -1 when invalid)."""
         cl = self.head.get("content-length")
-        if cl is None:
-            return None
-        try:
-            value = int(cl)
-        except ValueError:
-            return -1
-        return value if value >= 0 else -1
+        return None if cl is None else parse_decimal(cl)
 
     def is_chunked(self) -> bool:
-        te = self.head.get("transfer-encoding")
-        return te is not None and te.lower() == "chunked"
+        """Whether the body comes in chunked coding."""
+        return self.framing[1]
 
     def read_body(self) -> None:
         """Read the whole body once (ngx.req.read_body); a failure ends the request like nginx."""
@@ -299,13 +247,12 @@ class Request:
             self.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         s = self.settings
         self.socket.settimeouts(s.socket.connect_timeout, s.send_timeout, s.client_body_timeout)
-        token = runtime.current_request.set(QuietReads(self))
+        sock = self.socket
+        sock.log_errors = False  # a failed read is reported below in nginx's words
         try:
-            self.body = http.read_body(self.socket, self.content_length(), self.is_chunked(),
-                                       s.client_max_body_size)
-        except http.BodyError as exc:
-            runtime.current_request.reset(token)
-            token = None
+            self.body = _read_request_body(sock, self.framing[0], self.framing[1], s.client_max_body_size)
+        except BodyError as exc:
+            sock.log_errors = None
             self.body_state = "failed"
             self.keepalive = False
             if exc.log_msg:
@@ -318,8 +265,7 @@ class Request:
                 raise NgxExit(444) from None
             raise NgxExit(exc.status) from None
         finally:
-            if token is not None:
-                runtime.current_request.reset(token)
+            sock.log_errors = None
         self.body_state = "read"
 
     def discard_body(self) -> bool:
@@ -338,7 +284,7 @@ class Request:
     def _response_headers(self, content_length: Optional[int]) -> List[Tuple[str, str]]:
         s = self.settings
         status = self.status or 200
-        headers = [("Server", http.server_header(s.server_tokens)), ("Date", http.http_date())]
+        headers = [("Server", response.server_header(s.server_tokens)), ("Date", response.http_date())]
         oh = self.out_headers
         if status != 101 and status != 204 and status != 304:
             if not self.mime_set:
@@ -391,8 +337,10 @@ class Request:
             self.keepalive = False
         if status == 101:
             self.keepalive = False
-        head = http.build_head(self.head.protocol if self.head.http_version >= 1.1 else "HTTP/1.1",
-                               status, self._response_headers(length))
+        if self.head.http_version < 1.0:
+            self.keepalive = False  # HTTP/0.9: the bare body, then the connection closes
+            return True
+        head = response.build_head("HTTP/1.1", status, self._response_headers(length))
         if self.header_only or status in (101, 204, 304):
             self._out.clear()
             self._out_len = 0
@@ -402,11 +350,12 @@ class Request:
     def _write(self, data: bytes) -> bool:
         if self.broken:
             return False
-        token = runtime.current_request.set(QuietReads(self))
+        sock = self.socket
+        sock.log_errors = False  # a failed write is reported below in nginx's words
         try:
-            _n, err = self.socket.send(data)
+            _n, err = sock.send(data)
         finally:
-            runtime.current_request.reset(token)
+            sock.log_errors = None
         if err is not None:
             self.broken = True
             self.keepalive = False
@@ -437,9 +386,13 @@ class Request:
             if self._out_len > OUTPUT_BUFFER_LIMIT:
                 self._send_buffered()
             return 1, None
-        ok = self._write(http.chunk(data) if self.chunked else data)
+        ok = self._write(response.chunk(data) if self.chunked else data)
         self.body_bytes_sent += len(data)
         return (1, None) if ok else (None, "nginx output filter error")
+
+    def send_pending(self) -> bool:
+        """Send the output still buffered (the head first if needed); False when the write failed."""
+        return not self._out or self._send_buffered()
 
     def _send_buffered(self) -> bool:
         if not self.send_head(complete=False):
@@ -450,7 +403,7 @@ class Request:
         self._out.clear()
         self._out_len = 0
         self.body_bytes_sent += len(data)
-        return self._write(http.chunk(data) if self.chunked else data)
+        return self._write(response.chunk(data) if self.chunked else data)
 
     def flush(self, wait: bool = False) -> Tuple[Optional[int], Optional[str]]:
         """ngx.flush: send the head (if needed) and the buffered output now."""
@@ -489,23 +442,23 @@ class Request:
                     return None, "nginx output filter error"
             self._out_len = 0
             return 1, None
-        if self.chunked and not self._write(http.LAST_CHUNK):
+        if self.chunked and not self._write(response.LAST_CHUNK):
             return None, "nginx output filter error"
         return 1, None
 
     def send_special(self, status: int, location: Optional[str] = None) -> None:
         """An nginx error or redirect page for `status` (494..497: the special 400 pages)."""
         page_status = status
-        self.status = 400 if status in http.SPECIAL_400 else status
+        self.status = 400 if status in response.SPECIAL_400 else status
         self._out.clear()
         self._out_len = 0
         self.seen_body = False
-        if status in http.CLOSING_STATUSES:
+        if status in response.CLOSING_STATUSES:
             self.keepalive = False
         self.out_headers = ResponseHeaders()
         if location is not None:
             self.out_headers.set("Location", location)
-        body = http.error_page(page_status, self.settings.server_tokens)
+        body = response.error_page(page_status, self.settings.server_tokens)
         self.mime_set = True
         if body:
             self.out_headers.set("Content-Type", "text/html")
@@ -574,465 +527,29 @@ class Request:
 
     def access_log(self, now: Optional[float] = None) -> bytes:
         """This request's line in the combined format."""
-        return http.combined_line(self.conn.remote_addr, self.head.request_line, self.status or 0,
+        return accesslog.combined_line(self.conn.remote_addr, self.head.request_line, self.status or 0,
                                   self.body_bytes_sent, self.head.get("referer"),
                                   self.head.get("user-agent"), now or time.time())
 
 
 def _wants_keepalive(head) -> bool:
-    conn = head.get("connection")
-    tokens = conn.lower() if conn else ""
+    # as nginx: each Connection line naming "close" (else "keep-alive") overrides the ones before it
+    choice = None
+    for name, value in head.headers:
+        if len(name) != 10 or name.lower() != "connection":
+            continue
+        value = value.lower()
+        if "close" in value:
+            choice = "close"
+        elif "keep-alive" in value:
+            choice = "keep-alive"
     if head.http_version >= 1.1:
-        return "close" not in tokens
-    return "keep-alive" in tokens
+        return choice != "close"
+    return choice == "keep-alive"
 
 
 # ---------------------------------------------------------------------------
-# The ngx.* functions
-
-def _req(api: str) -> Request:
-    return runtime.get_request(api)
-
-
-def say(*args) -> Tuple[Optional[int], Optional[str]]:
-    """ngx.say(...): the arguments joined, then a newline; (1, None) or (None, err)."""
-    r = _req("ngx.say")
-    return r.output(say_bytes(args, "say") + b"\n")
-
-
-def print_(*args) -> Tuple[Optional[int], Optional[str]]:
-    """ngx.print(...): the arguments joined; (1, None) or (None, err)."""
-    r = _req("ngx.print")
-    return r.output(say_bytes(args, "print"))
-
-
-def flush(wait: bool = False) -> Tuple[Optional[int], Optional[str]]:
-    """ngx.flush(wait): send the head and buffered output now (writes are synchronous, so wait is implied)."""
-    if not isinstance(wait, bool):
-        raise TypeError("bad argument #1 to 'flush' (boolean expected, got %s)" % type(wait).__name__)
-    return _req("ngx.flush").flush(wait)
-
-
-def send_headers() -> Tuple[Optional[int], Optional[str]]:
-    """ngx.send_headers(): send the response head now (HTTP/1.1 bodies then go chunked)."""
-    r = _req("ngx.send_headers")
-    if r.headers_sent:
-        return 1, None  # as lua-nginx-module: sending an already sent head is a no-op that succeeds
-    if not r.send_head(complete=False):
-        return None, "nginx output filter error"
-    return 1, None
-
-
-def exit(status) -> None:  # noqa: A001 - the Lua name
-    """ngx.exit(status): end the handler (or light thread / timer); never returns."""
-    if not isinstance(status, int) or isinstance(status, bool):
-        raise TypeError("bad argument #1 to 'exit' (number expected, got %s)" % type(status).__name__)
-    if runtime.current_request.get() is None and not runtime.in_timer.get():
-        raise RuntimeError("ngx.exit: API not available in this context (no request)")
-    raise NgxExit(status)
-
-
-def eof() -> Tuple[Optional[int], Optional[str]]:
-    """ngx.eof(): finish the response body while the handler keeps running."""
-    return _req("ngx.eof").send_eof()
-
-
-_REDIRECT_CODES = (301, 302, 303, 307, 308)
-
-
-def redirect(uri, status: int = 302) -> None:
-    """ngx.redirect(uri, status=302): a redirect page with Location; ends the handler."""
-    if not isinstance(uri, (str, bytes)):
-        raise TypeError("bad argument #1 to 'redirect' (string expected)")
-    if status not in _REDIRECT_CODES:
-        raise RuntimeError("only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, "
-                           "ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and "
-                           "ngx.HTTP_TEMPORARY_REDIRECT are allowed")
-    r = _req("ngx.redirect")
-    if r.headers_sent or r.seen_body:
-        raise RuntimeError("attempt to call ngx.redirect after sending out the headers")
-    if isinstance(uri, bytes):
-        uri = uri.decode("latin-1")
-    for ch in uri:
-        if ch in "\r\n" or ord(ch) < 0x20 or ord(ch) == 0x7f:
-            raise RuntimeError('unsafe byte "0x%02x" in redirect uri "%s"' % (ord(ch), uri.encode(
-                "unicode_escape").decode()))
-    r.out_headers.set("Location", uri)
-    raise NgxExit(status)
-
-
-def headers_sent() -> bool:
-    """ngx.headers_sent."""
-    r = _req("ngx.headers_sent")
-    return r.headers_sent
-
-
-def get_status() -> int:
-    """ngx.status (0 until set or sent, as nginx's r->headers_out.status)."""
-    return _req("ngx.status").status
-
-
-def set_status(value) -> None:
-    """ngx.status = value; after the head is sent this only logs an error, as nginx."""
-    r = _req("ngx.status")
-    if r.headers_sent:
-        log.error(log.ERR, "attempt to set ngx.status after sending out response headers")
-        return
-    try:
-        status = int(value)
-    except (TypeError, ValueError):
-        raise TypeError("bad argument to 'ngx.status' (number expected)") from None
-    if status < 100 or status > 999:
-        log.error(log.ERR, "invalid HTTP status code %d" % status)
-        return
-    r.status = status
-
-
-def get_ctx() -> dict:
-    """ngx.ctx: a dict per request."""
-    return _req("ngx.ctx").ctx
-
-
-def set_ctx(value) -> None:
-    """ngx.ctx = table."""
-    if not isinstance(value, dict):
-        raise TypeError("bad argument to 'ngx.ctx' (table expected)")
-    _req("ngx.ctx").ctx = value
-
-
-def on_abort(fn) -> Tuple[Optional[int], Optional[str]]:
-    """ngx.on_abort(fn): run fn in a light thread when the client closes (lua_check_client_abort on)."""
-    if not callable(fn):
-        raise TypeError("bad argument #1 to 'on_abort' (function expected)")
-    r = _req("ngx.on_abort")
-    if r.abort_handler is not None:
-        return None, "duplicate call"
-    if not r.settings.lua_check_client_abort:
-        return None, "lua_check_client_abort is off"
-    r.abort_handler = fn
-    watch = getattr(r.conn, "watch_abort", None)
-    if watch is not None:
-        watch(r)
-    return 1, None
-
-
-# -- ngx.header ------------------------------------------------------------------
-
-class _HeaderProxy:
-    """`ngx.header`: the current request's response headers (`ngx.header.content_type = ...`)."""
-
-    __slots__ = ()
-
-    def __getitem__(self, name: str):
-        r = _req("ngx.header")
-        if not isinstance(name, str):
-            raise TypeError("bad argument to 'ngx.header' (string expected)")
-        return r.out_headers.get(name)
-
-    def __setitem__(self, name: str, value) -> None:
-        r = _req("ngx.header")
-        if not isinstance(name, str):
-            raise TypeError("bad argument to 'ngx.header' (string expected)")
-        if r.headers_sent or r.raw_acquired:
-            log.error(log.ERR, "attempt to set ngx.header.HEADER after sending out response headers")
-            return
-        r.out_headers.set(name, value)
-        if _canonical(name).lower() == "content-type":
-            r.mime_set = True
-
-    def __delitem__(self, name: str) -> None:
-        self[name] = None
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self[name]
-
-    def __setattr__(self, name: str, value) -> None:
-        self[name] = value
-
-    def __delattr__(self, name: str) -> None:
-        self[name] = None
-
-    def __repr__(self) -> str:
-        return "<ngx.header>"
-
-
-header = _HeaderProxy()
-
-
-# -- ngx.var ---------------------------------------------------------------------
-
-def _var_args(r: Request):
-    return r.head.args
-
-
-def _var_host(r: Request):
-    if r.head.host:
-        return r.head.host
-    return r.server_name() or r.conn.local_addr
-
-
-def _var_request_time(r: Request):
-    return "%.3f" % max(0.0, time.time() - r.start_time)
-
-
-_VARS: Dict[str, Callable[[Request], Optional[str]]] = {
-    "uri": lambda r: r.head.uri,
-    "document_uri": lambda r: r.head.uri,
-    "request_uri": lambda r: r.head.request_uri,
-    "args": _var_args,
-    "query_string": _var_args,
-    "is_args": lambda r: "?" if r.head.args is not None else "",
-    "host": _var_host,
-    "hostname": lambda r: os.uname().nodename,
-    "scheme": lambda r: "https" if r.conn.ssl else "http",
-    "https": lambda r: "on" if r.conn.ssl else "",
-    "request_method": lambda r: r.head.method,
-    "request": lambda r: r.head.request_line,
-    "server_protocol": lambda r: r.head.protocol,
-    "server_name": lambda r: r.server_name(),
-    "server_addr": lambda r: r.conn.local_addr,
-    "server_port": lambda r: r.conn.local_port,
-    "remote_addr": lambda r: r.conn.remote_addr,
-    "remote_port": lambda r: r.conn.remote_port,
-    "binary_remote_addr": lambda r: r.conn.remote_addr,
-    "request_id": lambda r: r.request_id,
-    "status": lambda r: "%03d" % r.status if r.headers_sent else "000",
-    "request_time": _var_request_time,
-    "msec": lambda r: "%.3f" % time.time(),
-    "connection": lambda r: str(r.connection_number),
-    "connection_requests": lambda r: str(r.conn.requests),
-    "content_length": lambda r: r.head.get("content-length"),
-    "content_type": lambda r: r.head.get("content-type"),
-    "body_bytes_sent": lambda r: str(r.body_bytes_sent),
-    "request_length": lambda r: None,
-    "ssl_server_name": lambda r: r.conn.ssl_server_name,
-    "ssl_client_verify": lambda r: r.conn.ssl_client_verify if r.conn.ssl else None,
-    "ssl_protocol": lambda r: r.conn.ssl_protocol,
-    "ssl_cipher": lambda r: r.conn.ssl_cipher,
-    "pid": lambda r: str(os.getpid()),
-    "nginx_version": lambda r: "1.25.3",
-    "time_local": lambda r: http.time_local(time.time()),
-    "request_body": lambda r: r.body.decode("latin-1") if r.body is not None else None,
-}
-
-
-def _lookup_var(r: Request, name: str) -> Optional[str]:
-    fn = _VARS.get(name)
-    if fn is not None:
-        return fn(r)
-    if name.startswith("http_"):
-        return r.head.get(name[5:].replace("_", "-"))
-    if name.startswith("arg_"):
-        args = get_uri_args_of(r, 0)
-        value = args.get(name[4:].lower())
-        if value is None:
-            for k, v in args.items():
-                if k.lower() == name[4:].lower():
-                    value = v
-                    break
-        if isinstance(value, list):
-            value = value[0]
-        if value is True:
-            return ""
-        return value
-    if name.startswith("cookie_"):
-        cookies = r.head.get("cookie")
-        if not cookies:
-            return None
-        want = name[7:]
-        for part in cookies.split(";"):
-            k, _, v = part.strip().partition("=")
-            if k == want:
-                return v
-        return None
-    if name.startswith("sent_http_"):
-        value = r.out_headers.get(name[10:])
-        return value if not isinstance(value, list) else value[0]
-    return None
-
-
-class _VarProxy:
-    """`ngx.var`: nginx variables of the current request, as str (None when unset)."""
-
-    __slots__ = ()
-
-    def __getitem__(self, name):
-        r = _req("ngx.var")
-        if isinstance(name, int):
-            return None  # regex captures ($1): no rewrite phase here
-        if not isinstance(name, str):
-            raise TypeError("bad argument to 'ngx.var' (string expected)")
-        return _lookup_var(r, name.lower())
-
-    def __setitem__(self, name, value):
-        _req("ngx.var")
-        raise RuntimeError('variable "%s" not found for writing; maybe it is a built-in variable that is '
-                           'not changeable or you forgot to use "set $%s \'\';" in the config to define it '
-                           'first' % (name, name))
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self[name]
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-    def __repr__(self) -> str:
-        return "<ngx.var>"
-
-
-var = _VarProxy()
-
-
-# -- ngx.req ---------------------------------------------------------------------
-
-def _http_version() -> float:
-    """ngx.req.http_version(): 1.1 or 1.0."""
-    return _req("ngx.req.http_version").head.http_version
-
-
-def _get_method() -> str:
-    """ngx.req.get_method(): "GET", "POST", ..."""
-    return _req("ngx.req.get_method").head.method
-
-
-def _get_headers(max_headers: int = 100, raw: bool = False):
-    """ngx.req.get_headers(max_headers=100, raw=False): a mapping; repeated headers as lists."""
-    r = _req("ngx.req.get_headers")
-    out = {} if raw else RequestHeaders()
-    count = 0
-    for name, value in r.head.headers:
-        if max_headers and count >= max_headers:
-            break
-        count += 1
-        key = name if raw else name.lower()
-        old = dict.get(out, key)
-        if old is None:
-            dict.__setitem__(out, key, value)
-        elif isinstance(old, list):
-            old.append(value)
-        else:
-            dict.__setitem__(out, key, [old, value])
-    return out
-
-
-def _decode_args(text: Optional[str], max_args: int) -> dict:
-    out: dict = {}
-    if not text:
-        return out
-    count = 0
-    for part in text.split("&"):
-        if not part:
-            continue
-        if max_args and count >= max_args:
-            break
-        count += 1
-        if "=" in part:
-            k, v = part.split("=", 1)
-            key, value = unquote_plus(k), unquote_plus(v)
-        else:
-            key, value = unquote_plus(part), True
-        if not key:
-            continue
-        old = out.get(key)
-        if old is None:
-            out[key] = value
-        elif isinstance(old, list):
-            old.append(value)
-        else:
-            out[key] = [old, value]
-    return out
-
-
-def get_uri_args_of(r: Request, max_args: int = 100) -> dict:
-    return _decode_args(r.head.args, max_args)
-
-
-def _get_uri_args(max_args: int = 100) -> dict:
-    """ngx.req.get_uri_args(max_args=100): a dict; bare keys give True, repeats give lists."""
-    return get_uri_args_of(_req("ngx.req.get_uri_args"), max_args)
-
-
-def _get_post_args(max_args: int = 100) -> dict:
-    """ngx.req.get_post_args(): the urlencoded body as a dict (call read_body first)."""
-    r = _req("ngx.req.get_post_args")
-    if r.body_state == "unread":
-        raise RuntimeError("request body not read yet")
-    return _decode_args(r.body.decode("latin-1") if r.body else None, max_args)
-
-
-def _read_body() -> None:
-    """ngx.req.read_body(): read the body; a too large body ends the request with 413."""
-    r = _req("ngx.req.read_body")
-    if r.raw_acquired:
-        return
-    r.read_body()
-
-
-def _discard_body() -> None:
-    """ngx.req.discard_body()."""
-    _req("ngx.req.discard_body").discard_body()
-
-
-def _get_body_data() -> Optional[bytes]:
-    """ngx.req.get_body_data(): the body read by read_body, or None."""
-    r = _req("ngx.req.get_body_data")
-    return r.body if r.body else None
-
-
-def _get_body_file() -> None:
-    """ngx.req.get_body_file(): bodies are always kept in memory here, so None."""
-    _req("ngx.req.get_body_file")
-    return None
-
-
-class _BodyReader:
-    """The non-raw `ngx.req.socket()`: reads at most Content-Length bytes of the body."""
-
-    def __init__(self, r: Request, rest: int):
-        self._r = r
-        self._sock = r.socket
-        self._rest = rest
-
-    def settimeout(self, ms):
-        return self._sock.settimeout(ms)
-
-    def settimeouts(self, connect_ms, send_ms, read_ms):
-        return self._sock.settimeouts(connect_ms, send_ms, read_ms)
-
-    def receive(self, size="*l"):
-        """receive(n) / receive("*a") / receive("*l") within the remaining body."""
-        if self._rest <= 0:
-            return None, "closed", b""
-        if size == "*a":
-            size = self._rest
-        if isinstance(size, int) and not isinstance(size, bool):
-            n = min(size, self._rest)
-            data, err, partial = self._sock.receive(n)
-            if data is None:
-                self._rest -= len(partial or b"")
-                return None, err, partial
-            self._rest -= n
-            return data, None, None
-        data, err, partial = self._sock.receive("*l")
-        if data is not None:
-            self._rest -= len(data) + 1
-        return data, err, partial
-
-    def receiveuntil(self, pattern, *args, **kwargs):
-        return self._sock.receiveuntil(pattern, *args, **kwargs)
-
-
-def _socket(raw: bool = False):
-    """ngx.req.socket(raw=False) -> (sock, err); raw=True gives the full-duplex connection cosocket."""
-    r = _req("ngx.req.socket")
-    if raw:
-        return acquire_raw_socket(r)
-    return _body_socket(r)
-
+# Handing the connection over (WebSocket upgrades, ngx.req.socket(true))
 
 def upgrade(r: Request, headers: List[Tuple[str, Optional[str]]]):
     """Answer `r` with 101 and `headers`, then hand over its raw socket -> `(sock, err)`.
@@ -1067,9 +584,8 @@ def acquire_raw_socket(r: Request):
         return None, "http 1.0 buffering"
     if r.raw_acquired:
         return None, "duplicate call"
-    if r._out:
-        if not r._send_buffered():
-            return None, "pending data to write"
+    if not r.send_pending():
+        return None, "pending data to write"
     r.headers_sent = True
     r.raw_acquired = True
     # from now on the handler owns the socket: the lua_socket_* timeouts apply, as in nginx
@@ -1080,62 +596,3 @@ def acquire_raw_socket(r: Request):
     if not r.status:
         r.status = 200
     return r.socket, None
-
-
-def _body_socket(r: Request):
-    """`ngx.req.socket()` for request `r`: a reader of its body -> (reader, err)."""
-    if r.is_chunked():
-        return None, "chunked request bodies not supported yet"
-    if r.body_state in ("read", "raw", "reader"):
-        return None, "request body already exists"
-    if r.body_state == "discarded":
-        return None, "request body discarded"
-    length = r.content_length()
-    if not length or length <= 0:
-        return None, "no body"
-    if r.head.get("expect", "").lower() == "100-continue" and r.head.http_version >= 1.1:
-        r.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-    r.body_state = "reader"
-    r.socket.settimeouts(0, 0, 0)
-    return _BodyReader(r, length), None
-
-
-req = SimpleNamespace(
-    http_version=_http_version,
-    get_method=_get_method,
-    get_headers=_get_headers,
-    get_uri_args=_get_uri_args,
-    get_post_args=_get_post_args,
-    read_body=_read_body,
-    discard_body=_discard_body,
-    get_body_data=_get_body_data,
-    get_body_file=_get_body_file,
-    socket=_socket,
-)
-
-
-# -- ngx.shared --------------------------------------------------------------------
-# The zones live in cosocket/shdict.py (shared memory created by the master before forking).
-
-class _Shared(dict):
-    """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`); an unknown
-    name gives None, as Lua's `ngx.shared.nope` is nil."""
-
-    def __missing__(self, name):
-        return None
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self[name]
-
-
-shared = _Shared()
-
-
-def setup_shared(zones) -> None:
-    """Make `ngx.shared` the `lua_shared_dict` zones (name, size): zones the master already
-    created (inherited by a forked worker, or kept across a reload) are reused, with their data."""
-    from .. import shdict
-    shared.clear()
-    shared.update(shdict.configure(zones))

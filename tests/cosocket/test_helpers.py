@@ -4,15 +4,17 @@ import time
 
 import pytest
 
-from cosocket import helpers, runtime
+import importlib
+
+from cosocket import runtime
 from cosocket.ngx import _LAZY, ngx
 from cosocket.text import null
 
 
 def test_every_helper_name_resolves_on_ngx():
-    for name, (module, _) in _LAZY.items():
-        if module == "cosocket.helpers":
-            assert getattr(ngx, name) is getattr(helpers, _LAZY[name][1])
+    for name, (module, attr) in _LAZY.items():
+        if module in ("cosocket.codecs", "cosocket.clock", "cosocket.regex"):
+            assert getattr(ngx, name) is getattr(importlib.import_module(module), attr)
 
 
 # --- hashes -----------------------------------------------------------------------------
@@ -214,3 +216,15 @@ def test_config(monkeypatch, tmp_path):
 
     monkeypatch.setattr(runtime.worker, "main_conf", Conf())
     assert ngx.config.prefix() == "/srv/app/"
+
+
+def test_dir_of_ngx_lists_every_field_and_call_it_completes():
+    from cosocket import ngx
+    names = set(dir(ngx))
+    for name in ("say", "print", "exit", "shared", "timer", "thread", "req", "worker", "re", "sleep",
+                 "semaphore", "socket", "var", "header", "status", "log", "null", "md5", "now",
+                 "get_phase", "ERR", "HTTP_OK"):
+        assert name in names, name
+    for name in names - set(dir(object)):
+        if not name.startswith("_") and name not in ("status", "header", "headers_sent", "var", "ctx"):
+            getattr(ngx, name)  # every listed name resolves (request-bound fields need a request)

@@ -187,6 +187,6 @@ def test_gsub_bad_regex():
 
 
 def test_compiled_patterns_are_cached():
-    from cosocket import helpers
+    from cosocket import regex
     ngx.re.match("x", "cache-me-[0-9]", "i")
-    assert ("cache-me-[0-9]", "i", False) in helpers._re_cache
+    assert ("cache-me-[0-9]", "i", False) in regex._re_cache

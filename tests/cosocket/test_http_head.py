@@ -1,26 +1,12 @@
 """RequestHead keeps the header block as bytes; its parsed form is rebuilt on demand after compact()."""
-from types import SimpleNamespace
-
-from cosocket.server import http
-
-SETTINGS = SimpleNamespace(large_client_header_buffers=(4, 8192))
+from cosocket.server import h1
 
 
-class _Sock:
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def _read_until(self, pattern, limit):
-        i = self.data.find(pattern)
-        out, self.data = self.data[:i + len(pattern)], self.data[i + len(pattern):]
-        return out, None
-
-    def _buffered(self):
-        return len(self.data)
-
-
-def _head(text: bytes) -> http.RequestHead:
-    return http.read_head(_Sock(text), SETTINGS)
+def _head(text: bytes) -> h1.RequestHead:
+    parser = h1.HeadParser(4, 8192)
+    head = parser.feed(bytearray(text))
+    assert head is not None and parser.end == len(text)
+    return head
 
 
 def test_compact_drops_the_parsed_headers_and_get_rebuilds_them():
@@ -36,10 +22,10 @@ def test_compact_drops_the_parsed_headers_and_get_rebuilds_them():
 
 
 def test_a_head_built_from_a_list_has_the_same_block():
-    head = http.RequestHead("GET", "/", "/", None, "HTTP/1.1", [("A", "1"), ("B", "x y")], "GET / HTTP/1.1")
+    head = h1.RequestHead("GET", "/", "/", None, "HTTP/1.1", [("A", "1"), ("B", "x y")], "GET / HTTP/1.1")
     head.compact()
     assert head.headers == [("A", "1"), ("B", "x y")]
-    empty = http.RequestHead("GET", "/", "/", None, "HTTP/1.1", [], "")
+    empty = h1.RequestHead("GET", "/", "/", None, "HTTP/1.1", [], "")
     empty.compact()
     assert empty.headers == [] and empty.get("host") is None
 

@@ -321,3 +321,10 @@ def test_commands_are_methods_made_on_first_use(red):
     assert red.echo("hi") == (b"hi", None)
     with pytest.raises(AttributeError):
         red._private_name
+
+
+def test_missing_redis_server_skips_naming_the_debian_package(monkeypatch):
+    from tests.support import redisserver
+    monkeypatch.setattr(redisserver, "BINARY_CANDIDATES", ("/nonexistent/redis-server",))
+    with pytest.raises(pytest.skip.Exception, match=r"Debian package: redis-server"):
+        redisserver.require_binary()

@@ -181,3 +181,4 @@ def test_sharded_and_plain_subscriptions_end_separately(pair):
     assert red.read_reply() == ([b"message", b"dog", b"woof"], None)
     assert red.unsubscribe() == ([b"unsubscribe", b"dog", 0], None)
     assert red.read_reply() == (None, "not subscribed")
+

@@ -102,7 +102,11 @@ def test_receive_all_returns_data_at_close_without_error(serve):
     assert sock.receive(3) == (b"xxx", None, None)
     data, err, partial = sock.receive("*a")
     assert (len(data), err, partial) == (99997, None, None)
+    # the end of the stream is no error: "*a" again answers "", a sized read fails and closes the read side
+    assert sock.receive("*a") == (b"", None, None)
+    assert sock.receive(1) == (None, "closed", b"")
     assert sock.receive("*a") == (None, "closed", None)
+    assert sock.close() == (1, None)
 
 
 def test_receive_exact_small_and_large(serve):
@@ -188,7 +192,11 @@ def test_receiveany_closed(serve):
     sock = ngx.socket.tcp()
     sock.connect("127.0.0.1", port)
     assert sock.receiveany(10) == (None, "closed")
-    assert sock.send("x") == (None, "closed")
+    assert sock.receiveany(10) == (None, "closed")
+    # only the read side closed: sends still go out, close() closes the connection
+    assert sock.send("x") == (1, None)
+    assert sock.close() == (1, None)
+    assert sock.close() == (None, "closed")
 
 
 def test_connect_refused_logged_and_returned(errlog):
@@ -249,8 +257,10 @@ def test_connect_arguments():
     sock = ngx.socket.tcp()
     assert sock.connect("127.0.0.1") == (None, "missing the port number")
     assert sock.connect("127.0.0.1", 65536) == (None, "bad port number: 65536")
+    with pytest.raises(TypeError, match="bogus"):
+        sock.connect("127.0.0.1", 80, bogus=1)  # a keyword is Python: unknown ones are errors
     with pytest.raises(TypeError):
-        sock.connect("127.0.0.1", 80, bogus=1)  # a dict ignores unused keys, a keyword does not
+        sock.connect("127.0.0.1", 80, {"pool_size": 0, "ssl": True})  # a table's unused keys are ignored
     with pytest.raises(TypeError):
         sock.connect("127.0.0.1", 80, pool_size=0)
     with pytest.raises(TypeError):
@@ -313,6 +323,8 @@ def test_peer_reset_returns_error_and_closes(serve, errlog):
     assert err in ("connection reset by peer", "closed")
     assert partial in (b"partial", b"")
     assert sock.receive(1) == (None, "closed", None)
+    assert sock.getreusedtimes() == (0, None)  # the write side is still open
+    assert sock.close() == (1, None)
     assert sock.getreusedtimes() == (None, "closed")
 
 
@@ -410,7 +422,7 @@ def test_two_readers_busy(serve):
     sock.connect("127.0.0.1", port)
     first = gevent.spawn(sock.receive, 1)
     gevent.sleep(0.01)
-    assert sock.receive(1) == (None, "socket busy reading", b"")
+    assert sock.receive(1) == (None, "socket busy reading", None)  # two values in Lua: no partial
     assert first.get() == (None, "timeout", b"")
 
 

@@ -178,10 +178,35 @@ def test_arguments(stream):
         sock.receiveuntil("")
     with pytest.raises(TypeError):
         sock.receiveuntil("a", {"inclusive": "yes"})
-    with pytest.raises(TypeError):
-        sock.receiveuntil("a", {"bogus": True})
+    with pytest.raises(TypeError, match="bogus"):
+        sock.receiveuntil("a", bogus=True)
+    assert callable(sock.receiveuntil("a", {"bogus": True}))  # a Lua table: unused keys ignored
     with pytest.raises(TypeError):
         sock.receiveuntil(None)
     reader = sock.receiveuntil(5)  # numbers are patterns as Lua's tostring prints them
     with pytest.raises(TypeError):
         reader("x")
+
+
+def test_other_reads_take_a_pending_match_in_stream_order(stream):
+    # upstream's t/066 "ambiguous boundary patterns (--abc), mixed by other reading calls"
+    sock = stream(b"------abd----abc\n")
+    reader1 = sock.receiveuntil("--abc")
+    reader2 = sock.receiveuntil("-ab")
+    assert reader1(2) == (b"--", None, None)
+    assert sock.receive(1) == (b"-", None, None)
+    assert reader1(1) == (b"-", None, None)
+    assert reader2(2) == (b"-", None, None)
+    assert reader1() == (b"d--", None, None)
+    assert reader1() == (None, "closed", b"\n")
+    assert sock.close() == (1, None)
+
+
+@pytest.mark.parametrize("chunks", [[b"ab1ab1\n"], [b"ab", 0.02, b"1a", 0.02, b"b1\n"]])
+def test_a_pattern_ending_half_way_returns_the_partial_match_whole(stream, chunks):
+    # upstream's t/066 "ambiguous boundary patterns (ab1ab2), ends half way"
+    sock = stream(chunks=chunks)
+    reader = sock.receiveuntil("ab1ab2")
+    assert reader(2) == (b"ab1", None, None)
+    assert sock.receive(3) == (b"ab1", None, None)
+    assert sock.close() == (1, None)

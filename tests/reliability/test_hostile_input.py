@@ -120,9 +120,15 @@ def test_a_too_long_close_reason_is_refused_with_1002(srv):
 
 def test_a_huge_content_length_is_refused_with_413_before_reading(srv):
     c = Conn(srv.port)
-    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n")
+    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775807\r\n\r\n")
     assert c.read_response().status == 413
-    assert "client intended to send too large body: 99999999999999999999 bytes" in srv.error_log()
+    assert "client intended to send too large body: 9223372036854775807 bytes" in srv.error_log()
+
+
+def test_a_content_length_beyond_63_bits_is_a_400_as_nginx(srv):
+    c = Conn(srv.port)
+    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n")
+    assert c.read_response().status == 400
 
 
 def test_a_content_length_beyond_64_bits_or_negative_is_a_400(srv):
@@ -135,8 +141,14 @@ def test_a_content_length_beyond_64_bits_or_negative_is_a_400(srv):
 
 def test_a_chunk_declaring_a_huge_size_is_refused_with_413_before_reading(srv):
     c = Conn(srv.port)
-    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n")
+    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7ffffffffffffff\r\n")
     assert c.read_response().status == 413
+
+
+def test_a_chunk_size_beyond_59_bits_is_a_400_as_nginx(srv):
+    c = Conn(srv.port)
+    c.send(b"POST /sha HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n")
+    assert c.read_response().status == 400
 
 
 def test_a_chunk_size_line_without_end_is_cut_at_its_limit(srv):

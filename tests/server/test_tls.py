@@ -96,11 +96,14 @@ def test_verify_client_on_without_a_certificate_is_a_400(srv, tls_files):
         assert b"<title>400 No required SSL certificate was sent</title>" in r.body
 
 
-def test_plain_http_on_a_tls_port_fails_the_handshake(srv):
+def test_plain_http_on_a_tls_port_gets_nginx_400_page(srv):
     with Conn(srv.port) as c:
         c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 400 and r.header("Connection") == "close"
+        assert b"<title>400 The plain HTTP request was sent to HTTPS port</title>" in r.body
         assert c.is_closed()
-    assert "while SSL handshaking" in srv.error_log()
+    assert "client sent plain HTTP request to HTTPS port" in srv.error_log()
 
 
 @pytest.fixture

@@ -229,7 +229,8 @@ def test_channel_send_to_a_closed_peer_fails_once_then_is_fatal(pair):
         if sent is None:
             break
     assert err in ("failed to send frame: broken pipe", "failed to send frame: connection reset by peer")
-    assert sender.fatal and sender.sock._sock is None and sender.sock._raw is None
+    assert sender.fatal
+    assert sender.sock.send(b"x") == (None, "closed")  # a failed send closed the write side
     assert sender.send_binary(b"again") == (None, "fatal error already happened")
 
 
@@ -249,7 +250,7 @@ def test_channel_recv_after_peer_closed(pair):
     writer.close()
     assert wb.recv_frame() == (b"last", "binary", None)
     assert wb.recv_frame() == (None, None, "failed to receive the first 2 bytes: closed")
-    assert wb.fatal and reader._raw is None
+    assert wb.fatal and not reader.readable()  # the failed read closed the read side
 
 
 def test_channel_second_reader_is_told_the_socket_is_busy(pair):
@@ -275,7 +276,7 @@ def test_large_payload_cut_by_a_timeout_or_a_close(pair, masked):
     writer.close()
     assert recv_frame(reader, 1 << 20, masked) == (b"next", "binary", None)
     assert recv_frame(reader, 1 << 20, masked) == (None, None, "failed to read masking-len and payload: closed")
-    assert reader._sock is None
+    assert not reader.readable()  # the failed read closed the read side
 
 
 def test_large_payload_then_a_small_frame_in_the_same_reads(pair):
@@ -373,3 +374,18 @@ def test_one_prebuilt_frame_sent_to_many_connections():
         for a, b in pairs:
             a.close()
             b.close()
+
+
+@pytest.mark.parametrize("buffered", [b"", b"\x82"])
+def test_a_second_frame_reader_is_busy_and_takes_no_bytes(pair, buffered):
+    # one frame reader at a time, also when part of the next frame already sits in the buffer
+    reader, writer = pair
+    frame = wire(2, b"mine", key=KEY)
+    if buffered:
+        reader.unread(frame[:1])
+        frame = frame[1:]
+    first = gevent.spawn(recv_frame, reader, 1 << 20, True)
+    gevent.sleep(0.01)
+    assert recv_frame(reader, 1 << 20, True) == (None, None, "failed to receive the first 2 bytes: socket busy reading")
+    writer.sendall(frame)
+    assert first.get(timeout=2) == (b"mine", "binary", None)

@@ -109,3 +109,14 @@ def ws_message():
         if typ == "close":
             return
         wb.send_text(data) if typ == "text" else wb.send_binary(data)
+
+
+def body_socket():
+    """Read the body through ngx.req.socket(): one receive() of the whole Content-Length."""
+    sock, err = ngx.req.socket()
+    if sock is None:
+        ngx.say("no socket: ", err)
+        return
+    sock.settimeout(5000)
+    data, err, partial = sock.receive(int(ngx.var.http_content_length))
+    ngx.say(len(data) if data is not None else "failed: %s after %d" % (err, len(partial or b"")))

@@ -241,3 +241,8 @@ def body_len():
     body = ngx.req.get_body_data()
     ngx.say("body=", len(body or b""))
     ngx.log(ngx.ERR, "body_len reached the end")
+
+
+def init_fails():
+    """init_by_python / init_worker_by_python that raises."""
+    raise RuntimeError("init failed on purpose")

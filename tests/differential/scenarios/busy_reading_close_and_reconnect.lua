@@ -1,0 +1,16 @@
+local function show(label, a, b, c)
+    ngx.say(label, ": ", a, " ", b, " ", c)
+end
+
+local sock = ngx.socket.tcp()
+sock:connect("127.0.0.1", ngx.var.server_port)
+sock:settimeout(100)
+local t = ngx.thread.spawn(function() show("reader", sock:receive()) end)
+show("second reader", sock:receive())
+show("receiveany", sock:receiveany(1))
+show("iterator", sock:receiveuntil("x")())
+show("close", sock:close())
+show("keepalive", sock:setkeepalive())
+show("connect", sock:connect("127.0.0.1", ngx.var.server_port))
+ngx.thread.wait(t)
+show("close", sock:close())

@@ -1,0 +1,7 @@
+ngx.thread.spawn(function()
+    ngx.say("thread")
+    ngx.exit(200)
+end)
+ngx.say("main after spawn")
+ngx.sleep(0.01)
+ngx.say("main never")

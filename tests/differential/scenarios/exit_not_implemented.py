@@ -1,0 +1,2 @@
+from cosocket import ngx
+ngx.exit(ngx.HTTP_NOT_IMPLEMENTED)

@@ -1,0 +1,2 @@
+from cosocket import ngx
+ngx.say(ngx.get_phase())

@@ -1,0 +1,17 @@
+from cosocket import ngx
+def show(label, r):
+    r = tuple(r) + (None,) * (3 - len(r))
+    ngx.say(label, ": ", r[0], " ", r[1], " ", r[2])
+
+def f():
+    sock = ngx.socket.tcp()
+    sock.connect("127.0.0.1", ngx.var.server_port)
+    sock.send("GET /t/upstream_print?b=y HTTP/1.0\r\nHost: x\r\n\r\n")
+    sock.receiveuntil("\r\n\r\n")()
+
+    show("line", sock.receive())
+    show("line", sock.receive())
+    show("send", sock.send("z"))
+    show("close", sock.close())
+t = ngx.thread.spawn(f)
+ngx.thread.wait(t)

@@ -1,0 +1,4 @@
+ngx.header["X-Foo"] = "bar"
+ngx.say(ngx.header["x-foo"], " ", ngx.header.x_foo)
+ngx.header["X-Foo"] = nil
+ngx.say(ngx.header["X-Foo"])

@@ -1,0 +1,7 @@
+local m = ngx.re.match("hello 1234 world", "([0-9]+)")
+ngx.say(m[0], " ", m[1])
+local m2 = ngx.re.match("abc", "(?<x>b)(d)?", "jo")
+ngx.say(m2.x, " ", m2[2])
+local from, to = ngx.re.find("hello 1234", "[0-9]+", "jo")
+ngx.say(from, " ", to)
+ngx.say(ngx.re.match("abc", "z"))

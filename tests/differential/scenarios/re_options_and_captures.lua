@@ -1,0 +1,6 @@
+local m = ngx.re.match("Hello WORLD", "(?<first>h\\w+) (w\\w+)", "i")
+ngx.say(m[0], "|", m[1], "|", m.first, "|", m[2])
+local from, to = ngx.re.find("abc123def", "\\d+")
+ngx.say(from, " ", to)
+ngx.say(ngx.re.match("abc", "^b"))
+ngx.say(ngx.re.gsub("a.b.c", "\\.", "-"))

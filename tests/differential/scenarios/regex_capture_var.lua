@@ -1,0 +1,1 @@
+ngx.say("capture: ", ngx.var[1])

@@ -1,0 +1,8 @@
+ngx.thread.spawn(function()
+    ngx.say("t: 1")
+    ngx.sleep(0)
+    ngx.say("t: 2")
+end)
+ngx.say("main: 1")
+ngx.sleep(0.01)
+ngx.say("main: 2")

@@ -1,0 +1,7 @@
+local sock = ngx.socket.tcp()
+local ok, err = sock:connect("127.0.0.1", ngx.var.server_port, {pool = "x", ssl = false, foo = 1})
+ngx.say("connect: ", ok, " ", err)
+local r = sock:receiveuntil("x", {inclusive = false, other = 1})
+ngx.say("reader: ", type(r))
+ok, err = sock:setkeepalive()
+ngx.say("keepalive: ", ok, " ", err)

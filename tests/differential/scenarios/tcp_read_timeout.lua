@@ -1,0 +1,8 @@
+local sock = ngx.socket.tcp()
+sock:connect("127.0.0.1", ngx.var.server_port)
+sock:settimeout(20)
+local data, err = sock:receive()
+ngx.say(data, " ", err)
+local bytes, err = sock:send("G")
+ngx.say("send after timeout: ", bytes, " ", err)
+sock:close()

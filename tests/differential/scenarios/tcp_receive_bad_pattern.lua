@@ -1,0 +1,5 @@
+local sock = ngx.socket.tcp()
+sock:connect("127.0.0.1", ngx.var.server_port)
+local ok, err = pcall(sock.receive, sock, "*x")
+ngx.say(ok, " ", err:match("%(.*%)"))
+sock:close()

@@ -1,0 +1,7 @@
+local sock = ngx.socket.tcp()
+sock:connect("127.0.0.1", ngx.var.server_port)
+sock:settimeout(5000)
+sock:settimeout(nil)
+local data, err = sock:receive()
+ngx.say(data, " ", err)
+sock:close()

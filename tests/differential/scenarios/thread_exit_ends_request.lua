@@ -1,0 +1,7 @@
+ngx.thread.spawn(function()
+    ngx.sleep(0.01)
+    ngx.say("thread: exit")
+    ngx.exit(200)
+end)
+ngx.sleep(0.2)
+ngx.say("main: never")

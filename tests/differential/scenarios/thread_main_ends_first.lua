@@ -1,0 +1,5 @@
+ngx.thread.spawn(function()
+    ngx.sleep(0.02)
+    ngx.say("thread: still runs")
+end)
+ngx.say("main: done")

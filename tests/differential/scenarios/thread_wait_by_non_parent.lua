@@ -1,0 +1,7 @@
+local t1 = ngx.thread.spawn(function() ngx.sleep(0.01) end)
+local t2 = ngx.thread.spawn(function()
+    local ok, err = pcall(ngx.thread.wait, t1)
+    ngx.say("wait: ", ok, " ", err)
+end)
+ngx.thread.wait(t2)
+ngx.thread.wait(t1)

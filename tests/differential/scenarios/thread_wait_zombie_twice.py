@@ -1,0 +1,4 @@
+from cosocket import ngx
+t = ngx.thread.spawn(lambda: "done")
+ngx.say(*ngx.thread.wait(t))
+ngx.say(*ngx.thread.wait(t))

@@ -1,0 +1,1 @@
+ngx.say(pcall(ngx.timer.every, 0, function() end))

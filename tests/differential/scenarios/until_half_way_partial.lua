@@ -1,0 +1,12 @@
+local function show(label, a, b, c)
+    ngx.say(label, ": ", a, " ", b, " ", c)
+end
+local sock = ngx.socket.tcp()
+sock:connect("127.0.0.1", ngx.var.server_port)
+sock:send("GET /t/upstream_print?b=ab1ab1 HTTP/1.0\r\nHost: x\r\n\r\n")
+sock:receiveuntil("\r\n\r\n")()
+
+local reader = sock:receiveuntil("ab1ab2")
+show("reader(2)", reader(2))
+show("receive(3)", sock:receive(3))
+show("close", sock:close())

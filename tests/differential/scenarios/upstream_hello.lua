@@ -1,0 +1,2 @@
+ngx.say("hello")
+ngx.say("world")

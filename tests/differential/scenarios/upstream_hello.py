@@ -1,0 +1,3 @@
+from cosocket import ngx
+ngx.say("hello")
+ngx.say("world")

@@ -1,0 +1,1 @@
+ngx.print(ngx.var.arg_b, "\n")

@@ -1,0 +1,2 @@
+from cosocket import ngx
+ngx.print(ngx.var.arg_b, "\n")

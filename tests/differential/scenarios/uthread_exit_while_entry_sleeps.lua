@@ -1,0 +1,8 @@
+ngx.thread.spawn(function()
+    ngx.sleep(0.01)
+    ngx.say("thread exits")
+    ngx.exit(ngx.OK)
+end)
+ngx.say("entry sleeps")
+ngx.sleep(1)
+ngx.say("entry never")

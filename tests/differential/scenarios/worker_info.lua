@@ -1,0 +1,1 @@
+ngx.say("id: ", ngx.worker.id(), " count: ", ngx.worker.count(), " exiting: ", ngx.worker.exiting())

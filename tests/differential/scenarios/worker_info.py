@@ -1,0 +1,2 @@
+from cosocket import ngx
+ngx.say("id: ", ngx.worker.id(), " count: ", ngx.worker.count(), " exiting: ", ngx.worker.exiting())
