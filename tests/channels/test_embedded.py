@@ -197,3 +197,19 @@ def test_attached_connections_over_tls_receive_too(start_server, tls_files):
     assert numbers == sorted(numbers) and dropped > 0 and len(numbers) + dropped == n
     for c in clients + [slow]:
         c.close()
+
+
+def test_a_plain_gevent_program_publishes_through_a_running_servers_broker(chan_server):
+    import subprocess
+    import sys
+
+    from tests.support.serverproc import ROOT
+    srv = chan_server()
+    c = Client(srv.port, "/room?ch=outside")
+    prog = ("from websocket import channels\n"
+            "print(channels.configure('unix:%s'))\n"
+            "print(channels.publish('outside', 'from a script'))\n" % (srv.prefix / "logs" / "channels.sock"))
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=30, cwd=str(ROOT))
+    assert res.stdout.splitlines() == ["(1, None)", "(1, None)"], res.stderr
+    assert c.recv_text() == "from a script"
+    c.close()
