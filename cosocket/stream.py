@@ -45,9 +45,9 @@ BIG_READ = 65536
 # peer sends, never the length it announces
 _BIG_READ_START = 1 << 20
 
-# send_parts joins head and payload below this size: copying them and one send() costs less
-# CPU than sendmsg's two buffers (measured: -2% per message at 16 KiB); above, the copy costs more
-_SENDMSG_MIN = 65536
+# send_parts joins head and payload below this size (one send() of a small copy); from it on
+# they go out with sendmsg, the payload never copied (16 KiB echo: -16k instructions a message)
+_SENDMSG_MIN = 4096
 
 
 def strerror(exc: OSError) -> str:
@@ -77,7 +77,7 @@ class Stream:
     and `_check_request()`.
     """
 
-    __slots__ = ("_sock", "_raw", "_buf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
+    __slots__ = ("_sock", "_raw", "rbuf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
                  "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
                  "_hard_deadline", "log_errors")
@@ -85,7 +85,7 @@ class Stream:
     def __init__(self) -> None:
         self._sock = None
         self._raw = None  # the raw _socket.socket under a plain (not TLS) _sock
-        self._buf = bytearray()
+        self.rbuf = bytearray()
         self._bufsize = 4096
         self._read_closed = False
         self._write_closed = False
@@ -113,22 +113,17 @@ class Stream:
         """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
         self._hard_deadline = loop_time
 
-    def read_buffer(self) -> bytearray:
-        """The read buffer: bytes read from the peer and not consumed yet.
-
-        The same object for the life of the stream.  A caller may parse it in
-        place and must take bytes out only with `consume` (no switch to
-        another greenlet between looking and consuming).
-        """
-        return self._buf
+    # `rbuf` (public attribute): the read buffer, bytes read from the peer and not consumed yet.
+    # The same bytearray for the life of the stream: a caller may parse it in place and takes
+    # bytes out only with `consume` (with no switch to another greenlet in between).
 
     def consume(self, n: int) -> None:
         """Drop the first `n` buffered bytes (the caller has used them)."""
-        del self._buf[:n]
+        del self.rbuf[:n]
 
     def buffered(self) -> int:
         """Bytes already read from the peer and not yet consumed."""
-        return len(self._buf)
+        return len(self.rbuf)
 
     def readable(self) -> bool:
         """Whether reads may be attempted: connected and not read to its end."""
@@ -146,10 +141,29 @@ class Stream:
         """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
         return self._writing
 
+    def read_refused(self) -> Optional[str]:
+        """Why a read may not start now, or None: every read entry point asks this first.
+
+        "closed" (logged as nginx logs it) on a closed stream or read side;
+        "bad request" (RuntimeError) from another request's handler; "socket
+        busy reading" while another greenlet reads, so that no bytes are taken
+        before a waiting reader has them.
+        """
+        if self._sock is None or self._read_closed:
+            if self._logs():
+                log.error(ERR, "attempt to receive data on a closed socket")
+            return "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._reading:
+            return "socket busy reading"
+        return None
+
     def fill(self) -> Optional[str]:
         """Append at least one chunk from the peer to the buffer -> None or an error (closed unless "timeout")."""
-        if self._sock is None or self._read_closed:
-            return "closed"
+        err = self.read_refused()
+        if err is not None:
+            return err
         return self._fill()
 
     def recv_into(self, view):
@@ -159,28 +173,25 @@ class Stream:
         with `unread`.  Waits (the read timeout) when nothing has arrived;
         the buffered bytes must have been taken first (it reads the socket).
         """
-        if self._sock is None or self._read_closed:
-            return None, "closed"
-        if self._request is not None:
-            self._check_request()
+        if self._sock is None or self._read_closed or self._request is not None or self._reading:
+            err = self.read_refused()
+            if err is not None:
+                return None, err
         return self._read_once(len(view), view)
 
     def unread(self, data) -> None:
         """Put bytes a `recv_into` caller did not use at the front of the next read (the buffer was empty)."""
-        self._buf[:0] = data
+        self.rbuf[:0] = data
 
     def read_exactly(self, n: int):
         """`n` bytes -> (data, None) / (None, err); `data` is bytes, or for a large read the bytearray it went into.
 
         On failure the bytes read so far are dropped (as `receive(n)` does).
         """
-        if self._sock is None or self._read_closed:
-            return None, "closed"
-        if self._request is not None:
-            self._check_request()
-        if self._reading:
-            return None, "socket busy reading"
-        buf = self._buf
+        err = self.read_refused()
+        if err is not None:
+            return None, err
+        buf = self.rbuf
         if 0 < n <= len(buf):
             data = bytes(buf[:n])
             del buf[:n]
@@ -193,7 +204,7 @@ class Stream:
 
     def read_until(self, delim: bytes, limit: int):
         """Data up to and including `delim` -> (bytes, None) / (None, "too large") / (None, err)."""
-        buf = self._buf
+        buf = self.rbuf
         dlen = len(delim)
         start = 0
         while True:
@@ -214,10 +225,6 @@ class Stream:
             if err is not None:
                 return None, err
 
-    # the names the server's HTTP code calls them by
-    _read_until = read_until
-    _buffered = buffered
-
     def send_parts(self, head: bytes, payload: bytes = b""):
         """Send `head + payload` whole -> (len, None) / (None, err); large payloads are not joined (sendmsg).
 
@@ -237,7 +244,7 @@ class Stream:
         if type(sock) is _PLAIN and n < _SENDMSG_MIN:
             # one send() on the raw socket; no other greenlet runs before it returns, so
             # only a partial send needs the busy flag and the waiting completion
-            data = head + payload if head else payload
+            data = head + payload  # (b"" + payload is payload itself)
             try:
                 sent = sock._sock.send(data)
             except BlockingIOError:
@@ -317,7 +324,7 @@ class Stream:
         """Append at least one chunk from the peer to the buffer -> None or an error (socket closed unless timeout)."""
         chunk, err = self._read_once(want if want > self._bufsize else self._bufsize, None)
         if err is None:
-            self._buf += chunk
+            self.rbuf += chunk
         return err
 
     def _recv(self, size: int):
@@ -333,9 +340,6 @@ class Stream:
         if self._reading:
             return None, "socket busy reading"
         sock = self._sock
-        if self._cur_to != self._rt:
-            sock.settimeout(self._rt)
-            self._cur_to = self._rt
         self._reading = True
         try:
             if type(sock) is _PLAIN and self._rt > 0:
@@ -349,16 +353,23 @@ class Stream:
                         raise _timeout("timed out")
                 while True:
                     try:
-                        chunk = raw.recv(size) if view is None else raw.recv_into(view)
+                        if view is None:
+                            chunk = raw.recv(size)
+                            got = len(chunk)
+                        else:
+                            chunk = got = raw.recv_into(view)
                         break
                     except BlockingIOError:
                         # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
                         if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
                                 is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
-                if (len(chunk) if view is None else chunk) < size:
+                if got < size:
                     self._drained = True
             else:
+                if self._cur_to != self._rt:
+                    sock.settimeout(self._rt)
+                    self._cur_to = self._rt
                 chunk = sock.recv(size) if view is None else sock.recv_into(view)
         except _timeout:
             return None, self._read_timed_out()
@@ -387,7 +398,7 @@ class Stream:
             raise TypeError("bad argument #1 to 'receive' (bad number argument)")
         if n == 0:
             return b"", None, None
-        buf = self._buf
+        buf = self.rbuf
         missing = n - len(buf)
         if missing > BIG_READ:
             return self._read_big(n)
@@ -405,7 +416,7 @@ class Stream:
 
     def _read_chunks(self, n: int, missing: int):
         """`n` bytes of which `missing` are still in the kernel: read exactly those, join once."""
-        buf = self._buf
+        buf = self.rbuf
         parts = [bytes(buf)] if buf else []
         buf.clear()
         while missing:
@@ -418,7 +429,7 @@ class Stream:
 
     def _read_big(self, n: int, as_bytes: bool = True):
         """`n` bytes read into a bytearray that grows as they arrive -> (data, None, None) / (None, err, partial)."""
-        buf = self._buf
+        buf = self.rbuf
         got = len(buf)
         out = bytearray(min(n, max(_BIG_READ_START, got)))
         out[:got] = buf

@@ -346,7 +346,7 @@ class TCPSocket(Stream):
         self._peer = entry.peer
         self._peer_text = entry.peer_text
         self._tls_session = entry.tls_session
-        self._buf.clear()
+        self.rbuf.clear()
 
     def _open(self, family, addr, host: str):
         sock = gsocket.socket(family, _stdsocket.SOCK_STREAM)
@@ -369,7 +369,7 @@ class TCPSocket(Stream):
         self._raw = sock._sock
         self._drained = False
         self._cur_to = self._ct
-        self._buf.clear()
+        self.rbuf.clear()
         if log.enabled(DEBUG):
             log.error(DEBUG, "lua tcp socket connected: fd:%d" % sock.fileno())
         return 1, None
@@ -406,7 +406,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
-            self._buf.clear()
+            self.rbuf.clear()
         if self._tls_session is not None:
             self._tls_session.detach()
         try:
@@ -446,7 +446,7 @@ class TCPSocket(Stream):
         if self._reading:  # another greenlet waits for bytes: none may be taken before it has them
             return None, "socket busy reading", None
         if type(pattern) is int:
-            buf = self._buf
+            buf = self.rbuf
             if 0 < pattern <= len(buf):
                 data = bytes(buf[:pattern])
                 del buf[:pattern]
@@ -469,7 +469,7 @@ class TCPSocket(Stream):
         raise TypeError("bad argument #1 to 'receive' (bad argument)")
 
     def _read_line(self):
-        buf = self._buf
+        buf = self.rbuf
         start = 0
         while True:
             i = buf.find(b"\n", start)
@@ -487,7 +487,7 @@ class TCPSocket(Stream):
                 return None, err, partial
 
     def _read_all(self):
-        buf = self._buf
+        buf = self.rbuf
         chunks = [bytes(buf)]
         buf.clear()
         if self._reading:
@@ -527,7 +527,7 @@ class TCPSocket(Stream):
             self._check_request()
         if self._reading:
             return None, "socket busy reading"
-        buf = self._buf
+        buf = self.rbuf
         if not buf:
             err = self._fill()
             if err is not None:
@@ -576,7 +576,7 @@ class TCPSocket(Stream):
         pat = reader._pattern
         plen = len(pat)
         edges = reader._edges
-        buf = self._buf
+        buf = self.rbuf
         out = bytearray()
         rest = size  # 0: no size limit
         i = 0  # the next byte of buf to look at
@@ -674,7 +674,7 @@ class TCPSocket(Stream):
         state = _peek_state(sock)
         if state == "eof":
             return None, "closed"
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         settings = runtime.socket_settings()
         timeout_ms = settings.keepalive_timeout if timeout_ms is None else _int_arg(timeout_ms, 1, "setkeepalive")
@@ -705,7 +705,7 @@ class TCPSocket(Stream):
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
-        self._buf.clear()
+        self.rbuf.clear()
         if runtime.worker.exiting:
             try:
                 sock.close()
@@ -797,7 +797,7 @@ class TCPSocket(Stream):
         session = None
         if isinstance(reused_session, tls.Session) and reused_session.context is ctx:
             session = reused_session.session
-        if self._buf:
+        if self.rbuf:
             return None, "unread data in buffer"
         try:
             ssock = ctx.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False,

@@ -3,7 +3,9 @@
 Start Autobahn's fuzzing server, then run every case against it:
 
     wstest -m fuzzingserver -s fuzzingserver.json      # {"url": "ws://127.0.0.1:9001", "outdir": ...}
-    python3 tests/autobahn_client.py ws://127.0.0.1:9001 [agent]
+    python3 tests/autobahn_client.py ws://127.0.0.1:9001 [agent] [--deflate]
+
+(`--deflate`: offer permessage-deflate, for the compression cases 12.* and 13.*.)
 
 Each case is an echo over `recv_message`, with limits large enough for
 section 9 (16 MiB messages).  See docs/CONFORMANCE.md for the results.
@@ -20,6 +22,8 @@ from websocket import client  # noqa: E402
 
 LIMIT = 16 * 1024 * 1024
 TIMEOUT_MS = 10000
+#: The client's permessage_deflate option (None: no offer; `--deflate` sets True).
+DEFLATE = None
 
 
 def open_ws(base: str, path: str):
@@ -29,7 +33,7 @@ def open_ws(base: str, path: str):
     now and then resets a connection opened right after the previous case.
     """
     for attempt in range(3):
-        wb, _ = client.new(timeout=TIMEOUT_MS, max_payload_len=LIMIT)
+        wb, _ = client.new(timeout=TIMEOUT_MS, max_payload_len=LIMIT, permessage_deflate=DEFLATE)
         ok, err, _ = wb.connect(base + path)
         if ok:
             return wb
@@ -69,6 +73,10 @@ def update_reports(base: str, agent: str) -> None:
 
 
 def main(argv) -> None:
+    global DEFLATE
+    if "--deflate" in argv:
+        argv = [a for a in argv if a != "--deflate"]
+        DEFLATE = True
     base = argv[1] if len(argv) > 1 else "ws://127.0.0.1:9001"
     agent = argv[2] if len(argv) > 2 else "cosocket-client"
     count = case_count(base)

@@ -92,6 +92,32 @@ speedups_apply_mask(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+/* (first_byte, payload, end, payload_len, key), built directly (no format string to parse) */
+static PyObject *
+frame_tuple(int fst, PyObject *payload, Py_ssize_t end, unsigned long long plen, PyObject *key)
+{
+    PyObject *t = PyTuple_New(5), *item;
+    if (t == NULL)
+        return NULL;
+    if ((item = PyLong_FromLong(fst)) == NULL)
+        goto fail;
+    PyTuple_SET_ITEM(t, 0, item);
+    Py_INCREF(payload);
+    PyTuple_SET_ITEM(t, 1, payload);
+    if ((item = PyLong_FromSsize_t(end)) == NULL)
+        goto fail;
+    PyTuple_SET_ITEM(t, 2, item);
+    if ((item = PyLong_FromUnsignedLongLong(plen)) == NULL)
+        goto fail;
+    PyTuple_SET_ITEM(t, 3, item);
+    Py_INCREF(key);
+    PyTuple_SET_ITEM(t, 4, key);
+    return t;
+fail:
+    Py_DECREF(t);
+    return NULL;
+}
+
 static PyObject *
 speedups_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -175,17 +201,20 @@ speedups_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(key);
     }
     if ((unsigned long long)(have - head) < plen) {
-        result = Py_BuildValue("(iOnKO)", fst, Py_None, head, plen, key);
-        goto done;
+        payload = Py_None;
+        Py_INCREF(payload);
     }
-    payload = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)plen);
-    if (payload == NULL)
-        goto done;
-    if (masked)
-        mask_bytes((unsigned char *)PyBytes_AS_STRING(payload), p + head, (Py_ssize_t)plen, p + head - 4);
-    else
-        memcpy(PyBytes_AS_STRING(payload), p + head, (size_t)plen);
-    result = Py_BuildValue("(iOnKO)", fst, payload, head + (Py_ssize_t)plen, plen, key);
+    else {
+        payload = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)plen);
+        if (payload == NULL)
+            goto done;
+        if (masked)
+            mask_bytes((unsigned char *)PyBytes_AS_STRING(payload), p + head, (Py_ssize_t)plen, p + head - 4);
+        else
+            memcpy(PyBytes_AS_STRING(payload), p + head, (size_t)plen);
+        head += (Py_ssize_t)plen;  /* the frame's end */
+    }
+    result = frame_tuple(fst, payload, head, plen, key);
     goto done;
 
 need_more:

@@ -18,10 +18,12 @@ from cosocket import log
 from cosocket.tcp import tcp
 
 from . import handshake
+from .deflate import Options as DeflateOptions
+from .deflate import PerMessageDeflate, unoffered_extension
 from .message import Endpoint
 from .protocol import ENDPOINT_OPTIONS, OP_CLOSE, close_payload, endpoint_options, take_options
 
-_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_unmasked",)
+_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_unmasked", "permessage_deflate")
 _CONNECT_OPTIONS = ("protocols", "origin", "pool", "pool_size", "backlog", "ssl_verify", "headers",
                     "client_cert", "client_priv_key", "host", "server_name", "key")
 
@@ -46,16 +48,25 @@ def new(opts=None, **kw):
     RFC 6455's rules, masked server frames refused included, to
     `recv_frame` too), pass_pings (False: `recv_message` returns pings and
     pongs instead of answering / dropping them), max_message_len (default
-    max_recv_len: the largest message `recv_message` accepts).
+    max_recv_len: the largest message `recv_message` accepts),
+    permessage_deflate (off: `True` or a dict of settings, see
+    `websocket.deflate.Options`: `connect` offers RFC 7692 compression, and
+    `wb.extensions` / `wb.permessage_deflate` tell what the server agreed;
+    a response the client did not offer or cannot accept fails `connect`).
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     common = endpoint_options(options, "new")
+    try:
+        deflate_options = DeflateOptions.from_option(options.get("permessage_deflate"))
+    except (TypeError, ValueError) as exc:
+        raise TypeError("new: option 'permessage_deflate': %s" % exc) from None
     sock = tcp()
     if common["timeout"] is not None:
         sock.settimeout(common["timeout"])
     wb = WebSocketClient(sock, common["max_recv_len"], common["max_send_len"], not options.get("send_unmasked"), False,
                          is_server=False, strict=common["strict"], pass_pings=common["pass_pings"],
                          max_message_len=common["max_message_len"])
+    wb.deflate_options = deflate_options
     return wb, None
 
 
@@ -73,7 +84,7 @@ def _check_value(name: str, value):
 class WebSocketClient(Endpoint):
     """A client WebSocket: `connect`, `close`, `set_keepalive`, the frame methods and `recv_message`."""
 
-    __slots__ = ()
+    __slots__ = ("deflate_options",)
 
     def connect(self, uri, opts=None, **kw):
         """Connect and perform the opening handshake: `(ok, err, res)`.
@@ -193,6 +204,8 @@ class WebSocketClient(Endpoint):
                  "\r\nSec-WebSocket-Key: ", key]
         if protocols is not None:
             parts += ["\r\nSec-WebSocket-Protocol: ", protocols]
+        if self.deflate_options is not None:
+            parts += ["\r\nSec-WebSocket-Extensions: ", self.deflate_options.offer()]
         parts.append("\r\nSec-WebSocket-Version: 13")
         if origin is not None:
             parts += ["\r\nOrigin: ", origin]
@@ -219,10 +232,23 @@ class WebSocketClient(Endpoint):
         err = handshake.check_response(status, response_headers, key)
         if err is None:
             self.protocol, err = handshake.chosen_protocol(response_headers, protocols)
+        if err is None:
+            err = self._agree_extensions(handshake.header_values(head, "sec-websocket-extensions"))
         if err:
             sock.close()
             return None, err, None
         return 1, None, head
+
+    def _agree_extensions(self, answers: list):
+        """Take the server's Sec-WebSocket-Extensions answer (every such header): an error string or None."""
+        options = self.deflate_options
+        if options is None:
+            return unoffered_extension(answers)
+        agreement, err = options.check_response(answers)
+        if agreement is not None:
+            self.use_deflate(PerMessageDeflate(agreement, False, options.level, options.mem_level),
+                             agreement.header)
+        return err
 
     def send_close(self, code=None, msg=None):
         """Send a close frame (once): `(bytes, err)`; later data frames answer "already closed"."""

@@ -1,7 +1,7 @@
 """Frames over a cosocket: the only module in websocket/ that reads or writes a socket.
 
 It drives `websocket.frames` (the parser, the heads, masking) over the
-stream API of `cosocket.stream` (`read_buffer`/`consume`, `recv_into` +
+stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
 `unread`, `fill`, `read_exactly`, `send_parts`), and keeps the message state
 between frames (`MessageState`: fragment sequencing, the UTF-8 decoder).
 Anything else with the cosocket's `receive(n)` and `send(data)` calls works
@@ -22,7 +22,8 @@ from cosocket.stream import Stream
 
 from . import frames
 from .frames import (MASK_REFUSED, MASK_REQUIRED, RSV1_ALLOWED, MAX_FRAME_LEN, TYPES, FrameError, InvalidPayload,
-                     ProtocolError, TooBig, frame_head, stage_error, valid_close_code)
+                     Opcode, ProtocolError, SHORT_HEADS, TooBig, close_payload, frame_head, payload_bytes, stage_error,
+                     valid_close_code)
 
 ERR_BAD_TEXT = "invalid UTF-8 text payload"
 ERR_BAD_REASON = "invalid UTF-8 close reason"
@@ -42,9 +43,12 @@ _SCRATCH_THREAD = _thread.get_ident()
 _thread_scratch = threading.local()
 
 
+_get_ident = _thread.get_ident
+
+
 def _scratch() -> memoryview:
     """The scratch buffer of the calling thread."""
-    if _thread.get_ident() == _SCRATCH_THREAD:
+    if _get_ident() == _SCRATCH_THREAD:
         return _SCRATCH
     view = getattr(_thread_scratch, "view", None)
     if view is None:
@@ -116,24 +120,10 @@ def _fail(what: str, err) -> tuple:
 
 
 def _read_head(sock, limit: int, rules: int):
-    """The next frame's parse result (a tuple) from a Stream, or `(None, None, err)`."""
+    """The next frame's parse result (a tuple) from a Stream's buffer, or `(None, None, err)`."""
     if sock.is_reading():  # the buffered bytes are another reader's: receive(2) would say busy
         return _fail("failed to receive the first 2 bytes", "socket busy reading")
-    buf = sock.read_buffer()
-    if not buf and sock.readable():
-        scratch = _scratch()
-        n, err = sock.recv_into(scratch)
-        if n is None:
-            return _fail("failed to receive the first 2 bytes", err)
-        frame = frames.parse(scratch, n, limit, rules)
-        if type(frame) is tuple:
-            end = frame[2]
-            if end < n:
-                sock.unread(scratch[end:n])
-            return frame
-        if frame is not None:
-            raise frames.violation(frame)
-        sock.unread(scratch[:n])
+    buf = sock.rbuf
     while True:
         frame = frames.parse(buf, len(buf), limit, rules)
         if type(frame) is tuple:
@@ -180,15 +170,45 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     if state is not None and state.inflate is not None:
         rules |= RSV1_ALLOWED
     try:
-        if isinstance(sock, Stream):
+        if not isinstance(sock, Stream):
+            frame = _receive_head(sock, limit, rules)
+        elif sock.rbuf:
             frame = _read_head(sock, limit, rules)
         else:
-            frame = _receive_head(sock, limit, rules)
+            # one read into this thread's scratch buffer, parsed there: a frame that came whole is
+            # copied out once (unmasked); what it leaves goes back to the stream's buffer
+            scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
+            n, err = sock.recv_into(scratch)
+            if n is None:
+                return _fail("failed to receive the first 2 bytes", err)
+            frame = frames.parse(scratch, n, limit, rules)
+            if type(frame) is tuple:
+                if frame[2] < n:
+                    sock.unread(scratch[frame[2]:n])
+            elif frame is None:
+                sock.unread(scratch[:n])
+                frame = _read_head(sock, limit, rules)
+            else:
+                raise frames.violation(frame)
         if frame[0] is None:
             return frame
         fst, payload, _, plen, key = frame
         if log.enabled(log.DEBUG):
             log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
+        if (fst == 0x82 or fst == 0x81) and payload is not None and state is not None and state.opcode is None \
+                and not (strict and plen > state.max_message_len):
+            # the common case: a whole message in one frame that has arrived whole
+            state.refused = None
+            state.rsv = 0
+            state.received = plen
+            state.decoder = None
+            state.compressed = False
+            if fst == 0x82:
+                return payload, "binary", None
+            try:
+                return payload.decode("utf-8"), "text", None
+            except UnicodeDecodeError:
+                raise InvalidPayload(ERR_BAD_TEXT) from None
         opcode = fst & 0x0F
         fin = fst & 0x80
         if state is not None:
@@ -220,8 +240,8 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
                 state.received = 0
                 state.decoder = None
                 state.compressed = fst & 0x40 != 0
-            if strict and state.received + plen > state.max_message_len:
-                raise TooBig(ERR_TOO_BIG)
+            if strict and state.received + plen > state.max_message_len and not state.compressed:
+                raise TooBig(ERR_TOO_BIG)  # (a compressed message's limit is on its inflated size: the hook's)
             state.received += plen
             state.opcode = None if fin else (state.opcode if opcode == 0 else opcode)
             if state.compressed:
@@ -359,13 +379,16 @@ def _close_frame(payload: bytes, strict: bool):
     return reason, "close", code
 
 
-def send_frame(sock, fin, opcode: int, payload: bytes, masking):
+def _send(sock, fin, opcode: int, payload: bytes, masking):
     """Send one frame whose checks are done: `(bytes_sent, err)` with the socket's own error."""
     n = len(payload)
-    try:
-        head = frame_head(fin, opcode, n, masking)
-    except ValueError as exc:
-        return None, "failed to build frame: %s" % exc
+    if n < 126 and fin is True and not masking and (opcode == 2 or opcode == 1):
+        head = SHORT_HEADS[opcode][n]
+    else:
+        try:
+            head = frame_head(fin, opcode, n, masking)
+        except ValueError as exc:
+            return None, "failed to build frame: %s" % exc
     if masking:
         key = os.urandom(4)
         head += key
@@ -381,3 +404,145 @@ def send_framed(sock, data: bytes):
     if isinstance(sock, Stream):
         return sock.send_parts(data)
     return sock.send(data)
+
+
+def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
+    """Build and send one frame with a single `sock.send`: `(bytes_sent, err)`."""
+    if not isinstance(opcode, int) or isinstance(opcode, bool) or not 0 <= opcode <= 0xF:
+        raise TypeError("bad argument #2 to 'send_frame' (opcode must be an integer from 0 to 15)")
+    if type(payload) is not bytes:
+        payload = payload_bytes(payload)
+    payload_len = len(payload)
+    if payload_len > max_payload_len:
+        return None, "payload too big"
+    if opcode & 0x8:
+        if payload_len > 125:
+            return None, "too much payload for control frame"
+        if not fin:
+            return None, "fragmented control frame"
+    sent, err = _send(sock, fin, opcode, payload, masking)
+    if sent is None and err.startswith("failed to build frame"):
+        return None, err
+    if sent is None:
+        return None, "failed to send frame: %s" % err
+    return sent, None
+
+
+class Channel:
+    """The frame methods the server and client objects share (upstream's wb:* calls).
+
+    Every `send_*` returns `(bytes, err)` and `recv_frame` returns
+    `(data, typ, err)`.  After a fatal error (anything but a read timeout)
+    every call answers "fatal error already happened".
+    """
+
+    __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
+                 "fatal", "closed", "state", "_plain_frames")
+
+    def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
+        self.sock = sock
+        self.max_recv_len = max_recv_len
+        self.max_send_len = max_send_len
+        self.masking = masking
+        self.force_masking = force_masking
+        self.fatal = False
+        self.closed = False
+        self.state = MessageState()
+        self._plain_frames = not masking and isinstance(sock, Stream)  # unmasked frames straight to the stream
+
+    def set_timeout(self, ms):
+        """Set the network timeout (milliseconds) for the following operations."""
+        return self.sock.settimeout(ms)
+
+    def recv_frame(self):
+        """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
+        if self.fatal:
+            return None, None, "fatal error already happened"
+        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
+        if data is None and ": timeout" not in err:
+            self.fatal = True
+        return data, typ, err
+
+    def send_frame(self, fin, opcode, payload=None):
+        """Send one raw frame: `(bytes, err)`."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        sent, err = send_frame(self.sock, fin, opcode, payload, self.max_send_len, self.masking)
+        if sent is None:
+            self.fatal = True
+        return sent, err
+
+    def send_framed(self, data: bytes):
+        """Send bytes that already are whole frames (built once, e.g. with `build_frame`, for many
+        connections): `(bytes, err)`, with send_frame's errors."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        sent, err = send_framed(self.sock, data)
+        if sent is None:
+            self.fatal = True
+            return None, "failed to send frame: %s" % err
+        return sent, None
+
+    def send_text(self, data):
+        """Send `data` as one unfragmented text frame: `(bytes, err)`."""
+        return self._send_final(Opcode.TEXT, data)
+
+    def send_binary(self, data):
+        """Send `data` as one unfragmented binary frame: `(bytes, err)`."""
+        return self._send_final(Opcode.BINARY, data)
+
+    def _send_final(self, opcode: int, data):
+        """`send_frame(True, opcode, data)` for a data frame (its checks reduced to the one that applies)."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        payload = data if type(data) is bytes else payload_bytes(data)
+        n = len(payload)
+        if n > self.max_send_len:
+            self.fatal = True
+            return None, "payload too big"
+        if n < 126 and self._plain_frames:
+            sent, err = self.sock.send_parts(SHORT_HEADS[opcode][n], payload)
+        else:
+            sent, err = _send(self.sock, True, opcode, payload, self.masking)
+        if sent is None:
+            self.fatal = True
+            return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
+        return sent, None
+
+    def send_deflated(self, opcode: int, payload: bytes):
+        """Send one final data frame with RSV1 set whose `payload` is a whole compressed message
+        (permessage-deflate; the caller compressed it and checked its size): `(bytes, err)`."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        sent, err = _send(self.sock, True, frames.RSV1 | opcode, payload, self.masking)
+        if sent is None:
+            self.fatal = True
+            return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
+        return sent, None
+
+    def send_continue(self, data):
+        """Send `data` as a final continuation frame: `(bytes, err)`."""
+        return self.send_frame(True, Opcode.CONTINUATION, data)
+
+    def send_ping(self, data=None):
+        """Send a ping frame (does not wait for the pong): `(bytes, err)`."""
+        return self.send_frame(True, Opcode.PING, data)
+
+    def send_pong(self, data=None):
+        """Send a pong frame: `(bytes, err)`."""
+        return self.send_frame(True, Opcode.PONG, data)
+
+    def send_close(self, code=None, msg=None):
+        """Send a close frame with an optional status code and message: `(bytes, err)`."""
+        payload = close_payload(code, msg)
+        if payload is None:
+            return None, "bad status code"
+        return self.send_frame(True, Opcode.CLOSE, payload)

@@ -28,6 +28,8 @@ import os
 import struct
 from enum import IntEnum
 
+from cosocket.text import lua_tostring
+
 
 class Opcode(IntEnum):
     """Frame opcodes (RFC 6455 section 5.2)."""
@@ -70,6 +72,9 @@ MAX_FRAME_LEN = (1 << 63) - 1
 MASK_REQUIRED = 1  # unmasked frames are refused (a server reading a client)
 MASK_REFUSED = 2  # masked frames are refused (a strict client reading a server)
 RSV1_ALLOWED = 4  # an extension (permessage-deflate) gives RSV1 a meaning
+
+#: The RSV1 bit of a frame's first byte; `frame_head(fin, RSV1 | opcode, ...)` sets it.
+RSV1 = 0x40
 
 
 class FrameError(Exception):
@@ -242,15 +247,18 @@ except ImportError:
     pass
 
 
-# the 2-byte heads of unmasked final text/binary frames up to 125 bytes, by opcode: made once
-_SHORT_HEADS = {op: [bytes((0x80 | op, n)) for n in range(126)] for op in (0x1, 0x2)}
+#: The 2-byte heads of unmasked final text (1) and binary (2) frames up to 125 bytes, by opcode: made once.
+SHORT_HEADS = {op: [bytes((0x80 | op, n)) for n in range(126)] for op in (0x1, 0x2)}
 _pack_head16 = struct.Struct(">BBH").pack
 
 
 def frame_head(fin, opcode: int, payload_len: int, masking) -> bytes:
-    """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field."""
+    """The first 2, 4 or 10 bytes of a frame (no masking key); ValueError beyond the 64-bit field.
+
+    `opcode` may carry RSV bits above its 4 bits (`RSV1 | opcode`: a compressed message's first frame).
+    """
     if payload_len <= 125 and fin is True and not masking and (opcode == 0x2 or opcode == 0x1):
-        return _SHORT_HEADS[opcode][payload_len]
+        return SHORT_HEADS[opcode][payload_len]
     fst = (0x80 | opcode) if fin else opcode
     mask_bit = 0x80 if masking else 0
     if payload_len <= 125:
@@ -277,3 +285,31 @@ def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
 def valid_close_code(code: int) -> bool:
     """Whether a received close frame may carry `code` (RFC 6455 section 7.4 and the IANA registry)."""
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def payload_bytes(payload) -> bytes:
+    """The bytes a payload argument stands for: None -> b"", str -> UTF-8, others as Lua's tostring."""
+    if payload is None:
+        return b""
+    kind = type(payload)
+    if kind is bytes:
+        return payload
+    if kind is str:
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return str(payload).encode("utf-8")
+    return lua_tostring(payload).encode("utf-8")
+
+
+def close_payload(code, msg):
+    """A close frame's body for `code` and `msg`, or None for a bad status code (upstream's rule: a number <= 0x7fff)."""
+    if code is None:
+        return b""
+    if isinstance(code, bool) or not isinstance(code, (int, float)) or code != code:
+        return None
+    if code > 0x7FFF or code < 0 or int(code) != code:
+        return None
+    code = int(code)
+    return bytes((code >> 8, code & 0xFF)) + payload_bytes(msg)

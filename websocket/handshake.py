@@ -83,6 +83,16 @@ def parse_response_head(head: str) -> Tuple[Optional[str], Dict[str, str]]:
     return status, headers
 
 
+def header_values(head: str, lower_name: str) -> list:
+    """Every value of a header (name in lower case) in a response head, in order (a header may repeat)."""
+    values = []
+    for line in head.split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == lower_name:
+            values.append(value.strip())
+    return values
+
+
 def check_response(status: Optional[str], headers: Dict[str, str], key: str) -> Optional[str]:
     """The error string for a handshake response that does not accept `key`, else None."""
     if status != "101":

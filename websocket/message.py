@@ -16,18 +16,67 @@ from __future__ import annotations
 
 import time
 
-from .protocol import (CLOSE_NORMAL, OP_CLOSE, OP_PONG, Channel, MessageState, close_payload, _recv_frame,
-                       send_frame)
+from . import frames
+from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
+from .frames import InvalidPayload, TooBig
+from .protocol import (CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, Channel, MessageState,
+                       close_payload, payload_bytes, _recv_frame, send_frame)
 
 # The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
 _IDLE_TIMEOUT = "failed to receive the first 2 bytes: timeout"
 
 
+class _Inflating:
+    """The message state's inflate hook once permessage-deflate is agreed: the limits on inflated sizes.
+
+    Each fragment inflates to at most the frame limit (`max_recv_len`,
+    "exceeding max payload len"); with `whole` set (strict reading) the
+    message inflates to at most `max_message_len` ("message too big").
+    Both are enforced while inflating (close 1009); a stream that does not
+    inflate is close 1007.
+    """
+
+    __slots__ = ("deflate", "frame_limit", "message_limit", "whole", "received")
+
+    def __init__(self, deflate: PerMessageDeflate, frame_limit, message_limit):
+        self.deflate = deflate
+        self.frame_limit = frames.limit_of(frame_limit)
+        self.message_limit = frames.limit_of(message_limit)
+        self.whole = True
+        self.received = 0
+
+    def __call__(self, payload: bytes, fin: bool) -> bytes:
+        limit = self.frame_limit
+        too_big = "exceeding max payload len"
+        if self.whole:
+            rest = self.message_limit - self.received
+            if rest < limit:
+                limit, too_big = rest, ERR_TOO_BIG
+        try:
+            out = self.deflate.inflate(payload, fin, limit)
+        except InflateError as exc:
+            self.received = 0
+            if exc.code == CLOSE_TOO_BIG:
+                raise TooBig(too_big) from None
+            raise InvalidPayload(exc.reason) from None
+        self.received = 0 if fin else self.received + len(out)
+        return out
+
+
 class Endpoint(Channel):
-    """A WebSocket endpoint: upstream's frame methods plus messages, strictness and the closing handshake."""
+    """A WebSocket endpoint: upstream's frame methods plus messages, strictness and the closing handshake.
+
+    With permessage-deflate agreed (`use_deflate`), `deflate` is the
+    connection's `websocket.deflate.PerMessageDeflate`, `extensions` the
+    Sec-WebSocket-Extensions value agreed, `permessage_deflate` the agreed
+    parameters; received compressed messages are inflated (`recv_frame`
+    fragment by fragment, `recv_message` whole) and `send_text` /
+    `send_binary` compress unless told `compress=False`.  `send_frame` keeps
+    upstream's raw meaning: the payload goes out as given, RSV1 clear.
+    """
 
     __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
-                 "pieces", "message_type", "protocol")
+                 "pieces", "message_type", "protocol", "deflate", "extensions")
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool, *,
                  is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None):
@@ -39,8 +88,22 @@ class Endpoint(Channel):
         self.protocol = None
         self._restart()
 
+    def use_deflate(self, deflate: PerMessageDeflate, header: str) -> None:
+        """Turn permessage-deflate on for this connection (after the handshake agreed `header`)."""
+        self.deflate = deflate
+        self.extensions = header
+        self.state.inflate = _Inflating(deflate, self.max_recv_len, self.state.max_message_len)
+
+    @property
+    def permessage_deflate(self):
+        """The permessage-deflate parameters agreed (a dict), or None."""
+        return None if self.deflate is None else self.deflate.agreement.as_dict()
+
     def _restart(self) -> None:
         """Forget the previous connection's progress (the client's connect calls it)."""
+        self.deflate = None
+        self.extensions = None
+        self.state.inflate = None
         self.fatal = False
         self.closed = False
         self.close_sent = False
@@ -52,6 +115,9 @@ class Endpoint(Channel):
 
     # ------------------------------------------------------------ receiving
     def _next_frame(self, strict: bool):
+        inflate = self.state.inflate
+        if inflate is not None:
+            inflate.whole = strict
         return _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
                            strict and not self.is_server)
 
@@ -68,8 +134,7 @@ class Endpoint(Channel):
         if self.ended:
             return None, None, "closed"
         strict = self.strict
-        data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
-                                     strict and not self.is_server)
+        data, typ, err = self._next_frame(strict)
         if data is None:
             self._failed(err, strict)
         elif typ == "close":
@@ -124,6 +189,51 @@ class Endpoint(Channel):
                 if len(pieces) == 1:
                     return pieces[0], self.message_type, None
                 return ("" if self.message_type == "text" else b"").join(pieces), self.message_type, None
+
+    # ------------------------------------------------------------ sending
+    def send_text(self, data, compress=True):
+        """Send `data` as one text message: `(bytes, err)`; compressed when permessage-deflate was
+        agreed, unless `compress=False` (small or already-compressed data)."""
+        if self.deflate is None or not compress:
+            return self._send_final(OP_TEXT, data)
+        return self._send_compressed(OP_TEXT, data)
+
+    def send_binary(self, data, compress=True):
+        """Send `data` as one binary message: `(bytes, err)`; compressed as `send_text` says."""
+        if self.deflate is None or not compress:
+            return self._send_final(OP_BINARY, data)
+        return self._send_compressed(OP_BINARY, data)
+
+    def _send_compressed(self, opcode: int, data):
+        """One frame carrying the whole message compressed, RSV1 set: `(bytes, err)`."""
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
+        payload = data if type(data) is bytes else payload_bytes(data)
+        if len(payload) > self.max_send_len:
+            self.fatal = True  # as every send's refusal, upstream's rule
+            return None, "payload too big"
+        return self.send_deflated(opcode, self.deflate.compress(payload))
+
+    def send_prepared(self, message, compress=True):
+        """Send a `websocket.deflate.PreparedMessage` (one message for many connections): `(bytes, err)`.
+
+        A server sends the frame built once: compressed when its client agreed
+        `server_no_context_takeover` (one compression for every such
+        connection), plain when nothing was agreed; with context takeover the
+        message is compressed for this connection.  A client masks, so it
+        sends the message as `send_text`/`send_binary` would.
+        """
+        payload = message.payload
+        if len(payload) > self.max_send_len:
+            self.fatal = True
+            return None, "payload too big"
+        deflate = self.deflate if compress else None
+        if self.masking or (deflate is not None and not deflate.can_share(deflate.send_bits)):
+            send = self.send_text if message.is_text else self.send_binary
+            return send(payload, compress)
+        return self.send_framed(message.frame(None if deflate is None else deflate.send_bits))
 
     def _failed(self, err: str, strict: bool) -> None:
         """After a failed read: a timeout between frames is harmless, anything else is fatal.

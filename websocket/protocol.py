@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from cosocket.text import lua_tostring
-
 from . import frames
 from .connection import (ERR_BAD_REASON, ERR_BAD_TEXT, ERR_CLOSE_BODY, ERR_CONTINUATION,  # noqa: F401
                          ERR_INTERLEAVED, ERR_TOO_BIG, MessageState)
+from .connection import Channel  # noqa: F401
 from .connection import recv_frame as _recv_frame
 from .connection import send_frame as _send_frame
 from .connection import send_framed  # noqa: F401
-from .frames import (MAX_FRAME_LEN, TYPES, CloseCode, Opcode, apply_mask, py_apply_mask,  # noqa: F401
-                     valid_close_code)
+from .frames import (MAX_FRAME_LEN, TYPES, CloseCode, Opcode, apply_mask, close_payload,  # noqa: F401
+                     payload_bytes, py_apply_mask, valid_close_code)
 
 # Opcodes and close codes under upstream's names (equal to the IntEnum members).
 OP_CONTINUATION = Opcode.CONTINUATION
@@ -80,156 +79,9 @@ def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
     return frames.build_frame(fin, opcode, payload_len, payload, masking)
 
 
-def payload_bytes(payload) -> bytes:
-    """The bytes a payload argument stands for: None -> b"", str -> UTF-8, others as Lua's tostring."""
-    if payload is None:
-        return b""
-    kind = type(payload)
-    if kind is bytes:
-        return payload
-    if kind is str:
-        return payload.encode("utf-8")
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        return bytes(payload)
-    if isinstance(payload, str):
-        return str(payload).encode("utf-8")
-    return lua_tostring(payload).encode("utf-8")
-
-
 def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
     """Build and send one frame with a single `sock.send`: `(bytes_sent, err)`."""
-    if not isinstance(opcode, int) or isinstance(opcode, bool) or not 0 <= opcode <= 0xF:
-        raise TypeError("bad argument #2 to 'send_frame' (opcode must be an integer from 0 to 15)")
-    if type(payload) is not bytes:
-        payload = payload_bytes(payload)
-    payload_len = len(payload)
-    if payload_len > max_payload_len:
-        return None, "payload too big"
-    if opcode & 0x8:
-        if payload_len > 125:
-            return None, "too much payload for control frame"
-        if not fin:
-            return None, "fragmented control frame"
-    sent, err = _send_frame(sock, fin, opcode, payload, masking)
-    if sent is None and err.startswith("failed to build frame"):
-        return None, err
-    if sent is None:
-        return None, "failed to send frame: %s" % err
-    return sent, None
-
-
-class Channel:
-    """The frame methods the server and client objects share (upstream's wb:* calls).
-
-    Every `send_*` returns `(bytes, err)` and `recv_frame` returns
-    `(data, typ, err)`.  After a fatal error (anything but a read timeout)
-    every call answers "fatal error already happened".
-    """
-
-    __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
-                 "fatal", "closed", "state")
-
-    def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
-        self.sock = sock
-        self.max_recv_len = max_recv_len
-        self.max_send_len = max_send_len
-        self.masking = masking
-        self.force_masking = force_masking
-        self.fatal = False
-        self.closed = False
-        self.state = MessageState()
-
-    def set_timeout(self, ms):
-        """Set the network timeout (milliseconds) for the following operations."""
-        return self.sock.settimeout(ms)
-
-    def recv_frame(self):
-        """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
-        if self.fatal:
-            return None, None, "fatal error already happened"
-        data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
-        if data is None and ": timeout" not in err:
-            self.fatal = True
-        return data, typ, err
-
-    def send_frame(self, fin, opcode, payload=None):
-        """Send one raw frame: `(bytes, err)`."""
-        if self.fatal:
-            return None, "fatal error already happened"
-        if self.closed:
-            return None, "already closed"
-        sent, err = send_frame(self.sock, fin, opcode, payload, self.max_send_len, self.masking)
-        if sent is None:
-            self.fatal = True
-        return sent, err
-
-    def send_framed(self, data: bytes):
-        """Send bytes that already are whole frames (built once, e.g. with `build_frame`, for many
-        connections): `(bytes, err)`, with send_frame's errors."""
-        if self.fatal:
-            return None, "fatal error already happened"
-        if self.closed:
-            return None, "already closed"
-        sent, err = send_framed(self.sock, data)
-        if sent is None:
-            self.fatal = True
-            return None, "failed to send frame: %s" % err
-        return sent, None
-
-    def send_text(self, data):
-        """Send `data` as one unfragmented text frame: `(bytes, err)`."""
-        return self._send_final(OP_TEXT, data)
-
-    def send_binary(self, data):
-        """Send `data` as one unfragmented binary frame: `(bytes, err)`."""
-        return self._send_final(OP_BINARY, data)
-
-    def _send_final(self, opcode: int, data):
-        """`send_frame(True, opcode, data)` for a data frame (its checks reduced to the one that applies)."""
-        if self.fatal:
-            return None, "fatal error already happened"
-        if self.closed:
-            return None, "already closed"
-        payload = data if type(data) is bytes else payload_bytes(data)
-        if len(payload) > self.max_send_len:
-            self.fatal = True
-            return None, "payload too big"
-        sent, err = _send_frame(self.sock, True, opcode, payload, self.masking)
-        if sent is None:
-            self.fatal = True
-            return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
-        return sent, None
-
-    def send_continue(self, data):
-        """Send `data` as a final continuation frame: `(bytes, err)`."""
-        return self.send_frame(True, OP_CONTINUATION, data)
-
-    def send_ping(self, data=None):
-        """Send a ping frame (does not wait for the pong): `(bytes, err)`."""
-        return self.send_frame(True, OP_PING, data)
-
-    def send_pong(self, data=None):
-        """Send a pong frame: `(bytes, err)`."""
-        return self.send_frame(True, OP_PONG, data)
-
-    def send_close(self, code=None, msg=None):
-        """Send a close frame with an optional status code and message: `(bytes, err)`."""
-        payload = close_payload(code, msg)
-        if payload is None:
-            return None, "bad status code"
-        return self.send_frame(True, OP_CLOSE, payload)
-
-
-def close_payload(code, msg):
-    """A close frame's body for `code` and `msg`, or None for a bad status code (upstream's rule: a number <= 0x7fff)."""
-    if code is None:
-        return b""
-    if isinstance(code, bool) or not isinstance(code, (int, float)) or code != code:
-        return None
-    if code > 0x7FFF or code < 0 or int(code) != code:
-        return None
-    code = int(code)
-    return bytes((code >> 8, code & 0xFF)) + payload_bytes(msg)
+    return _send_frame(sock, fin, opcode, payload, max_payload_len, masking)
 
 
 def take_options(opts, kw: dict, allowed: tuple, fname: str) -> dict:

@@ -12,8 +12,9 @@ list echoed back, no Content-Type), then takes the raw request socket.
 
 Beyond upstream (see websocket/message.py): `recv_message()`, `close()`,
 `wb.protocol`, and the options `protocols` (choose one of the client's
-subprotocols instead of echoing the list), `strict`, `pass_pings` and
-`max_message_len`.
+subprotocols instead of echoing the list), `strict`, `pass_pings`,
+`max_message_len` and `permessage_deflate` (RFC 7692 compression, off by
+default; `wb.extensions` tells what was agreed).
 """
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ from cosocket import runtime
 from cosocket.server.request import upgrade
 from cosocket.ngx import ngx
 
+from .deflate import Options as DeflateOptions
+from .deflate import PerMessageDeflate
 from .message import Endpoint
 from .handshake import accept_key, choose_protocol, protocol_list, valid_key
 from .protocol import CLOSE_GOING_AWAY, ENDPOINT_OPTIONS, endpoint_options, take_options
 
-_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_masked", "protocols")
+_NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_masked", "protocols", "permessage_deflate")
 
 
 def _first(value):
@@ -55,10 +58,20 @@ def new(opts=None, **kw):
       answering / dropping them.
     * max_message_len: the largest message `recv_message` accepts (default:
       max_recv_len); a bigger one is refused with close code 1009.
+    * permessage_deflate (off): `True` or a dict of settings (the four
+      RFC 7692 parameters, `level`, `mem_level`; see
+      `websocket.deflate.Options`) to accept a client's permessage-deflate
+      offer.  `wb.extensions` is then the Sec-WebSocket-Extensions value
+      answered and `wb.permessage_deflate` the parameters agreed (both None
+      when nothing was).  Limits apply to inflated sizes.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     supported = protocol_list(options.get("protocols"), "new")
     common = endpoint_options(options, "new")
+    try:
+        deflate_options = DeflateOptions.from_option(options.get("permessage_deflate"), server=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("new: option 'permessage_deflate': %s" % exc) from None
 
     # the ngx.* calls lua-resty-websocket makes, done on the request object itself (one lookup)
     r = runtime.get_request("ngx.headers_sent")
@@ -98,6 +111,12 @@ def new(opts=None, **kw):
     headers = [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", accept_key(key)), ("Content-Type", None)]
     if protocols is not None:
         headers.insert(0, ("Sec-WebSocket-Protocol", protocols))
+    agreement = answer = None
+    if deflate_options is not None:
+        agreement, answer = deflate_options.accept(
+            [value for name, value in head.headers if name.lower() == "sec-websocket-extensions"])
+        if agreement is not None:
+            headers.append(("Sec-WebSocket-Extensions", answer))
     sock, err = upgrade(r, headers)
     if sock is None:
         return None, err
@@ -108,6 +127,8 @@ def new(opts=None, **kw):
                          is_server=True, strict=common["strict"], pass_pings=common["pass_pings"],
                          max_message_len=common["max_message_len"])
     wb.protocol = protocols
+    if agreement is not None:
+        wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level), answer)
     _track(r, wb)
     return wb, None
 

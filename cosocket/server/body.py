@@ -25,7 +25,7 @@ def read_body(sock, length: Optional[int], chunked: bool, max_size: int) -> byte
         return _read_chunked(sock, max_size)
     if not length:
         return b""
-    buf = sock.read_buffer()
+    buf = sock.rbuf
     pieces = []
     left = length
     while left:
@@ -48,7 +48,7 @@ def _body_error(err) -> BodyError:
 
 def _read_chunked(sock, max_size: int) -> bytes:
     decoder = ChunkedDecoder()
-    buf = sock.read_buffer()
+    buf = sock.rbuf
     pieces = []
     while True:
         if buf:

@@ -288,7 +288,7 @@ class Connection:
         sock = self.sock
         number, size = settings.large_client_header_buffers
         parser = h1.HeadParser(number, size)
-        buf = sock.read_buffer()
+        buf = sock.rbuf
         plain = type(self.raw) is gevent.socket.socket
         timer = None
         if plain:

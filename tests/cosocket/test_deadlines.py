@@ -102,7 +102,7 @@ def test_hard_deadline_cuts_a_trickling_read(quiet_port):
     sock._hard_deadline = deadlines.loop_now() + 0.1
     start = time.monotonic()
     try:
-        data, err = sock._read_until(b"\r\n\r\n", 1000)
+        data, err = sock.read_until(b"\r\n\r\n", 1000)
     finally:
         sock._hard_deadline = None
     g.kill()

@@ -23,7 +23,7 @@ def test_recv_into_and_unread(pair):
     n, err = stream.recv_into(memoryview(scratch))
     assert (n, err) == (11, None) and scratch[:11] == b"hello world"
     stream.unread(scratch[5:11])
-    assert stream.buffered() == 6 and stream.read_buffer() == b" world"
+    assert stream.buffered() == 6 and stream.rbuf == b" world"
     stream.consume(1)
     assert stream.read_exactly(5) == (b"world", None)
 

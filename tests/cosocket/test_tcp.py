@@ -431,11 +431,11 @@ def test_server_side_wrapper_read_until(serve):
     ga = gevent.socket.socket(fileno=a.detach())
     sock = tcp.TCPSocket.from_accepted(ga, ("127.0.0.1", 5555))
     b.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY")
-    assert sock._read_until(b"\r\n\r\n", 100) == (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", None)
-    assert sock._buffered() == 4
+    assert sock.read_until(b"\r\n\r\n", 100) == (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", None)
+    assert sock.buffered() == 4
     assert sock.receive(4) == (b"BODY", None, None)
     b.sendall(b"x" * 50)
-    assert sock._read_until(b"\r\n", 20) == (None, "too large")
+    assert sock.read_until(b"\r\n", 20) == (None, "too large")
     with pytest.raises(RuntimeError):
         sock.connect("127.0.0.1", 80)
     b.close()

@@ -129,7 +129,7 @@ def test_size_returns_data_before_a_possible_pattern_start(stream):
     assert reader(2) == (b"ab", None, None)
     assert reader(2) == (None, "timeout", b"")
     # the held "-" is still there: a later "X" completes the pattern
-    assert sock._buffered() == 1
+    assert sock.buffered() == 1
 
 
 def test_held_bytes_complete_pattern_after_timeout(stream):
