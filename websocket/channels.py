@@ -42,6 +42,7 @@ from gevent.event import Event
 from cosocket import brokerwire as wire
 from cosocket import runtime
 
+from .deflate import PreparedMessage
 from .fanout import Outbox
 from .protocol import OP_BINARY, OP_TEXT, build_frame
 
@@ -186,7 +187,7 @@ def _deliver(name: bytes, kind: int, offset: int, data: bytes) -> None:
     local = _local.get(name)
     if local is None:
         return
-    frame = None
+    message = None
     for att in local.atts:
         if att.pending is not None:
             att.pending.append((kind, offset, data))
@@ -194,16 +195,31 @@ def _deliver(name: bytes, kind: int, offset: int, data: bytes) -> None:
         if offset <= att.seen:
             continue
         att.seen = offset
-        if frame is None:
-            frame = _frame(kind, data)
-        att.outbox.write(frame, att)
+        if message is None:
+            message = _prepared(kind, data)
+        att.outbox.write(message.frame(att.window_bits), att)
     for sub in local.subs:
         sub._push(kind, offset, data)
 
 
+def _prepared(kind: int, data: bytes) -> PreparedMessage:
+    """A message's frames for every attached connection of this worker: built once, compressed once per window."""
+    return PreparedMessage(data.decode("utf-8") if kind == wire.TEXT else data)
+
+
 def _frame(kind: int, data: bytes) -> bytes:
-    """The one frame every attached connection of this worker gets for a message."""
+    """The plain frame of one message."""
     return build_frame(True, OP_TEXT if kind == wire.TEXT else OP_BINARY, len(data), data, False)
+
+
+def _window_bits(wb):
+    """The window of the compressed frames `wb` takes as they are built once (server_no_context_takeover
+    agreed), or None: plain frames (no compression agreed, or context takeover: each connection's
+    compressor would need the message itself)."""
+    deflate = getattr(wb, "deflate", None)
+    if deflate is None or getattr(wb, "masking", False) or not deflate.can_share(deflate.send_bits):
+        return None
+    return deflate.send_bits
 
 
 def _reset(epoch: str) -> None:
@@ -424,7 +440,7 @@ class Attachment:
     """One channel attached to one WebSocket (see `attach`)."""
 
     __slots__ = ("channel", "name", "outbox", "overflow", "close_code", "seen", "epoch", "dropped",
-                 "recovered", "gap", "pending", "attached")
+                 "recovered", "gap", "pending", "attached", "window_bits")
 
     def __init__(self, channel: str, name: bytes, outbox: Outbox, overflow: str, close_code: int) -> None:
         self.channel = channel
@@ -439,12 +455,13 @@ class Attachment:
         self.gap: Optional[str] = None
         self.pending: Optional[list] = []
         self.attached = True
+        self.window_bits = None  # the compressed frames this connection takes (see _window_bits)
 
     def take(self, kind: int, offset: int, data: bytes) -> None:
         if offset <= self.seen or not self.attached:
             return
         self.seen = offset
-        self.outbox.write(_frame(kind, data), self)
+        self.outbox.write(_prepared(kind, data).frame(self.window_bits), self)
 
     def flush_pending(self) -> None:
         pending, self.pending = self.pending, None
@@ -508,6 +525,7 @@ def attach(wb, channel, *, since=None, epoch=None, queue=None, overflow="drop_ol
         if other.name == name:
             return None, "already attached to %s" % channel
     att = Attachment(channel, name, outbox, overflow, close_code)
+    att.window_bits = _window_bits(wb)
     outbox.attachments.append(att)
     err = _join(name, att, True)
     if err is None:

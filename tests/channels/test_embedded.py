@@ -170,7 +170,8 @@ def test_attached_connections_over_tls_receive_too(start_server, tls_files):
             % (tls_files, tls_files, LOCATIONS))
     srv = start_server(nginx_conf(body, APPS, 2))
     slow = Client(srv.port, "/room?ch=tls&queue=65536", tls=True, rcvbuf=4096)
-    clients = [Client(srv.port, "/room?ch=tls", tls=True) for _ in range(3)]
+    # the readers' queues hold the whole burst: only the one that does not read may drop
+    clients = [Client(srv.port, "/room?ch=tls&queue=16777216", tls=True) for _ in range(3)]
     clients[0].send_text("over tls")
     for c in clients + [slow]:
         assert c.recv_text() == "over tls"
@@ -213,3 +214,25 @@ def test_a_plain_gevent_program_publishes_through_a_running_servers_broker(chan_
     assert res.stdout.splitlines() == ["(1, None)", "(1, None)"], res.stderr
     assert c.recv_text() == "from a script"
     c.close()
+
+
+def test_a_message_is_compressed_once_for_every_connection_without_context_takeover(chan_server):
+    import zlib
+    srv = chan_server()
+    offer = "permessage-deflate; server_no_context_takeover"
+    zipped = [Client(srv.port, "/room?ch=zip&deflate=1", extensions=offer) for _ in range(3)]
+    for c in zipped:
+        assert "permessage-deflate" in c.head and "server_no_context_takeover" in c.head
+    plain = Client(srv.port, "/room?ch=zip&deflate=1")
+    text = "compress me once " * 64
+    assert http_get(srv.port, "/pub?ch=zip&data=" + text.replace(" ", "+")) == "ok\n"
+    frames = []
+    for c in zipped:
+        op, payload = c.recv_frame()
+        assert op == 1 and c.rsv1
+        assert zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff").decode() == text
+        frames.append(payload)
+    assert len(frames[0]) < len(text) // 4 and frames[0] == frames[1] == frames[2]
+    assert plain.recv_text() == text and not plain.rsv1
+    for c in zipped + [plain]:
+        c.close()

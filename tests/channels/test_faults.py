@@ -115,7 +115,7 @@ def test_a_slow_subscriber_drops_its_oldest_messages_and_counts_them(chan_server
     srv = chan_server()
     n, size = 800, 8192  # 6.5 MB: more than the kernel buffers of one connection hold
     slow = Client(srv.port, "/room?ch=slow&queue=65536", rcvbuf=4096)
-    fast = Client(srv.port, "/room?ch=slow")
+    fast = Client(srv.port, "/room?ch=slow&queue=16777216")  # holds the whole burst
     reader = _reader(fast, n)
     started = time.monotonic()
     _burst(srv.port, "slow", n, size)
@@ -140,7 +140,7 @@ def test_a_slow_subscriber_drops_its_oldest_messages_and_counts_them(chan_server
 def test_a_slow_subscriber_with_the_close_policy_is_closed_with_its_code(chan_server):
     srv = chan_server()
     slow = Client(srv.port, "/room?ch=slowclose&queue=65536&overflow=close&close_code=1008", rcvbuf=4096)
-    fast = Client(srv.port, "/room?ch=slowclose")
+    fast = Client(srv.port, "/room?ch=slowclose&queue=16777216")
     reader = _reader(fast, 800)
     _burst(srv.port, "slowclose", 800, 8192)
     reader.join(30)

@@ -11,7 +11,7 @@ import time
 
 class Client:
     def __init__(self, port: int, path: str, rcvbuf: int = 0, timeout: float = 10.0, wait_ready: bool = True,
-                 greeting: bool = True, tls: bool = False):
+                 greeting: bool = True, tls: bool = False, extensions: str = ""):
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -25,7 +25,9 @@ class Client:
             self.sock = ctx.wrap_socket(self.sock)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+                           % (path, key, "Sec-WebSocket-Extensions: %s\r\n" % extensions if extensions else "")
+                           ).encode())
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(4096)
@@ -33,6 +35,8 @@ class Client:
                 raise ConnectionError("closed during the handshake: %r" % self.buf)
             self.buf += chunk
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.head = head.decode("latin-1")
+        self.rsv1 = False  # whether the last frame received had RSV1 (compressed) set
         if not head.startswith(b"HTTP/1.1 101"):
             raise ConnectionError("no upgrade: %r" % head)
         self.pid = int(self.recv_text().split()[1]) if greeting else None
@@ -55,6 +59,7 @@ class Client:
     def recv_frame(self):
         """(opcode, payload) of the next frame."""
         b0, b1 = self._need(2)
+        self.rsv1 = bool(b0 & 0x40)
         n = b1 & 0x7F
         if n == 126:
             (n,) = struct.unpack(">H", self._need(2))
@@ -66,6 +71,9 @@ class Client:
     def recv_text(self) -> str:
         op, payload = self.recv_frame()
         assert op == 1, "expected a text frame, got opcode %d: %r" % (op, payload[:80])
+        if self.rsv1:  # compressed (the tests offer server_no_context_takeover: each message on its own)
+            import zlib
+            payload = zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
         return payload.decode("utf-8")
 
     def send_text(self, text: str) -> None:

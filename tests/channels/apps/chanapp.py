@@ -20,7 +20,7 @@ def room():
     detaches them."""
     args = _args()
     names = (args.get("ch") or "room").split(",")
-    wb, err = server.new(timeout=30000, max_payload_len=1 << 20)
+    wb, err = server.new(timeout=30000, max_payload_len=1 << 20, permessage_deflate=bool(args.get("deflate")))
     if wb is None:
         return ngx.exit(400)
     wb.send_text("hello %d" % os.getpid())
