@@ -166,18 +166,20 @@ class Stream:
             return err
         return self._fill()
 
-    def recv_into(self, view):
+    def recv_into(self, view, wait=None):
         """One read of at most len(view) bytes into the caller's writable buffer -> (count, None) / (None, err).
 
         For a caller with its own buffer: bytes it does not use go back
         with `unread`.  Waits (the read timeout) when nothing has arrived;
         the buffered bytes must have been taken first (it reads the socket).
+        With `wait` (seconds), waits at most that long instead and then
+        answers (None, "idle"), not logged, the stream still usable.
         """
         if self._sock is None or self._read_closed or self._request is not None or self._reading:
             err = self.read_refused()
             if err is not None:
                 return None, err
-        return self._read_once(len(view), view)
+        return self._read_once(len(view), view, wait)
 
     def unread(self, data) -> None:
         """Put bytes a `recv_into` caller did not use at the front of the next read (the buffer was empty)."""
@@ -268,7 +270,7 @@ class Stream:
     def _read_error(self, exc: OSError) -> str:
         """Log a failed read in nginx's words and name it: "timeout", "closed" or the errno's text."""
         if isinstance(exc, _timeout):
-            return self._read_timed_out()
+            return self.read_timed_out()
         if self._logs():
             log.error(self._io_log_level(), "recv() failed (%s)" % errno_text(exc))
         return "closed" if isinstance(exc, _stdssl.SSLError) else strerror(exc)
@@ -296,7 +298,7 @@ class Stream:
             self._finalize(keep_buffer=True)
         return err
 
-    def _read_timed_out(self) -> str:
+    def read_timed_out(self) -> str:
         """Log a read timeout as nginx does -> "timeout" (the socket stays open)."""
         if self._logs():
             log.error(ERR, "lua tcp socket read timed out")
@@ -331,7 +333,7 @@ class Stream:
         """One chunk of at most `size` bytes from the peer -> (bytes, None) or (None, err) (closed unless timeout)."""
         return self._read_once(size, None)
 
-    def _read_once(self, size: int, view):
+    def _read_once(self, size: int, view, wait=None):
         """One recv() of at most `size` bytes, into `view` when given -> (bytes or count, None) / (None, err).
 
         Every read of the stream comes here: the busy check, the raw read of
@@ -348,7 +350,10 @@ class Stream:
                     # the last read emptied the kernel's buffer: wait before trying (as nginx's
                     # rev->ready = 0), which saves a recv() failing with EAGAIN per message
                     self._drained = False
-                    seconds = self._rt if self._hard_deadline is None else self._wait_seconds()
+                    if wait is not None:
+                        seconds = wait
+                    else:
+                        seconds = self._rt if self._hard_deadline is None else self._wait_seconds()
                     if deadlines.wait_readable(self, sock._read_event, seconds) is deadlines.TIMED_OUT:
                         raise _timeout("timed out")
                 while True:
@@ -361,18 +366,20 @@ class Stream:
                         break
                     except BlockingIOError:
                         # one timer per worker, not a gevent.Timeout per wait (cosocket.deadlines)
-                        if deadlines.wait_readable(self, sock._read_event, self._wait_seconds()) \
+                        if deadlines.wait_readable(self, sock._read_event,
+                                                   self._wait_seconds() if wait is None else wait) \
                                 is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
                 if got < size:
                     self._drained = True
             else:
-                if self._cur_to != self._rt:
-                    sock.settimeout(self._rt)
-                    self._cur_to = self._rt
+                seconds = self._rt if wait is None else wait
+                if self._cur_to != seconds:
+                    sock.settimeout(seconds)
+                    self._cur_to = seconds
                 chunk = sock.recv(size) if view is None else sock.recv_into(view)
         except _timeout:
-            return None, self._read_timed_out()
+            return None, self.read_timed_out() if wait is None else "idle"
         except _stdssl.SSLError as exc:
             if self._logs():
                 log.error(self._io_log_level(), "SSL_read() failed (SSL: %s)" % (exc.reason or exc))

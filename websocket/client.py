@@ -52,7 +52,9 @@ def new(opts=None, **kw):
     permessage_deflate (off: `True` or a dict of settings, see
     `websocket.deflate.Options`: `connect` offers RFC 7692 compression, and
     `wb.extensions` / `wb.permessage_deflate` tell what the server agreed;
-    a response the client did not offer or cannot accept fails `connect`).
+    a response the client did not offer or cannot accept fails `connect`),
+    ping_interval and ping_timeout (ms, off by default: heartbeats, as
+    `websocket.server.new` describes them).
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     common = endpoint_options(options, "new")
@@ -65,7 +67,8 @@ def new(opts=None, **kw):
         sock.settimeout(common["timeout"])
     wb = WebSocketClient(sock, common["max_recv_len"], common["max_send_len"], not options.get("send_unmasked"), False,
                          is_server=False, strict=common["strict"], pass_pings=common["pass_pings"],
-                         max_message_len=common["max_message_len"])
+                         max_message_len=common["max_message_len"], ping_interval=common["ping_interval"],
+                         ping_timeout=common["ping_timeout"])
     wb.deflate_options = deflate_options
     return wb, None
 

@@ -3,8 +3,9 @@
 It drives `websocket.frames` (the parser, the heads, masking) over the
 stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
 `unread`, `fill`, `read_exactly`, `send_parts`), and keeps the message state
-between frames (`MessageState`: fragment sequencing, the UTF-8 decoder).
-Anything else with the cosocket's `receive(n)` and `send(data)` calls works
+between frames (`MessageState`: fragment sequencing, the UTF-8 decoder);
+`Channel` holds upstream's frame methods (wb:recv_frame, wb:send_*) that the
+server and client objects share.  Anything else with the cosocket's `receive(n)` and `send(data)` calls works
 too (byte by byte through them).  Refusals are `frames.FrameError`s turned
 into error strings here, their close code kept in `MessageState.refused`.
 """
@@ -157,9 +158,17 @@ def _receive_head(sock, limit: int, rules: int):
         data = bytes(data) + more
 
 
+#: What recv_frame answers when its `wait` passed with no frame begun (the stream stays in step).
+IDLE = (None, None, "idle")
+
+
 def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageState], strict: bool,
-               refuse_masked: bool):
-    """Receive one frame: `(data, typ, err)` as `websocket.protocol.recv_frame` documents it."""
+               refuse_masked: bool, wait=None):
+    """Receive one frame: `(data, typ, err)` as `websocket.protocol.recv_frame` documents it.
+
+    `wait` (seconds, a cosocket only): when no byte of a frame has arrived,
+    wait at most that long for one, then answer `IDLE` (no error logged).
+    """
     if state is None:
         state = socket_state(sock)
     if type(max_payload_len) is int and max_payload_len < MAX_FRAME_LEN:
@@ -178,8 +187,10 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
             scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
-            n, err = sock.recv_into(scratch)
+            n, err = sock.recv_into(scratch, wait)
             if n is None:
+                if err == "idle":
+                    return IDLE
                 return _fail("failed to receive the first 2 bytes", err)
             frame = frames.parse(scratch, n, limit, rules)
             if type(frame) is tuple:

@@ -17,13 +17,16 @@ from __future__ import annotations
 import time
 
 from . import frames
+from .connection import IDLE
 from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
 from .frames import InvalidPayload, TooBig
-from .protocol import (CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, Channel, MessageState,
-                       close_payload, payload_bytes, _recv_frame, send_frame)
+from .protocol import (CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
+                       OP_TEXT, Channel, MessageState, close_payload, payload_bytes, _recv_frame, send_frame)
 
 # The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
 _IDLE_TIMEOUT = "failed to receive the first 2 bytes: timeout"
+#: What a receive answers when the heartbeat finds the peer silent (no frame within ping_timeout of a ping).
+ERR_PING_TIMEOUT = "ping timeout"
 
 
 class _Inflating:
@@ -76,16 +79,20 @@ class Endpoint(Channel):
     """
 
     __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
-                 "pieces", "message_type", "protocol", "deflate", "extensions")
+                 "pieces", "message_type", "protocol", "deflate", "extensions", "ping_interval", "ping_timeout",
+                 "last_frame", "ping_sent")
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool, *,
-                 is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None):
+                 is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None,
+                 ping_interval=None, ping_timeout=None):
         super().__init__(sock, max_recv_len, max_send_len, masking, force_masking)
         self.state = MessageState(max_recv_len if max_message_len is None else max_message_len)
         self.is_server = is_server
         self.strict = strict
         self.pass_pings = pass_pings
         self.protocol = None
+        self.ping_interval = ping_interval  # seconds; None: no heartbeat (the default, as upstream)
+        self.ping_timeout = ping_timeout
         self._restart()
 
     def use_deflate(self, deflate: PerMessageDeflate, header: str) -> None:
@@ -112,14 +119,60 @@ class Endpoint(Channel):
         self.pieces = []
         self.message_type = None
         self.state.reset()
+        self.last_frame = time.monotonic()  # when the last frame arrived (the heartbeat's idle clock)
+        self.ping_sent = None  # when the heartbeat's unanswered ping went out
 
     # ------------------------------------------------------------ receiving
     def _next_frame(self, strict: bool):
         inflate = self.state.inflate
         if inflate is not None:
             inflate.whole = strict
+        if self.ping_interval is not None:
+            return self._next_frame_with_heartbeat(strict)
         return _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
                            strict and not self.is_server)
+
+    def _next_frame_with_heartbeat(self, strict: bool):
+        """`_next_frame`, pinging the peer every ping_interval of silence between frames.
+
+        The waits are the stream's own (the worker's deadline timer): the read
+        timeout still bounds the whole receive, and a peer that sends no frame
+        within ping_timeout of a ping is told 1011 and the connection ended.
+        """
+        read_deadline = time.monotonic() + self._read_timeout()
+        while True:
+            now = time.monotonic()
+            if self.ping_sent is not None:
+                due = self.ping_sent + self.ping_timeout
+                if due <= now:
+                    return self._heartbeat_lost()
+            else:
+                due = self.last_frame + self.ping_interval
+                if due <= now:
+                    sent, err = send_frame(self.sock, True, OP_PING, b"", self.max_send_len, self.masking)
+                    if sent is None:
+                        return None, None, err
+                    self.ping_sent = now
+                    continue
+            if read_deadline <= now:
+                return None, None, "failed to receive the first 2 bytes: " + self.sock.read_timed_out()
+            result = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
+                                 strict and not self.is_server, min(due, read_deadline) - now)
+            if result is IDLE:
+                continue
+            if result[0] is not None:
+                self.last_frame = time.monotonic()
+                self.ping_sent = None
+            return result
+
+    def _heartbeat_lost(self):
+        """The peer answered no ping: close 1011 (best effort) and end the connection at once."""
+        if not self.close_sent:
+            self._send_close_frame(CLOSE_INTERNAL_ERROR, "ping timeout")
+        self.ended = True
+        self.closed = True
+        self.sock.abort()
+        return None, None, ERR_PING_TIMEOUT
 
     def recv_frame(self):
         """Receive one frame: `(data, typ, err)` as upstream (see `websocket.protocol.recv_frame`).

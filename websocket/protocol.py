@@ -4,10 +4,10 @@
 * `build_frame(fin, opcode, payload_len, payload, masking)` -> `bytes`
 * `send_frame(sock, fin, opcode, payload, max_payload_len, masking)` -> `(bytes, err)`
 
-plus `Channel`, the frame methods the server and client objects share, and
-the option helpers of `server.new`/`client.new`.  The wire rules are in
-`websocket.frames`, the socket driving in `websocket.connection`.  Failures
-come back as upstream's error strings.
+plus upstream's names (OP_*, CLOSE_*, `Channel` re-exported from
+`websocket.connection`) and the option handling `server.new` and `client.new`
+share.  The wire rules are in `websocket.frames`, the socket driving in
+`websocket.connection`.  Failures come back as upstream's error strings.
 """
 from __future__ import annotations
 
@@ -111,18 +111,27 @@ def number_option(options: dict, name: str, fname: str):
 
 #: The options server.new and client.new share (each adds its own).
 ENDPOINT_OPTIONS = ("max_payload_len", "max_recv_len", "max_send_len", "timeout", "strict", "pass_pings",
-                    "max_message_len")
+                    "max_message_len", "ping_interval", "ping_timeout")
 
 
 def endpoint_options(options: dict, fname: str) -> dict:
     """The shared options read and checked: max_recv_len and max_send_len (each defaulting to
-    max_payload_len, 65535), timeout (ms or None), strict, pass_pings, max_message_len (or None)."""
+    max_payload_len, 65535), timeout (ms or None), strict, pass_pings, max_message_len (or None),
+    ping_interval and ping_timeout (given in ms, returned in seconds; None: no heartbeat)."""
     max_payload_len = number_option(options, "max_payload_len", fname)
     if max_payload_len is None:
         max_payload_len = 65535
     max_recv_len = number_option(options, "max_recv_len", fname)
     max_send_len = number_option(options, "max_send_len", fname)
+    ping_interval = number_option(options, "ping_interval", fname)
+    ping_timeout = number_option(options, "ping_timeout", fname)
+    if ping_interval is not None and ping_interval <= 0:
+        raise TypeError("%s: option 'ping_interval' must be a positive number of ms" % fname)
+    if ping_timeout is not None and (ping_timeout <= 0 or ping_interval is None):
+        raise TypeError("%s: option 'ping_timeout' must be a positive number of ms, with ping_interval" % fname)
     return {
+        "ping_interval": None if ping_interval is None else ping_interval / 1000.0,
+        "ping_timeout": None if ping_interval is None else (ping_timeout or ping_interval) / 1000.0,
         "max_recv_len": max_payload_len if max_recv_len is None else max_recv_len,
         "max_send_len": max_payload_len if max_send_len is None else max_send_len,
         "timeout": number_option(options, "timeout", fname),

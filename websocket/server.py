@@ -64,6 +64,12 @@ def new(opts=None, **kw):
       offer.  `wb.extensions` is then the Sec-WebSocket-Extensions value
       answered and `wb.permessage_deflate` the parameters agreed (both None
       when nothing was).  Limits apply to inflated sizes.
+    * ping_interval, ping_timeout (ms; off by default): heartbeats.  While no
+      frame arrives for ping_interval, `recv_frame`/`recv_message` send a
+      ping; when no frame at all arrives within ping_timeout (default:
+      ping_interval) of it, the connection is closed with 1011 and the
+      pending receive returns `(None, None, "ping timeout")`.  No greenlet of
+      its own: the waits are the receive's own.
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     supported = protocol_list(options.get("protocols"), "new")
@@ -125,7 +131,8 @@ def new(opts=None, **kw):
         sock.settimeout(common["timeout"])
     wb = WebSocketServer(sock, common["max_recv_len"], common["max_send_len"], bool(options.get("send_masked")), True,
                          is_server=True, strict=common["strict"], pass_pings=common["pass_pings"],
-                         max_message_len=common["max_message_len"])
+                         max_message_len=common["max_message_len"], ping_interval=common["ping_interval"],
+                         ping_timeout=common["ping_timeout"])
     wb.protocol = protocols
     if agreement is not None:
         wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level), answer)

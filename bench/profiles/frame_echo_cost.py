@@ -68,7 +68,8 @@ def instructions(tree: str, size: int, count: int) -> int:
     out = tempfile.mktemp(prefix="callgrind.")
     env = dict(os.environ, PYTHONPATH=tree)
     subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, "-c", CHILD,
-                    str(size), str(count)], env=env, check=True, capture_output=True)
+                    str(size), str(count)], env=env, check=True, capture_output=True,
+                   cwd=tempfile.gettempdir())  # not a checkout: `-c` puts the current directory first on sys.path
     with open(out) as f:
         text = f.read()
     os.unlink(out)

@@ -1,12 +1,13 @@
 # Echo with the limits and mode taken from the query string, for the conformance tests:
 #   ?mode=message (recv_message, default) | frame (strict recv_frame, each frame sent back as it came)
 #   &max_payload_len=N &max_recv_len=N &max_message_len=N &protocols=a,b &close=1 (close with wb.close() after one message)
+#   &ping_interval=MS &ping_timeout=MS (heartbeats)
 from cosocket import ngx
 from websocket import server
 
 args = ngx.req.get_uri_args()
 opts = {"timeout": 2000, "strict": args.get("mode") == "frame"}
-for name in ("max_payload_len", "max_recv_len", "max_message_len"):
+for name in ("max_payload_len", "max_recv_len", "max_message_len", "ping_interval", "ping_timeout"):
     if args.get(name):
         opts[name] = int(args[name])
 if args.get("protocols"):
@@ -31,6 +32,8 @@ while True:
         continue
     data, typ, err = wb.recv_message()
     if data is None or typ == "close":
+        if data is None:
+            ngx.log(ngx.INFO, "recv_message: ", err)
         break
     if typ in ("ping", "pong"):
         wb.send_text("%s:%s" % (typ, data.decode()))
