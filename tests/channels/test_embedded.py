@@ -172,7 +172,9 @@ def test_attached_connections_over_tls_receive_too(start_server, tls_files):
     slow = Client(srv.port, "/room?ch=tls&queue=65536", tls=True, rcvbuf=4096)
     # the readers' queues hold the whole burst: only the one that does not read may drop
     clients = [Client(srv.port, "/room?ch=tls&queue=16777216", tls=True) for _ in range(3)]
-    clients[0].send_text("over tls")
+    # a sender of its own: one thread per TLS socket here (the ssl module shares no socket between threads)
+    sender = Client(srv.port, "/room?ch=tls&queue=65536", tls=True)
+    sender.send_text("over tls")
     for c in clients + [slow]:
         assert c.recv_text() == "over tls"
     import threading
@@ -185,7 +187,7 @@ def test_attached_connections_over_tls_receive_too(start_server, tls_files):
     for t in readers:
         t.start()
     for i in range(n):  # 6.4 MB to a reader that does not read: its queue drops, the others get all
-        clients[1].send_text(("t%d" % i).ljust(8000, "."))
+        sender.send_text(("t%d" % i).ljust(8000, "."))
     for t in readers:
         t.join(30)
     for k in range(3):
@@ -196,7 +198,7 @@ def test_attached_connections_over_tls_receive_too(start_server, tls_files):
     dropped = json.loads(got[-1][6:])[0]["dropped"]
     numbers = [int(t.rstrip(".")[1:]) for t in got[:-1]]
     assert numbers == sorted(numbers) and dropped > 0 and len(numbers) + dropped == n
-    for c in clients + [slow]:
+    for c in clients + [slow, sender]:
         c.close()
 
 
