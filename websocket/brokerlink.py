@@ -123,8 +123,13 @@ class BrokerLink:
             return "channels broker unavailable: %s" % exc.strerror
         return None
 
-    def subscribe(self, name: bytes) -> Optional[str]:
-        return self._send(wire.name_record(b"S", name))
+    def subscribe(self, name: bytes, timeout: float = _CONNECT_TIMEOUT) -> Optional[str]:
+        """Subscribe this process to `name`; returns once the broker has it (a history request answered
+        after it on the same connection), so a message published after this reaches this process."""
+        err = self._send(wire.name_record(b"S", name))
+        if err is None:
+            _status, _last, _items, err = self.history(name, (1 << 64) - 1, timeout)
+        return err
 
     def unsubscribe(self, name: bytes) -> None:
         if self.sock is not None:

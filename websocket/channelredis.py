@@ -156,6 +156,7 @@ class RedisLink:
         self.error = "not connected"
         self.seen: dict = {}  # channel -> the last offset delivered here (what a reconnect recovers after)
         self.control = "%sctl:%s" % (PREFIX, os.urandom(6).hex())
+        self.acks: dict = {}  # channel (bytes) -> Event set when Redis confirms the subscription
         self.reader = gevent.spawn(self._run)
 
     # -- connections ----------------------------------------------------------------------
@@ -271,8 +272,13 @@ class RedisLink:
                     continue
                 red.close()
                 return err
-            if type(res) is list and len(res) == 3 and res[0] == self.message_kind:
-                self._message(res[1], res[2])
+            if type(res) is list and len(res) == 3:
+                if res[0] == self.message_kind:
+                    self._message(res[1], res[2])
+                elif res[0] in (b"subscribe", b"ssubscribe"):
+                    ack = self.acks.pop(res[1], None)
+                    if ack is not None:
+                        ack.set()
 
     def _message(self, channel: bytes, payload: bytes) -> None:
         if not channel.startswith(b"channels:{"):
@@ -323,10 +329,17 @@ class RedisLink:
         return "%s{%s}" % (PREFIX, name.decode())
 
     def subscribe(self, name: bytes) -> Optional[str]:
+        """Subscribe this process to `name`; returns once Redis confirmed it (a message published after
+        this reaches this process)."""
         err = self.wait_ready()
         if err is not None:
             return err
-        return self._raw(self.sub_sock, [self.sub_cmd, self._channel(name)])
+        channel = self._channel(name)
+        ack = self.acks.setdefault(channel.encode(), Event())
+        err = self._raw(self.sub_sock, [self.sub_cmd, channel])
+        if err is None and not ack.wait(self.timeout_ms / 1000.0):
+            err = "redis did not confirm the subscription"
+        return err
 
     def unsubscribe(self, name: bytes) -> None:
         self.seen.pop(name, None)

@@ -70,11 +70,12 @@ _config = _Config()
 class _Local:
     """This process's subscribers of one channel."""
 
-    __slots__ = ("subs", "atts")
+    __slots__ = ("subs", "atts", "joined")
 
     def __init__(self) -> None:
         self.subs: List["Subscription"] = []
         self.atts: List["Attachment"] = []
+        self.joined = Event()  # set once the backend confirmed this process's subscription
 
 
 _local: Dict[bytes, _Local] = {}
@@ -244,9 +245,12 @@ def _join(name: bytes, item, attach: bool) -> Optional[str]:
         local.subs = local.subs + [item]
     if first:
         err = _config.backend.subscribe(name)
+        local.joined.set()
         if err is not None:
             _leave(name, item, attach)
             return err
+    else:
+        local.joined.wait(DEFAULT_TIMEOUT_MS / 1000.0)  # another greenlet's subscription is on its way
     return None
 
 
