@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import nginxref
 from tests.support.serverproc import ROOT, ServerProcess, free_port, wait_port
 
 HERE = Path(__file__).resolve().parent
@@ -21,12 +22,7 @@ PEERS = HERE / "peers"
 NODE_DIR = HERE / "node"
 NGINX_DIR = PEERS / "nginx"
 
-INSTALL_HINT = "scripts/install-peers.sh (run by ./run-tests) installs it"
-
-NGINX_BIN = "/usr/sbin/nginx"
-NGINX_LUA_MODULE = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
-LUA_WEBSOCKET = "/usr/share/lua/5.1/nginx/websocket/server.lua"
-LUA_RESTY_CORE = "/usr/share/lua/5.1/resty/core.lua"
+INSTALL_HINT = nginxref.INSTALL_HINT
 
 
 # --- what is installed ---------------------------------------------------------
@@ -42,11 +38,7 @@ def missing_node_ws() -> str | None:
 
 def missing_nginx_lua() -> str | None:
     """Why the nginx + lua-resty-websocket peer cannot run, or None."""
-    for path, package in ((NGINX_BIN, "nginx"), (NGINX_LUA_MODULE, "libnginx-mod-http-lua"),
-                          (LUA_RESTY_CORE, "lua-resty-core"), (LUA_WEBSOCKET, "lua-nginx-websocket")):
-        if not os.path.exists(path):
-            return "%s is missing (Debian package %s): %s" % (path, package, INSTALL_HINT)
-    return None
+    return nginxref.missing(websocket=True)
 
 
 def missing_chromium() -> str | None:
@@ -118,21 +110,9 @@ def start_node_peer(log_dir: Path, tls: Path | None) -> PeerProcess:
     return PeerProcess("node-ws" + ("-tls" if tls else ""), argv, port, log_dir, cwd=NODE_DIR)
 
 
-def start_nginx_peer(prefix: Path, tls: Path) -> PeerProcess:
+def start_nginx_peer(prefix: Path, tls: Path) -> nginxref.NginxRef:
     """nginx + lua-resty-websocket with a plain and a TLS listener (`.ssl_port`)."""
-    port, ssl_port = free_port(), free_port()
-    for d in ("logs", "conf", "tmp"):
-        (prefix / d).mkdir(parents=True, exist_ok=True)
-    text = (NGINX_DIR / "nginx.conf").read_text()
-    for name, value in (("port", port), ("ssl_port", ssl_port), ("here", NGINX_DIR), ("tls", tls)):
-        text = text.replace("{%s}" % name, str(value))
-    conf = prefix / "conf" / "nginx.conf"
-    conf.write_text(text)
-    argv = [NGINX_BIN, "-p", str(prefix), "-c", str(conf), "-e", "logs/error.log"]
-    peer = PeerProcess("nginx-lua", argv, port, prefix / "logs", cwd=prefix, extra_ports=(ssl_port,))
-    peer.ssl_port = ssl_port
-    peer.error_log = lambda: (prefix / "logs" / "error.log").read_text(errors="replace")
-    return peer
+    return nginxref.start_with_tls(prefix, NGINX_DIR / "nginx.conf", here=NGINX_DIR, tls=tls)
 
 
 # --- our server, serving the shipped conf ---------------------------------------
