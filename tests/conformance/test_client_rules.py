@@ -5,12 +5,8 @@ import pytest
 
 from websocket import client
 
-from .rawpeer import RawPeer
-from .wire import close_body, frame
-
-
-def unmasked(opcode, payload=b"", **kw):
-    return frame(opcode, payload, key=None, **kw)
+from .rawpeer import RawPeer, peer_factory
+from .wire import close_body, frame, unmasked
 
 
 def run_echo(peer, **opts):
@@ -32,16 +28,7 @@ def run_echo(peer, **opts):
 
 @pytest.fixture
 def make_peer():
-    peers = []
-
-    def make(*args, **kw):
-        peer = RawPeer(*args, **kw)
-        peers.append(peer)
-        return peer
-
-    yield make
-    for peer in peers:
-        peer.stop()
+    yield from peer_factory(RawPeer)
 
 
 VIOLATIONS = [

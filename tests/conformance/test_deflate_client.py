@@ -7,28 +7,16 @@ import pytest
 from websocket import client
 
 from .deflatewire import DeflatePeer, Inflater, deflate
-from .wire import close_body, frame
+from .rawpeer import peer_factory
+from .wire import close_body, unmasked
 
 AGREED = "permessage-deflate"
 TEXT = ('{"op": "update", "items": [%s]}' % ", ".join('{"n": %d}' % i for i in range(200))).encode()
 
 
-def unmasked(opcode, payload=b"", **kw):
-    return frame(opcode, payload, key=None, **kw)
-
-
 @pytest.fixture
 def make_peer():
-    peers = []
-
-    def make(*args, **kw):
-        peer = DeflatePeer(*args, **kw)
-        peers.append(peer)
-        return peer
-
-    yield make
-    for peer in peers:
-        peer.stop()
+    yield from peer_factory(DeflatePeer)
 
 
 def connect(peer, **opts):
