@@ -3,7 +3,7 @@
 Our server (the shipped /echo, compression on) with the `websockets`, aiohttp
 and Node.js `ws` clients, each with compression on; our client
 (`permessage_deflate=True`) with the same three as servers
-(peers/deflate_echo.py, node/deflate_echo_server.js).  Every pair checks the
+(peers/*_echo.py and node/echo_server.js, each with --deflate).  Every pair checks the
 extension both sides agreed on and echoes cases.CASES plus compressible
 messages sent several times (context takeover) and an empty one.
 Headless Chromium's own compression is in test_deflate_chromium.py.
@@ -12,6 +12,7 @@ import asyncio
 import json
 import ssl
 import subprocess
+import sys
 
 import gevent
 import pytest
@@ -92,7 +93,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
 def test_node_ws_client(our_server, scheme, tls_files):
     require(missing_node_ws())
-    argv = ["node", str(NODE_DIR / "deflate_echo_client.js"), our_server.url("/echo", scheme),
+    argv = ["node", str(NODE_DIR / "echo_client.js"), "--deflate", our_server.url("/echo", scheme),
             json.dumps(DEFLATE_CASES)]
     if scheme == "wss":
         argv.append(str(tls_files / "ca.pem"))
@@ -124,10 +125,9 @@ def deflate_peers(tmp_path_factory, tls_files):
             port = free_port()
             tls = [str(tls_files / "server.pem"), str(tls_files / "server.key")] if scheme == "wss" else []
             if kind == "node-ws":
-                argv, cwd = ["node", str(NODE_DIR / "deflate_echo_server.js"), str(port)] + tls, NODE_DIR
+                argv, cwd = ["node", str(NODE_DIR / "echo_server.js"), "--deflate", str(port)] + tls, NODE_DIR
             else:
-                import sys
-                argv, cwd = [sys.executable, str(PEERS / "deflate_echo.py"), kind, str(port)] + tls, None
+                argv, cwd = [sys.executable, str(PEERS / ("%s_echo.py" % kind)), "--deflate", str(port)] + tls, None
             started[key] = PeerProcess("deflate-%s-%s" % (kind, scheme), argv, port, log_dir, cwd=cwd)
         return "%s://127.0.0.1:%d/echo" % (scheme, started[key].port), started[key]
 
