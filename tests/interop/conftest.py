@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from cosocket import runtime
 
 from tests.support import nginxref
 from tests.support.serverproc import ROOT, ServerProcess, free_port, wait_port
@@ -159,6 +162,20 @@ def our_server(tmp_path_factory, tls_files):
     srv.url = url
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def trusted(tls_files, monkeypatch):
+    """Our client verifies the peers' certificates against the test CA (lua_ssl_trusted_certificate)."""
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
+
+
+def client_ssl_context(scheme, tls_files):
+    """An ssl.SSLContext trusting the test CA for wss, None for ws."""
+    if scheme != "wss":
+        return None
+    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
 
 
 @pytest.fixture(params=["ws", "wss"])

@@ -10,18 +10,16 @@ Headless Chromium's own compression is in test_deflate_chromium.py.
 """
 import asyncio
 import json
-import ssl
 import subprocess
 import sys
 
 import gevent
 import pytest
 
-from cosocket import runtime
 from websocket import client
 
-from .cases import CASES, MAX_SIZE, case_id, payload
-from .conftest import NODE_DIR, PEERS, PeerProcess, free_port, missing_node_ws, require
+from .cases import CASES, MAX_SIZE, case_id, mismatch, payload
+from .conftest import NODE_DIR, PEERS, PeerProcess, client_ssl_context, free_port, missing_node_ws, require
 
 TIMEOUT = 10.0
 JSON_TEXT = json.dumps([{"id": i, "name": "user %d" % i, "active": i % 3 == 0, "tags": ["alpha", "beta"]}
@@ -35,21 +33,6 @@ DEFLATE_CASES = CASES + [
 ]
 
 
-def ssl_context(scheme, tls_files):
-    if scheme != "wss":
-        return None
-    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
-
-
-def mismatch(case, got):
-    sent = payload(case)
-    if type(got) is not type(sent):
-        return "%s: came back as %s" % (case_id(case), type(got).__name__)
-    if got != sent:
-        return "%s: came back different (%d units)" % (case_id(case), len(got))
-    return None
-
-
 # ---------------------------------------------------------------- our server, their clients
 SERVER_ANSWER = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
 
@@ -58,7 +41,7 @@ def test_websockets_client(our_server, scheme, tls_files):
     from websockets.asyncio.client import connect
 
     async def talk():
-        async with connect(our_server.url("/echo", scheme), ssl=ssl_context(scheme, tls_files), max_size=MAX_SIZE,
+        async with connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files), max_size=MAX_SIZE,
                            compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
             assert ws.response.headers["Sec-WebSocket-Extensions"] == SERVER_ANSWER
             assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
@@ -75,7 +58,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
     async def talk():
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(our_server.url("/echo", scheme), ssl=ssl_context(scheme, tls_files) or False,
+            async with session.ws_connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files) or False,
                                           max_msg_size=MAX_SIZE, compress=15) as ws:
                 assert ws.compress == 12  # the window our server asked for
                 for case in DEFLATE_CASES:
@@ -107,12 +90,6 @@ def test_node_ws_client(our_server, scheme, tls_files):
 
 
 # ---------------------------------------------------------------- our client, their servers
-@pytest.fixture
-def trusted(tls_files, monkeypatch):
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
-
-
 @pytest.fixture(scope="module")
 def deflate_peers(tmp_path_factory, tls_files):
     """Compressing echo servers started on first use: deflate_peers(kind, scheme) -> url."""

@@ -7,33 +7,15 @@ frame carries the same code and that the server then closes TCP at once.
 """
 import asyncio
 import json
-import ssl
 import subprocess
 import time
 
-from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, payload
-from .conftest import NODE_DIR, missing_node_ws, require
+from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, mismatch, payload
+from .conftest import NODE_DIR, client_ssl_context, missing_node_ws, require
 
 TIMEOUT = 5.0
 #: How soon after the close frames cross our server must close TCP (seconds).
 CLOSE_TCP_WITHIN = 1.0
-
-
-def client_ssl_context(scheme, tls_files):
-    if scheme != "wss":
-        return None
-    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
-
-
-def mismatch(case, got) -> str | None:
-    """A short description of how an echoed message differs from the case's, or None."""
-    sent = payload(case)
-    if type(got) is not type(sent):
-        return "%s: came back as %s" % (case_id(case), type(got).__name__)
-    if got != sent:
-        return "%s: came back different (%d %s)" % (
-            case_id(case), len(got), "characters" if isinstance(got, str) else "bytes")
-    return None
 
 
 def test_websockets_client(our_server, scheme, tls_files):
