@@ -1,16 +1,14 @@
 """Fixtures shared by the cosocket tests."""
 import pytest
 
-from cosocket import log, pool
+from cosocket import pool
+from tests.support.logcapture import log_file
 
 
 @pytest.fixture
 def errlog(tmp_path):
     """The error log at debug level in a file; returns a function giving its text."""
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "debug")])
-    yield lambda: path.read_text() if path.exists() else ""
-    log.configure([("stderr", "error")])
+    yield from log_file(tmp_path, "debug")
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """cosocket.redis against a real redis-server: the scenarios of lua-resty-redis's t/sanity.t,
 plus unix sockets, TLS, options tables passed through to the socket, binary values and auth."""
-import socket
 
 import gevent
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from cosocket import redis, runtime
 from cosocket.confmodel import HttpSettings
 from cosocket.text import null
+from tests.support.netfaults import full_backlog, refused_port
 from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
 
 
@@ -167,38 +167,18 @@ def test_binary_and_large_values_round_trip(red):
 
 
 def test_connection_refused():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = refused_port()
     red, _ = redis.new()
     red.set_timeout(10000)
     assert red.connect("127.0.0.1", port) == (None, "connection refused")
 
 
 def test_set_timeouts_connect_timeout(errlog):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    try:
-        for _ in range(3):
-            f = socket.socket()
-            f.setblocking(False)
-            try:
-                f.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(f)
-        gevent.sleep(0.05)
+    with full_backlog() as port:
         red, _ = redis.new()
         red.set_timeouts(100, 1000, 1000)
         assert red.connect("127.0.0.1", port) == (None, "timeout")
         assert "lua tcp socket connect timed out" in errlog()
-    finally:
-        for f in fillers:
-            f.close()
-        listener.close()
 
 
 @pytest.mark.parametrize("args, message", [
