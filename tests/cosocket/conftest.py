@@ -3,6 +3,9 @@ import pytest
 
 from cosocket import pool
 from tests.support.logcapture import log_file
+from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
+
+from .redisclient import connected
 
 
 @pytest.fixture
@@ -17,3 +20,13 @@ def fresh_pools():
     pool.reset_after_fork()
     yield
     pool.reset_after_fork()
+
+
+@pytest.fixture
+def red(redis_server, fresh_pools):  # noqa: F811
+    """A cosocket.redis client connected to the test redis-server (1 s timeouts) on a flushed database;
+    closed at the end."""
+    r = connected(redis_server)
+    assert r.flushall() == ("OK", None)
+    yield r
+    r.close()

@@ -8,19 +8,8 @@ from cosocket import redis, runtime
 from cosocket.confmodel import HttpSettings
 from cosocket.text import null
 from tests.support.netfaults import full_backlog, refused_port
-from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
 
-
-@pytest.fixture
-def red(redis_server, fresh_pools):  # noqa: F811
-    """A connected client on a flushed database; closed at the end."""
-    r, err = redis.new()
-    assert err is None
-    r.set_timeout(1000)
-    assert r.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert r.flushall() == ("OK", None)
-    yield r
-    r.close()
+from .redisclient import pause_others
 
 
 @pytest.fixture
@@ -94,10 +83,7 @@ def test_blpop_read_timeout_keeps_the_connection(red, errlog):
 
 
 def test_read_timeout_of_a_plain_command_closes_the_connection(red, redis_server):  # noqa: F811
-    other, _ = redis.new()
-    other.set_timeout(1000)
-    assert other.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert other.client("pause", 400) == ("OK", None)
+    other = pause_others(redis_server, 400)
     red.set_timeouts(1000, 1000, 100)
     assert red.get("dog") == (None, "timeout")
     assert red.close() == (None, "closed")
