@@ -5,25 +5,9 @@ import pytest
 
 from websocket import client
 
+from .echoclient import run_echo
 from .rawpeer import RawPeer, peer_factory
 from .wire import close_body, frame, unmasked
-
-
-def run_echo(peer, **opts):
-    """Connect, then echo messages with recv_message until it fails or a close: (returns, wb)."""
-    opts.setdefault("timeout", 500)
-    wb, _ = client.new(opts)
-    ok, err, _ = wb.connect(peer.url())
-    assert ok == 1, err
-    results = []
-    while True:
-        data, typ, err = wb.recv_message()
-        results.append((data, typ, err))
-        if data is None or typ == "close":
-            break
-        (wb.send_text if typ == "text" else wb.send_binary)(data)
-    peer.done.wait(2)
-    return results, wb
 
 
 @pytest.fixture

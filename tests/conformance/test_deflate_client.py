@@ -6,6 +6,7 @@ import pytest
 
 from websocket import client
 
+from . import echoclient
 from .deflatewire import DeflatePeer, Inflater, deflate
 from .rawpeer import peer_factory
 from .wire import close_body, unmasked
@@ -20,26 +21,15 @@ def make_peer():
 
 
 def connect(peer, **opts):
-    opts.setdefault("timeout", 500)
+    """echoclient.connect with permessage_deflate=True unless given."""
     opts.setdefault("permessage_deflate", True)
-    wb, _ = client.new(opts)
-    ok, err, _ = wb.connect(peer.url())
-    return wb, ok, err
+    return echoclient.connect(peer, **opts)
 
 
 def run_echo(peer, **opts):
-    """Connect, then echo messages with recv_message until it fails or a close: (returns, wb)."""
-    wb, ok, err = connect(peer, **opts)
-    assert ok == 1, err
-    results = []
-    while True:
-        data, typ, err = wb.recv_message()
-        results.append((data, typ, err))
-        if data is None or typ == "close":
-            break
-        (wb.send_text if typ == "text" else wb.send_binary)(data)
-    peer.done.wait(2)
-    return results, wb
+    """echoclient.run_echo with permessage_deflate=True unless given."""
+    opts.setdefault("permessage_deflate", True)
+    return echoclient.run_echo(peer, **opts)
 
 
 # ---------------------------------------------------------------- negotiation
