@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from cosocket import runtime
 
-from tests.support import nginxref
+from tests.support import nginxref, peerproc
 from tests.support.serverproc import ROOT, ServerProcess, free_port, wait_port
 
 HERE = Path(__file__).resolve().parent
@@ -59,40 +58,13 @@ def require(reason: str | None) -> None:
 
 # --- peer processes ------------------------------------------------------------
 
-class PeerProcess:
-    """A peer server in a subprocess listening on 127.0.0.1:`port`; stopped by its own pid."""
+class PeerProcess(peerproc.PeerProcess):
+    """A peer server in a subprocess, with peers/ on its PYTHONPATH."""
 
-    def __init__(self, name: str, argv: list, port: int, log_dir: Path, cwd: Path | None = None,
-                 extra_ports: tuple = ()):
-        self.name = name
-        self.port = port
-        self.log_path = log_dir / ("%s.out" % name)
-        self.log_file = open(self.log_path, "wb")
+    def __init__(self, name: str, argv: list, port: int, log_dir: Path, cwd: Path | None = None):
         env = dict(os.environ)
         env["PYTHONPATH"] = str(PEERS) + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = subprocess.Popen(argv, cwd=str(cwd or log_dir), env=env,
-                                     stdout=self.log_file, stderr=subprocess.STDOUT)
-        try:
-            for p in (port, *extra_ports):
-                wait_port(p, timeout=10)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError("peer %s did not start:\n%s" % (name, self.output()))
-
-    def output(self) -> str:
-        """What the peer printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Terminate the peer (SIGTERM, then SIGKILL after a grace period)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
+        super().__init__(name, argv, port, log_dir, cwd=cwd, env=env)
 
 
 def start_python_peer(name: str, script: str, log_dir: Path, tls: Path | None) -> PeerProcess:

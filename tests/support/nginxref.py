@@ -13,12 +13,12 @@ conf), and the process is stopped by its own pid.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.serverproc import free_port, wait_port
+from tests.support.peerproc import PeerProcess
+from tests.support.serverproc import free_port
 
 NGINX_BIN = "/usr/sbin/nginx"
 NDK_MODULE = "/usr/lib/nginx/modules/ndk_http_module.so"
@@ -67,47 +67,26 @@ def conf(http_body: str, lua_package_path: str, error_level: str = "info") -> st
             % (NDK_MODULE, LUA_MODULE, error_level, lua_package_path, http_body))
 
 
-class NginxRef:
-    """nginx running `conf_text` under `prefix`, up once every port in `ports` accepts."""
+class NginxRef(PeerProcess):
+    """nginx running `conf_text` under `prefix`, up once every port in `ports` accepts; its stdout and
+    stderr go to logs/nginx.out."""
 
-    def __init__(self, prefix: Path, conf_text: str, ports: tuple, cwd: Path | None = None):
+    def __init__(self, prefix: Path, conf_text: str, ports: tuple):
         self.prefix = prefix
-        self.port = ports[0]
         for d in ("logs", "conf", "tmp"):
             (prefix / d).mkdir(parents=True, exist_ok=True)
         self.conf_path = prefix / "conf" / "nginx.conf"
         self.conf_path.write_text(conf_text)
-        self.out_path = prefix / "logs" / "stdout"
-        self.out = open(self.out_path, "wb")
-        self.proc = subprocess.Popen([NGINX_BIN, "-p", str(prefix), "-c", str(self.conf_path),
-                                      "-e", "logs/error.log"],
-                                     cwd=str(cwd or prefix), stdout=self.out, stderr=subprocess.STDOUT)
-        try:
-            for port in ports:
-                wait_port(port)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError("nginx did not start:\n%s\n%s" % (self.output(), self.error_log()))
+        argv = [NGINX_BIN, "-p", str(prefix), "-c", str(self.conf_path), "-e", "logs/error.log"]
+        super().__init__("nginx", argv, ports[0], prefix / "logs", cwd=prefix, extra_ports=tuple(ports[1:]))
 
     def error_log(self) -> str:
         """The text of logs/error.log so far ("" before nginx wrote one)."""
         path = self.prefix / "logs" / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def output(self) -> str:
-        """What nginx printed on stdout and stderr so far."""
-        return self.out_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Terminate nginx (SIGTERM, then SIGKILL after a grace period)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
+    def diagnostics(self) -> str:
+        return self.output() + "\n" + self.error_log()
 
 
 def start_with_tls(prefix: Path, template: Path, **values) -> NginxRef:
