@@ -3,10 +3,10 @@ import time
 
 import gevent
 import pytest
-from gevent.server import StreamServer
 
 from cosocket import ngx, pool
 from tests.support.netfaults import refused_port
+from tests.support.tcpserver import echo, tcp_server
 
 
 pytestmark = pytest.mark.usefixtures("fresh_pools")
@@ -15,24 +15,7 @@ pytestmark = pytest.mark.usefixtures("fresh_pools")
 @pytest.fixture
 def server():
     """An echo server on 127.0.0.1 that records accepted connections (`srv.conns`)."""
-    conns = []
-
-    def echo(s, addr):
-        conns.append(s)
-        try:
-            while True:
-                data = s.recv(1024)
-                if not data:
-                    return
-                s.sendall(data)
-        except OSError:
-            return
-
-    srv = StreamServer(("127.0.0.1", 0), echo)
-    srv.start()
-    srv.conns = conns
-    yield srv
-    srv.stop(timeout=0.1)
+    yield from tcp_server(echo)
 
 
 def roundtrip(sock, msg=b"ping\n"):
