@@ -17,7 +17,8 @@ MAX_BODY = 4096
 @pytest.fixture(scope="session")
 def nginx(tmp_path_factory, tls_files):
     nginxref.require()
-    peer = nginxref.start_with_tls(tmp_path_factory.mktemp("nginx"), HERE / "nginx.conf", tls=tls_files, max_body=MAX_BODY)
+    peer = nginxref.start_with_tls(tmp_path_factory.mktemp("nginx"), HERE / "nginx.conf", tls=tls_files,
+                                   max_body=MAX_BODY)
     yield peer
     peer.stop()
 

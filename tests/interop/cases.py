@@ -73,3 +73,13 @@ def mismatch(case, got):
         return "%s: came back different (%d %s)" % (
             case_id(case), len(got), "characters" if isinstance(got, str) else "bytes")
     return None
+
+
+async def aiohttp_exchange(ws, case, timeout):
+    """Send the case's message on an aiohttp client WebSocket `ws` and return what comes back (a WSMessage)."""
+    data = payload(case)
+    if isinstance(data, str):
+        await ws.send_str(data)
+    else:
+        await ws.send_bytes(data)
+    return await ws.receive(timeout=timeout)

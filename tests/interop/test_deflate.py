@@ -18,7 +18,7 @@ import pytest
 
 from websocket import client
 
-from .cases import CASES, MAX_SIZE, case_id, mismatch, payload
+from .cases import CASES, MAX_SIZE, aiohttp_exchange, case_id, mismatch, payload
 from .conftest import NODE_DIR, PEERS, PeerProcess, client_ssl_context, free_port, missing_node_ws, require
 
 TIMEOUT = 10.0
@@ -41,7 +41,8 @@ def test_websockets_client(our_server, scheme, tls_files):
     from websockets.asyncio.client import connect
 
     async def talk():
-        async with connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files), max_size=MAX_SIZE,
+        async with connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files),
+                           max_size=MAX_SIZE,
                            compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
             assert ws.response.headers["Sec-WebSocket-Extensions"] == SERVER_ANSWER
             assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
@@ -58,16 +59,12 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
     async def talk():
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files) or False,
+            async with session.ws_connect(our_server.url("/echo", scheme),
+                                          ssl=client_ssl_context(scheme, tls_files) or False,
                                           max_msg_size=MAX_SIZE, compress=15) as ws:
                 assert ws.compress == 12  # the window our server asked for
                 for case in DEFLATE_CASES:
-                    data = payload(case)
-                    if isinstance(data, str):
-                        await ws.send_str(data)
-                    else:
-                        await ws.send_bytes(data)
-                    msg = await ws.receive(timeout=TIMEOUT)
+                    msg = await aiohttp_exchange(ws, case, TIMEOUT)
                     assert mismatch(case, msg.data) is None, mismatch(case, msg.data)
                 await ws.close()
 

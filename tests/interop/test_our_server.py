@@ -10,7 +10,8 @@ import json
 import subprocess
 import time
 
-from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, mismatch, payload
+from .cases import (CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, aiohttp_exchange, case_id, cases_json,
+                    mismatch, payload)
 from .conftest import NODE_DIR, client_ssl_context, missing_node_ws, require
 
 TIMEOUT = 5.0
@@ -52,12 +53,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
                                           max_msg_size=MAX_SIZE, autoping=False, autoclose=False,
                                           compress=0) as ws:
                 for case in CASES:
-                    data = payload(case)
-                    if isinstance(data, str):
-                        await ws.send_str(data)
-                    else:
-                        await ws.send_bytes(data)
-                    msg = await ws.receive(timeout=TIMEOUT)
+                    msg = await aiohttp_exchange(ws, case, TIMEOUT)
                     want = aiohttp.WSMsgType.TEXT if case["type"] == "text" else aiohttp.WSMsgType.BINARY
                     assert msg.type == want, "%s: got %r" % (case_id(case), msg.type)
                     assert mismatch(case, msg.data) is None, mismatch(case, msg.data)
