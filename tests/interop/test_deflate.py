@@ -42,8 +42,7 @@ def test_websockets_client(our_server, scheme, tls_files):
 
     async def talk():
         async with connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files),
-                           max_size=MAX_SIZE,
-                           compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
+                           max_size=MAX_SIZE, compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
             assert ws.response.headers["Sec-WebSocket-Extensions"] == SERVER_ANSWER
             assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
             for case in DEFLATE_CASES:
