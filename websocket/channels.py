@@ -34,7 +34,7 @@ import collections
 import re
 import time
 import weakref
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import gevent
 from gevent.event import Event
@@ -58,7 +58,7 @@ _POLICIES = ("drop_oldest", "close")
 
 
 class _Config:
-    backend = None
+    backend: Any = None  # a BrokerLink or a RedisLink once configured
     message_max = DEFAULT_MESSAGE_MAX
     queue_size = DEFAULT_QUEUE
     error = "channels are not configured (no \"channels\" directive and no channels.configure() call)"
@@ -80,7 +80,7 @@ class _Local:
 
 _local: Dict[bytes, _Local] = {}
 _outboxes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # wb -> Outbox
-_sweeper = None
+_sweeper: Optional[gevent.Greenlet] = None
 
 
 # ---------------------------------------------------------------------------
@@ -88,7 +88,7 @@ _sweeper = None
 
 def configure(url: str = "embedded", *, socket: Optional[str] = None, message_max: int = DEFAULT_MESSAGE_MAX,
               queue_size: int = DEFAULT_QUEUE, history: int = 0, history_time: int = 0, sharded: bool = False,
-              timeout: int = 5000):
+              timeout: int = 5000) -> Tuple[Optional[int], Optional[str]]:
     """Choose the backend of this process: `(ok, err)`.
 
     `url`: a Redis URL (redis://[user:password@]host[:port][/db], rediss://
@@ -150,7 +150,7 @@ def _check_name(channel) -> Optional[str]:
 # ---------------------------------------------------------------------------
 # publish
 
-def publish(channel, data):
+def publish(channel: str, data: Union[str, bytes]) -> Tuple[Optional[int], Optional[str]]:
     """Publish `data` (str: text, bytes: binary) to `channel`: `(ok, err)`.
 
     `ok` is 1 once the backend has the message.  Errors: a bad channel name
@@ -234,10 +234,9 @@ def _reset(epoch: str) -> None:
 
 
 def _join(name: bytes, item, attach: bool) -> Optional[str]:
-    local = _local.get(name)
-    first = local is None
-    if first:
-        local = _local[name] = _Local()
+    found = _local.get(name)
+    first = found is None
+    local = _local[name] = _Local() if found is None else found
     # copy on write: a delivery going through the old list is not disturbed
     if attach:
         local.atts = local.atts + [item]
@@ -258,14 +257,15 @@ def _leave(name: bytes, item, attach: bool) -> None:
     local = _local.get(name)
     if local is None:
         return
-    items = local.atts if attach else local.subs
-    if item not in items:
-        return
-    items = [other for other in items if other is not item]  # copy on write (see _join)
+    # copy on write (see _join)
     if attach:
-        local.atts = items
+        if item not in local.atts:
+            return
+        local.atts = [other for other in local.atts if other is not item]
     else:
-        local.subs = items
+        if item not in local.subs:
+            return
+        local.subs = [other for other in local.subs if other is not item]
     if not local.subs and not local.atts:
         del _local[name]
         _config.backend.unsubscribe(name)
@@ -357,7 +357,7 @@ class Subscription:
         for kind, offset, data in pending or ():
             self.take(kind, offset, data)
 
-    def receive(self, timeout_ms=None):
+    def receive(self, timeout_ms: Optional[int] = None) -> Tuple[Union[str, bytes, None], Optional[str]]:
         """The next message: `(data, err)`; data is str (text) or bytes (binary).
 
         err: "timeout" (the subscription stays), "closed" (unsubscribed),
@@ -385,7 +385,7 @@ class Subscription:
             _leave(self.name, self, False)
             self.ready.set()
 
-    def unsubscribe(self):
+    def unsubscribe(self) -> Tuple[Optional[int], Optional[str]]:
         """Leave the channel: `(ok, err)`; a waiting `receive()` returns "closed"."""
         if self.ended is not None:
             return None, "not subscribed"
@@ -405,7 +405,9 @@ def _options(queue, overflow, close_code):
     return None
 
 
-def subscribe(channel, *, since=None, epoch=None, queue=None, overflow="drop_oldest", timeout=None):
+def subscribe(channel: str, *, since: Optional[int] = None, epoch: Optional[str] = None, queue: Optional[int] = None,
+              overflow: str = "drop_oldest", timeout: Optional[int] = None
+              ) -> Tuple[Optional["Subscription"], Optional[str]]:
     """Subscribe this greenlet's code to `channel`: `(sub, err)`.
 
     Options: `since` (an offset: deliver what came after it first), `epoch`
@@ -493,7 +495,9 @@ class Attachment:
         return True
 
 
-def attach(wb, channel, *, since=None, epoch=None, queue=None, overflow="drop_oldest", close_code=1013):
+def attach(wb: Any, channel: str, *, since: Optional[int] = None, epoch: Optional[str] = None,
+           queue: Optional[int] = None, overflow: str = "drop_oldest", close_code: int = 1013
+           ) -> Tuple[Optional["Attachment"], Optional[str]]:
     """Write every message of `channel` to the WebSocket `wb` as one frame: `(att, err)`.
 
     The worker frames each message once and writes the same bytes to every
@@ -540,7 +544,7 @@ def attach(wb, channel, *, since=None, epoch=None, queue=None, overflow="drop_ol
     return att, None
 
 
-def detach(wb, channel=None):
+def detach(wb: Any, channel: Optional[str] = None) -> Tuple[Optional[int], Optional[str]]:
     """Detach `channel` (every channel when None) from `wb`: `(ok, err)`."""
     outbox = _outboxes.get(wb)
     if outbox is None:
@@ -555,7 +559,7 @@ def detach(wb, channel=None):
     return 1, None
 
 
-def send(wb, data):
+def send(wb: Any, data: Union[str, bytes]) -> Tuple[Optional[int], Optional[str]]:
     """Send `data` (str: text, bytes: binary) to `wb` in turn with its channel messages: `(bytes, err)`.
 
     On a connection with attached channels the handler's own messages go
