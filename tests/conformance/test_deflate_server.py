@@ -1,8 +1,8 @@
 """permessage-deflate (RFC 7692) on the real server: negotiation, compressed frames in and out, and refusals.
 
 Crafted bytes go to the shipped /echo (compression on, server defaults) and to
-apps/deflate_echo.py (settings from the query string); every answer is checked
-on the wire with plain zlib.
+apps/strict_echo.py at /deflate (compression on by default, settings from the
+query string); every answer is checked on the wire with plain zlib.
 """
 import json
 import os
