@@ -251,7 +251,7 @@ class Redis:
                 return None, "bad reply"
         if prefix == b"-":
             return False, _text(line[1:])
-        return None, 'unknown prefix: "%s"' % (line[0] if line else "nil")
+        return None, 'unknown prefix: "%s"' % (line[:1].decode("latin-1") if line else "nil")
 
     def _is_message(self, res) -> bool:
         return self._subscribed and type(res) is list and bool(res) and res[0] in _MESSAGES

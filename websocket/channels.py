@@ -70,12 +70,13 @@ _config = _Config()
 class _Local:
     """This process's subscribers of one channel."""
 
-    __slots__ = ("subs", "atts", "joined")
+    __slots__ = ("subs", "atts", "joined", "join_error")
 
     def __init__(self) -> None:
         self.subs: List["Subscription"] = []
         self.atts: List["Attachment"] = []
-        self.joined = Event()  # set once the backend confirmed this process's subscription
+        self.joined = Event()  # set once the backend answered this process's subscription
+        self.join_error: Optional[str] = None  # what it answered when it refused
 
 
 _local: Dict[bytes, _Local] = {}
@@ -244,12 +245,15 @@ def _join(name: bytes, item, attach: bool) -> Optional[str]:
         local.subs = local.subs + [item]
     if first:
         err = _config.backend.subscribe(name)
+        local.join_error = err
         local.joined.set()
-        if err is not None:
-            _leave(name, item, attach)
-            return err
+    elif not local.joined.wait(DEFAULT_TIMEOUT_MS / 1000.0):  # another greenlet's subscription is on its way
+        err = "timeout"
     else:
-        local.joined.wait(DEFAULT_TIMEOUT_MS / 1000.0)  # another greenlet's subscription is on its way
+        err = local.join_error  # the subscription the others waited for was refused: so is theirs
+    if err is not None:
+        _leave(name, item, attach)
+        return err
     return None
 
 
@@ -514,6 +518,8 @@ def attach(wb: Any, channel: str, *, since: Optional[int] = None, epoch: Optiona
         return None, "bad since: a non-negative offset is expected"
     if not hasattr(wb, "sock") or not hasattr(wb, "fatal"):
         return None, "bad websocket"
+    if getattr(wb, "masking", False):  # a client (or send_masked): channel frames are built unmasked
+        return None, "bad websocket: only unmasked (server) connections can be attached"
     backend = _backend()
     if backend is None:
         return None, _config.error
@@ -546,7 +552,10 @@ def attach(wb: Any, channel: str, *, since: Optional[int] = None, epoch: Optiona
 
 def detach(wb: Any, channel: Optional[str] = None) -> Tuple[Optional[int], Optional[str]]:
     """Detach `channel` (every channel when None) from `wb`: `(ok, err)`."""
-    outbox = _outboxes.get(wb)
+    try:
+        outbox = _outboxes.get(wb)
+    except TypeError:  # an object that cannot be attached (no weak reference)
+        outbox = None
     if outbox is None:
         return None, "not attached"
     for att in list(outbox.attachments):
@@ -567,15 +576,18 @@ def send(wb: Any, data: Union[str, bytes]) -> Tuple[Optional[int], Optional[str]
     half-written frame ("socket busy writing"); elsewhere this is
     `wb.send_text` / `wb.send_binary`.
     """
-    outbox = _outboxes.get(wb)
-    if outbox is None or outbox.closed:
-        return wb.send_text(data) if isinstance(data, str) else wb.send_binary(data)
     if isinstance(data, str):
         payload, kind = data.encode("utf-8"), wire.TEXT
     elif isinstance(data, (bytes, bytearray, memoryview)):
         payload, kind = bytes(data), wire.BINARY
     else:
         return None, "bad message: str or bytes expected, got %s" % type(data).__name__
+    try:
+        outbox = _outboxes.get(wb)
+    except TypeError:  # an object that cannot be attached (no weak reference): never has an outbox
+        outbox = None
+    if outbox is None or outbox.closed:
+        return wb.send_text(data) if isinstance(data, str) else wb.send_binary(payload)
     if not outbox.usable():
         return None, "closed"
     frame = _frame(kind, payload)

@@ -219,14 +219,14 @@ def _bits(value):
     return value if type(value) is int else None
 
 
-def _window_option(value, name):
+def _window_option(value, name, allow_true=True):
     if value is None or value is False:
         return None
-    if value is True:
+    if value is True and allow_true:
         return True
-    if isinstance(value, int) and 8 <= value <= 15:
+    if type(value) is int and 8 <= value <= 15:
         return value
-    raise ValueError("bad %s: %r (8..15, True or None)" % (name, value))
+    raise ValueError("bad %s: %r (8..15%s or None)" % (name, value, ", True" if allow_true else ""))
 
 
 class Options:
@@ -240,7 +240,7 @@ class Options:
     a value, telling the server it may limit the client's window.  For a
     server, `client_max_window_bits` is applied when the client offers the
     parameter (a client that does not is still accepted, with a 15-bit
-    window).  `level` (0..9) and `mem_level` (1..9) are zlib's.
+    window).  `level` (-1..9, -1 being zlib's default, 6) and `mem_level` (1..9) are zlib's.
     """
 
     __slots__ = ("server_no_context_takeover", "client_no_context_takeover",
@@ -251,10 +251,7 @@ class Options:
                  level=DEFAULT_LEVEL, mem_level=DEFAULT_MEM_LEVEL):
         self.server_no_context_takeover = bool(server_no_context_takeover)
         self.client_no_context_takeover = bool(client_no_context_takeover)
-        smwb = _window_option(server_max_window_bits, "server_max_window_bits")
-        if smwb is True:
-            raise ValueError("server_max_window_bits needs a value (8..15)")
-        self.server_max_window_bits = smwb
+        self.server_max_window_bits = _window_option(server_max_window_bits, "server_max_window_bits", False)
         self.client_max_window_bits = _window_option(client_max_window_bits, "client_max_window_bits")
         if not (isinstance(level, int) and -1 <= level <= 9):
             raise ValueError("bad level: %r (-1..9)" % (level,))

@@ -291,6 +291,10 @@ class Endpoint(Channel):
         message is compressed for this connection.  A client masks, so it
         sends the message as `send_text`/`send_binary` would.
         """
+        if self.fatal:
+            return None, "fatal error already happened"
+        if self.closed:
+            return None, "already closed"
         payload = message.payload
         if len(payload) > self.max_send_len:
             self.fatal = True

@@ -294,3 +294,23 @@ def test_missing_redis_server_skips_naming_the_debian_package(monkeypatch):
     monkeypatch.setattr(redisserver, "BINARY_CANDIDATES", ("/nonexistent/redis-server",))
     with pytest.raises(pytest.skip.Exception, match=r"Debian package: redis-server"):
         redisserver.require_binary()
+
+
+def _answer_unknown_prefix(sock):
+    sock.recv(1024)
+    sock.sendall(b"?what\r\n")
+    sock.recv(1024)
+
+
+@pytest.fixture
+def odd_redis():
+    from tests.support.tcpserver import tcp_server
+    yield from tcp_server(_answer_unknown_prefix)
+
+
+def test_an_unknown_reply_prefix_is_named_as_the_character(odd_redis):
+    red, _ = redis.new()
+    red.set_timeout(1000)
+    ok, err = red.connect("127.0.0.1", odd_redis.server_port)
+    assert ok == 1, err
+    assert red.get("dog") == (None, 'unknown prefix: "?"')

@@ -542,3 +542,15 @@ def test_parser_never_fails_otherwise_than_with_value_error(header):
         pass
     Options().accept(header)  # declines or accepts, never raises
     Options().check_response(header)
+
+
+@pytest.mark.parametrize("opts,message", [
+    ({"server_max_window_bits": True}, "bad server_max_window_bits: True (8..15 or None)"),
+    ({"server_max_window_bits": 16}, "bad server_max_window_bits: 16 (8..15 or None)"),
+    ({"client_max_window_bits": 7}, "bad client_max_window_bits: 7 (8..15, True or None)"),
+    ({"level": 10}, "bad level: 10 (-1..9)"),
+])
+def test_bad_settings_name_what_is_accepted(opts, message):
+    with pytest.raises(ValueError) as info:
+        Options(**opts)
+    assert str(info.value) == message

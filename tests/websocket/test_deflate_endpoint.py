@@ -225,3 +225,10 @@ def test_prepared_message_frame_cache_per_window(bits):
     message = PreparedMessage(TEXT)
     assert message.frame(bits) is message.frame(bits)
     assert message.frame(None)[0] == 0x81 and message.frame(bits)[0] == 0xC1
+
+
+def test_prepared_message_on_a_closed_connection_answers_already_closed():
+    wb = server(FakeSocket(), Agreement(server_no_context_takeover=True))
+    wb.closed = True
+    assert wb.send_prepared(PreparedMessage("x" * 70000)) == (None, "already closed")
+    assert not wb.fatal
