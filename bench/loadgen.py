@@ -25,7 +25,7 @@ def build() -> Path:
     if not cc:
         raise SystemExit("bench: no C compiler (cc) to build bench/wsload.c")
     BINARY.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([cc, "-O2", "-o", str(BINARY), str(SOURCE), "-lm"], check=True)
+    subprocess.run([cc, "-O2", "-o", str(BINARY), str(SOURCE), "-lm", "-lz"], check=True)
     return BINARY
 
 

@@ -2,13 +2,25 @@
  * wsload: an epoll WebSocket load generator for echo servers (the bench's copy
  * of shared/tools/wsload.c, extended).  bench/run.py builds it with
  *
- *   cc -O2 -o bench/build/wsload bench/wsload.c
+ *   cc -O2 -o bench/build/wsload bench/wsload.c -lm -lz
  *
  * Modes (one process, one thread: pin it with taskset):
  *   wsload -p 8080 -u /echo -c 50 -s 64 -d 5          echo, closed loop (-P N in flight per conn)
  *   wsload -p 8080 -u /echo -c 50 -s 64 -r 2000 -d 5  echo, open loop at 2000 msgs/s in total
  *   wsload -p 8080 -u /echo -c 8 -C -d 5              connect, handshake, close, repeat
  *   wsload -p 8080 -u /echo -c 10000 -B 200 -I -d 10  hold idle connections (prints READY)
+ *   wsload -p 8080 -u /echo -c 50 -s 16384 -t -z -d 5 compressed echo (permessage-deflate)
+ *
+ * -z offers permessage-deflate with client_no_context_takeover and
+ * server_no_context_takeover (RFC 7692) and fails a connection whose 101 does
+ * not accept it; -Z offers it with the server's defaults (context takeover).
+ * The payload is then JSON-like text of -s bytes, compressed once at start
+ * (raw deflate, a fresh stream, its trailing 00 00 ff ff removed) and sent
+ * with RSV1 set: each message is a fresh deflate stream, so the same bytes are
+ * valid every time and the server inflates and deflates every message.  An
+ * answer counts as an echo when it is a data message with RSV1 set; the first
+ * one is inflated and compared with the text.  With -I, -z/-Z sends one
+ * message on each connection and waits for its echo before holding it idle.
  *
  * -w SECS warms up before the measured window (counters are reset when it
  * starts); -B N caps the connections being opened at once (a ramp, so that a
@@ -44,6 +56,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum { ST_FREE, ST_CONNECTING, ST_HANDSHAKE, ST_RUNNING, ST_CLOSING, ST_DEAD };
 enum { MODE_ECHO, MODE_IDLE, MODE_CONNECT };
@@ -66,6 +79,8 @@ typedef struct {
     double opened_at; /* connect() time, for -C */
     double next_due;  /* open loop: when the next message is due */
     uint64_t frag_len; /* bytes of a fragmented message received so far */
+    int frag_rsv1;     /* a fragmented message's first frame had RSV1 */
+    int idle_echoed;   /* -I with -z: the one message before going idle came back */
 } conn_t;
 
 static const char *host = "127.0.0.1";
@@ -81,9 +96,14 @@ static int mode = MODE_ECHO;
 static int text_mode = 0;
 static int verify = 1;
 static int max_opening = 0;
+static int zmode = 0; /* 1: -z (no context takeover both ways), 2: -Z (the server's defaults) */
 
 static struct sockaddr_in sa;
-static unsigned char *payload;
+static unsigned char *payload;     /* the message as the application sees it */
+static unsigned char *wire;        /* what goes in a frame: payload, or its deflated form with -z */
+static size_t wire_size;
+static long long idle_echoes;
+static int checked_inflate;
 static long long msgs, errors, bad_echo, handshakes, opened, cycles;
 static int measuring;
 static double t_end;
@@ -201,8 +221,8 @@ static void premask(void) {
         uint32_t key = 0x9e3779b9u * (uint32_t)(k + 1);
         unsigned char mk[4] = {key >> 24, key >> 16, key >> 8, key};
         memcpy(keys[k], mk, 4);
-        premasked[k] = malloc(msgsize + 1);
-        for (size_t i = 0; i < msgsize; i++) premasked[k][i] = payload[i] ^ mk[i & 3];
+        premasked[k] = malloc(wire_size + 1);
+        for (size_t i = 0; i < wire_size; i++) premasked[k][i] = wire[i] ^ mk[i & 3];
     }
 }
 
@@ -210,31 +230,31 @@ static void queue_message(conn_t *c, double stamp) {
     unsigned char hdr[14];
     size_t h = 0;
     int k = (int)(++c->seq % NKEYS);
-    hdr[h++] = 0x80 | (text_mode ? 0x1 : 0x2);
-    if (msgsize <= 125) {
-        hdr[h++] = 0x80 | (unsigned char)msgsize;
-    } else if (msgsize <= 65535) {
+    hdr[h++] = 0x80 | (zmode ? 0x40 : 0) | (text_mode ? 0x1 : 0x2);
+    if (wire_size <= 125) {
+        hdr[h++] = 0x80 | (unsigned char)wire_size;
+    } else if (wire_size <= 65535) {
         hdr[h++] = 0x80 | 126;
-        hdr[h++] = (msgsize >> 8) & 0xff;
-        hdr[h++] = msgsize & 0xff;
+        hdr[h++] = (wire_size >> 8) & 0xff;
+        hdr[h++] = wire_size & 0xff;
     } else {
         hdr[h++] = 0x80 | 127;
-        for (int i = 7; i >= 0; i--) hdr[h++] = ((uint64_t)msgsize >> (8 * i)) & 0xff;
+        for (int i = 7; i >= 0; i--) hdr[h++] = ((uint64_t)wire_size >> (8 * i)) & 0xff;
     }
     memcpy(hdr + h, keys[k], 4);
     h += 4;
-    if (msgsize >= ZC_MIN) {
+    if (wire_size >= ZC_MIN) {
         reserve_write(c, h);
         memcpy(c->wbuf + c->wlen, hdr, h);
         c->wlen += h;
         c->zc = premasked[k];
         c->zc_off = 0;
-        c->zc_len = msgsize;
+        c->zc_len = wire_size;
     } else {
-        reserve_write(c, h + msgsize);
+        reserve_write(c, h + wire_size);
         memcpy(c->wbuf + c->wlen, hdr, h);
-        memcpy(c->wbuf + c->wlen + h, premasked[k], msgsize);
-        c->wlen += h + msgsize;
+        memcpy(c->wbuf + c->wlen + h, premasked[k], wire_size);
+        c->wlen += h + wire_size;
     }
     c->sent_at[c->sent_tail] = stamp;
     c->sent_tail = (c->sent_tail + 1) % RING;
@@ -290,6 +310,7 @@ static void drop_conn(int ep, conn_t *c, int failed) {
     c->zc = NULL;
     c->inflight = c->sent_head = c->sent_tail = 0;
     c->frag_len = 0;
+    c->frag_rsv1 = 0;
 }
 
 static void open_conn(int ep, conn_t *c) {
@@ -312,8 +333,12 @@ static void start_handshake(conn_t *c) {
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     path, host, port);
+                     "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                     path, host, port,
+                     zmode == 1 ? "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; "
+                                    "server_no_context_takeover\r\n"
+                     : zmode == 2 ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                                    : "");
     reserve_write(c, n);
     memcpy(c->wbuf + c->wlen, req, n);
     c->wlen += n;
@@ -324,9 +349,83 @@ static void on_echo(conn_t *c, double t) {
     double sent = c->sent_at[c->sent_head];
     c->sent_head = (c->sent_head + 1) % RING;
     c->inflight--;
+    if (mode == MODE_IDLE) {
+        if (!c->idle_echoed) idle_echoes++;
+        c->idle_echoed = 1;
+        return;
+    }
     if (measuring) msgs++;
     record_latency((t - sent) * 1e6);
     if (rate <= 0 && t < t_end) queue_message(c, now());
+}
+
+/* JSON-like text of msgsize bytes: compressible, as the messages of a real application are */
+static void json_like(unsigned char *out, size_t n) {
+    static const char *words[] = {"update", "create", "delete", "someone", "another", "status"};
+    size_t off = 0;
+    unsigned i = 0;
+    char item[160];
+    while (off < n) {
+        int k = snprintf(item, sizeof item,
+                         "{\"id\": %u, \"user\": \"%s\", \"event\": \"%s\", \"payload\": {\"x\": %u, \"y\": %u}}, ",
+                         10000 + i * 7, words[i % 6], words[(i / 6) % 6], i % 100, (i * 37) % 1000);
+        size_t take = (size_t)k < n - off ? (size_t)k : n - off;
+        memcpy(out + off, item, take);
+        off += take;
+        i++;
+    }
+}
+
+/* RFC 7692 7.2.1: raw deflate of the whole message in a fresh stream, sync-flushed, 00 00 ff ff removed */
+static void deflate_payload(void) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        fprintf(stderr, "wsload: deflateInit2 failed\n");
+        exit(2);
+    }
+    size_t cap = deflateBound(&z, msgsize) + 16;
+    wire = malloc(cap);
+    z.next_in = payload;
+    z.avail_in = msgsize;
+    z.next_out = wire;
+    z.avail_out = cap;
+    if (deflate(&z, Z_SYNC_FLUSH) != Z_OK || z.avail_in) {
+        fprintf(stderr, "wsload: deflate failed\n");
+        exit(2);
+    }
+    wire_size = cap - z.avail_out;
+    deflateEnd(&z);
+    if (wire_size < 4 || memcmp(wire + wire_size - 4, "\x00\x00\xff\xff", 4) != 0) {
+        fprintf(stderr, "wsload: deflate output does not end with 00 00 ff ff\n");
+        exit(2);
+    }
+    wire_size -= 4;
+}
+
+/* the first compressed answer: inflate it (with 00 00 ff ff put back) and compare it with the text */
+static void check_inflate(const unsigned char *data, size_t len) {
+    checked_inflate = 1;
+    if (!verify) return;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    unsigned char *in = malloc(len + 4), *out = malloc(msgsize + 1);
+    memcpy(in, data, len);
+    memcpy(in + len, "\x00\x00\xff\xff", 4);
+    inflateInit2(&z, -15);
+    z.next_in = in;
+    z.avail_in = len + 4;
+    z.next_out = out;
+    z.avail_out = msgsize + 1;
+    int rc = inflate(&z, Z_SYNC_FLUSH);
+    size_t got = msgsize + 1 - z.avail_out;
+    if ((rc != Z_OK && rc != Z_STREAM_END) || got != msgsize || memcmp(out, payload, msgsize) != 0) {
+        fprintf(stderr, "wsload: the first compressed echo does not inflate to the message sent\n");
+        bad_echo++;
+    }
+    inflateEnd(&z);
+    free(in);
+    free(out);
 }
 
 /* parse the complete frames buffered; -1 when the connection must go */
@@ -357,7 +456,21 @@ static int consume_frames(conn_t *c) {
             break;
         }
         if (opcode == 0x8) { rc = -1; break; } /* the server closed */
-        if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
+        if (zmode && (opcode == 0x1 || opcode == 0x2 || opcode == 0x0)) {
+            int rsv1 = f[0] & 0x40;
+            if (opcode != 0x0 && fin) {
+                if (!rsv1) bad_echo++;
+                else if (!checked_inflate && !masked) check_inflate(f + h, len);
+                on_echo(c, now());
+            } else {
+                if (opcode != 0x0) c->frag_rsv1 = rsv1;
+                if (fin) {
+                    if (!c->frag_rsv1) bad_echo++;
+                    c->frag_rsv1 = 0;
+                    on_echo(c, now());
+                }
+            }
+        } else if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
             if (opcode != 0x0 && fin) {
                 if (len != msgsize || (verify && !masked && memcmp(f + h, payload, len) != 0)) bad_echo++;
                 on_echo(c, now());
@@ -377,6 +490,23 @@ static int consume_frames(conn_t *c) {
         c->rlen -= off;
     }
     return rc;
+}
+
+/* the 101's headers (`len` bytes) carry a Sec-WebSocket-Extensions line naming permessage-deflate */
+static int accepts_deflate(const unsigned char *head, size_t len) {
+    char *text = malloc(len + 1);
+    memcpy(text, head, len);
+    text[len] = 0;
+    int ok = 0;
+    for (char *line = strcasestr(text, "\r\nsec-websocket-extensions:"); line && !ok;
+         line = strcasestr(line + 2, "\r\nsec-websocket-extensions:")) {
+        char *eol = strstr(line + 2, "\r\n");
+        if (eol) *eol = 0;
+        ok = strcasestr(line, "permessage-deflate") != NULL;
+        if (eol) *eol = '\r';
+    }
+    free(text);
+    return ok;
 }
 
 static void on_readable(int ep, conn_t *c) {
@@ -410,6 +540,7 @@ static void on_readable(int ep, conn_t *c) {
         }
         if (c->rlen < 12 || memcmp(c->rbuf + 9, "101", 3) != 0) { drop_conn(ep, c, 1); return; }
         size_t hl = end - c->rbuf + 4;
+        if (zmode && !accepts_deflate(c->rbuf, hl)) { drop_conn(ep, c, 1); return; }
         memmove(c->rbuf, c->rbuf + hl, c->rlen - hl);
         c->rlen -= hl;
         c->state = ST_RUNNING;
@@ -425,8 +556,9 @@ static void on_readable(int ep, conn_t *c) {
         }
         if (mode == MODE_ECHO && rate <= 0)
             for (int i = 0; i < pipeline; i++) queue_message(c, now());
+        if (mode == MODE_IDLE && zmode) queue_message(c, now()); /* one message each way, then idle */
     }
-    if (c->state == ST_RUNNING && mode == MODE_ECHO) {
+    if (c->state == ST_RUNNING && (mode == MODE_ECHO || (mode == MODE_IDLE && zmode))) {
         if (consume_frames(c) < 0) { drop_conn(ep, c, 1); return; }
     }
     if (eof) drop_conn(ep, c, 1);
@@ -469,13 +601,13 @@ static double send_due(int ep, conn_t *conns, double t) {
 
 static void usage(void) {
     fprintf(stderr, "usage: wsload [-H host] [-p port] [-u path] [-c conns] [-s bytes] [-d secs] [-w secs]\n"
-                    "              [-P pipeline] [-r msgs_per_s] [-B max_opening] [-t] [-I | -C] [-n]\n");
+                    "              [-P pipeline] [-r msgs_per_s] [-B max_opening] [-t] [-z | -Z] [-I | -C] [-n]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:u:c:s:d:w:P:r:B:tICn")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:u:c:s:d:w:P:r:B:tzZICn")) != -1) {
         switch (opt) {
         case 'H': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -488,6 +620,8 @@ int main(int argc, char **argv) {
         case 'r': rate = atof(optarg); break;
         case 'B': max_opening = atoi(optarg); break;
         case 't': text_mode = 1; break;
+        case 'z': zmode = 1; break;
+        case 'Z': zmode = 2; break;
         case 'I': mode = MODE_IDLE; break;
         case 'C': mode = MODE_CONNECT; break;
         case 'n': verify = 0; break;
@@ -498,7 +632,14 @@ int main(int argc, char **argv) {
     if (max_opening <= 0) max_opening = nconns;
     signal(SIGPIPE, SIG_IGN);
     payload = malloc(msgsize + 1);
-    for (size_t i = 0; i < msgsize; i++) payload[i] = 'a' + (i % 26);
+    if (zmode) {
+        json_like(payload, msgsize);
+        deflate_payload();
+    } else {
+        for (size_t i = 0; i < msgsize; i++) payload[i] = 'a' + (i % 26);
+        wire = payload;
+        wire_size = msgsize;
+    }
     premask();
 
     sa.sin_family = AF_INET;
@@ -528,7 +669,8 @@ int main(int argc, char **argv) {
             while (next_slot < nconns && opened - handshakes - errors < max_opening)
                 open_conn(ep, &conns[next_slot++]);
         }
-        if (phase == 0 && (mode == MODE_CONNECT || handshakes + errors >= nconns)) {
+        long long settled = mode == MODE_IDLE && zmode ? idle_echoes : handshakes;
+        if (phase == 0 && (mode == MODE_CONNECT || settled + errors >= nconns)) {
             phase = 1;
             t_warm = t;
             if (mode == MODE_IDLE) {
