@@ -73,10 +73,14 @@ def wsload(port: int, args: list, cores: str, timeout: float,
 
 
 def hold_idle(port: int, conns: int, cores: str, on_ready: Callable[[dict], None],
-              ramp: int = 200, timeout: float = 90.0) -> dict:
-    """Open `conns` idle WebSocket connections, call on_ready(READY fields) while they are held, close them."""
+              ramp: int = 200, timeout: float = 90.0, extra: tuple = ()) -> dict:
+    """Open `conns` idle WebSocket connections, call on_ready(READY fields) while they are held, close them.
+
+    `extra` goes to wsload as is, e.g. ("-Z", "-t", "-s", "1024"): negotiate
+    permessage-deflate and echo one message on each connection before it idles.
+    """
     argv = _pinned([str(BINARY), "-H", "127.0.0.1", "-p", str(port), "-u", "/echo", "-I",
-                    "-c", str(conns), "-B", str(ramp), "-d", "600"], cores)
+                    "-c", str(conns), "-B", str(ramp), "-d", "600"] + list(extra), cores)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready: dict = {}
     deadline = time.monotonic() + timeout

@@ -30,8 +30,12 @@ import loadgen  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 
-WORKLOADS = ("echo", "latency", "connect", "idle", "client", "workers")
+WORKLOADS = ("echo", "latency", "connect", "idle", "client", "workers", "deflate")
 SIZES = (64, 1024, 16384, 1048576)
+# compressed echo (permessage-deflate): JSON-like text of these sizes, the points report.POINTS names
+DEFLATE_SIZES = (64, 16384)
+# the text message echoed on each connection of the idle compressed point before it idles
+DEFLATE_IDLE_MSG = 1024
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 
@@ -51,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--connect-concurrency", type=int, default=8,
                     help="connect/handshake/close loops running at once (default 8)")
     ap.add_argument("--idle-conns", type=int, default=10000, help="idle connections held (default 10000)")
+    ap.add_argument("--deflate-idle-conns", type=int, default=2000,
+                    help="idle compressed connections held by the deflate workload (default 2000)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"),
                     help="directory for latest.json and latest.png")
     ap.add_argument("--baseline", metavar="TREE",
@@ -145,8 +151,11 @@ class Bench:
                 result["lost_conns"] = result["conns"] - result["alive"]
         return result
 
-    def idle_point(self, srv: servers.Running) -> dict:
-        """RSS of the server's processes before and while holding --idle-conns idle connections."""
+    def idle_point(self, srv: servers.Running, conns: int = 0, extra: tuple = ()) -> dict:
+        """RSS of the server's processes before and while holding `conns` (--idle-conns) idle connections.
+
+        `extra` are wsload options for the connections (the deflate workload's: compression, one message).
+        """
         time.sleep(0.3)
         before = srv.rss()
         held: dict = {}
@@ -155,7 +164,7 @@ class Bench:
             time.sleep(0.5)
             held["rss"] = srv.rss()
 
-        ready = loadgen.hold_idle(srv.port, self.opts.idle_conns, LOAD_CORE, sample)
+        ready = loadgen.hold_idle(srv.port, conns or self.opts.idle_conns, LOAD_CORE, sample, extra=extra)
         if "error" in ready:
             return ready
         conns = int(ready.get("conns", 0))
@@ -167,12 +176,12 @@ class Bench:
 
     # -- rounds ------------------------------------------------------------------------------
 
-    def start(self, peer: servers.Peer, cores: str = SERVER_CORE, workers: int = 1):
-        """Start `peer`; on failure, skip it for the rest of the run (with the reason) and return None."""
+    def start(self, peer: servers.Peer, cores: str = SERVER_CORE, workers: int = 1, deflate: bool = False):
+        """Start `peer` (its compressing variant if `deflate`); on failure, skip it for the rest of the run."""
         if peer.name in self.skipped:
             return None
         try:
-            return servers.start(peer, cores, workers)
+            return servers.start(peer, cores, workers, deflate=deflate)
         except RuntimeError as exc:
             print("bench: skipping %s from now on: %s" % (peer.name, exc), file=sys.stderr)
             lines = str(exc).strip().splitlines()
@@ -209,6 +218,36 @@ class Bench:
             if srv is not None:
                 self.record("idle", peer.name, self.idle_point(srv))
                 srv.stop()
+        if "deflate" in wanted and peer.deflate_argv is not None:
+            self.deflate_round(peer)
+
+    def deflate_round(self, peer: servers.Peer) -> None:
+        """Compressed echo at DEFLATE_SIZES, then memory per idle compressed connection on a fresh start.
+
+        Echo: wsload -z offers permessage-deflate with no context takeover either
+        way and sends one precompressed JSON-like text message, so every message
+        is inflated and deflated by the server. Idle: wsload -Z offers it with the
+        server's defaults (context takeover: the zlib state a connection keeps),
+        and each connection echoes one message before it idles.
+        """
+        o = self.opts
+        srv = None
+        for size in DEFLATE_SIZES:
+            if srv is None or srv.proc.poll() is not None:
+                srv = self.start(peer, deflate=True)
+                if srv is None:
+                    return
+            result = self.echo_point(srv, ["-z", "-t", "-c", str(o.conns), "-s", str(size)])
+            if srv.proc.poll() is not None:
+                result = {"error": "server exited during the run: " + srv.log_tail(3)}
+            self.record("deflate_%d" % size, peer.name, result)
+        if srv is not None:
+            srv.stop()
+        srv = self.start(peer, deflate=True)
+        if srv is not None:
+            self.record("idle_deflate", peer.name,
+                        self.idle_point(srv, o.deflate_idle_conns, ("-Z", "-t", "-s", str(DEFLATE_IDLE_MSG))))
+            srv.stop()
 
     def workers_round(self) -> None:
         """Throughput at 64 B with 1 and 2 workers, server and load generator both unpinned."""
@@ -273,6 +312,7 @@ class Bench:
                 "command": " ".join([os.path.basename(sys.executable), "bench/run.py"] + sys.argv[1:]),
                 "rounds": o.rounds, "secs": o.secs, "warmup": o.warmup, "conns": o.conns,
                 "rate": o.rate, "connect_concurrency": o.connect_concurrency, "idle_conns": o.idle_conns,
+                "deflate_idle_conns": o.deflate_idle_conns, "deflate_idle_msg": DEFLATE_IDLE_MSG,
                 "short": o.rounds < 3 or o.secs < 5,
                 "server_core": SERVER_CORE, "load_core": LOAD_CORE,
                 "fixed_server_for_clients": getattr(self, "fixed_server", None),

@@ -76,11 +76,16 @@ class Peer:
     workloads: Optional[tuple] = None
     #: the checkout whose packages the server imports (this one unless it is a baseline)
     root: Path = ROOT
+    #: the command line of its permessage-deflate variant, like `argv` (None: it has none)
+    deflate_argv: Optional[Callable[[Path, int, int], list]] = None
 
 
-def _python_script_peer(name: str, script: str, module: str, notes: str = "") -> Peer:
+def _python_script_peer(name: str, script: str, module: str, notes: str = "", deflate: bool = False) -> Peer:
     def argv(rundir: Path, port: int, workers: int) -> list:
         return [sys.executable, str(PEERS_DIR / script), "--port", str(port)]
+
+    def deflate_argv(rundir: Path, port: int, workers: int) -> list:
+        return argv(rundir, port, workers) + ["--deflate"]
 
     def unusable() -> Optional[str]:
         probe = subprocess.run([sys.executable, "-c", "import " + module],
@@ -89,7 +94,7 @@ def _python_script_peer(name: str, script: str, module: str, notes: str = "") ->
             return "python module %r is not installed (run bench/setup.sh)" % module
         return None
 
-    return Peer(name, argv, unusable, notes=notes)
+    return Peer(name, argv, unusable, notes=notes, deflate_argv=deflate_argv if deflate else None)
 
 
 def _openresty_argv(rundir: Path, port: int, workers: int) -> list:
@@ -126,6 +131,10 @@ def _ours_strict_argv(rundir: Path, port: int, workers: int) -> list:
     return _ours_argv(rundir, port, workers, "echo_strict.py")
 
 
+def _ours_deflate_argv(rundir: Path, port: int, workers: int) -> list:
+    return _ours_argv(rundir, port, workers, "echo_deflate.py")
+
+
 def _ours_unusable(root: Path = ROOT) -> Optional[str]:
     """This project runs once its server and `websocket.server` import and `-t` accepts the conf."""
     check = "import importlib.util, websocket.server; assert importlib.util.find_spec('cosocket.__main__')"
@@ -149,16 +158,19 @@ OURS_STRICT = "this project strict"
 
 PEERS = [
     # This project: enabled whenever it imports and `-t` accepts its conf (see _ours_unusable).
-    Peer(OURS, _ours_argv, _ours_unusable, multi_worker=True,
-         notes="python -m cosocket, content_by_python_file echo.py (frame level: upstream's recv_frame loop)"),
+    Peer(OURS, _ours_argv, _ours_unusable, multi_worker=True, deflate_argv=_ours_deflate_argv,
+         notes="python -m cosocket, content_by_python_file echo.py (frame level: upstream's recv_frame loop); "
+               "compressed rows: echo_deflate.py (recv_message, permessage_deflate=True)"),
     Peer(OURS_STRICT, _ours_strict_argv, _ours_unusable, workloads=("echo",),
          notes="the same server, echo_strict.py: recv_message, strict=True (every RFC 6455 rule checked)"),
     Peer("openresty", _openresty_argv, _openresty_unusable, multi_worker=True,
          notes="Debian nginx + lua module, lua-resty-websocket 0.08 (nginx.websocket.server)"),
     _python_script_peer("picows", "picows_echo.py", "picows", "asyncio (default loop)"),
-    _python_script_peer("aiohttp", "aiohttp_echo.py", "aiohttp", "asyncio (default loop)"),
+    _python_script_peer("aiohttp", "aiohttp_echo.py", "aiohttp",
+                        "asyncio (default loop); compressed rows: compress=15", deflate=True),
     _python_script_peer("websockets", "websockets_echo.py", "websockets.asyncio.server",
-                        "asyncio (default loop), compression off"),
+                        "asyncio (default loop), compression off; compressed rows: compression=\"deflate\"",
+                        deflate=True),
     _python_script_peer("gevent-websocket", "gevent_websocket_echo.py", "geventwebsocket",
                         "gevent pywsgi"),
 ]
@@ -281,14 +293,17 @@ class Running:
             pass
 
 
-def start(peer: Peer, cores: str, workers: int = 1, timeout: float = 20.0) -> Running:
-    """Start `peer` pinned to `cores` (a taskset list, "" for none); raise RuntimeError if it does not listen."""
+def start(peer: Peer, cores: str, workers: int = 1, timeout: float = 20.0, deflate: bool = False) -> Running:
+    """Start `peer` pinned to `cores` (a taskset list, "" for none); raise RuntimeError if it does not listen.
+
+    `deflate` starts its permessage-deflate variant (`peer.deflate_argv`).
+    """
     port = free_port()
     rundir = RUN_DIR / peer.name.replace(" ", "-")
     if rundir.exists():
         shutil.rmtree(rundir)
     (rundir / "logs").mkdir(parents=True)
-    argv = peer.argv(rundir, port, workers)
+    argv = (peer.deflate_argv if deflate else peer.argv)(rundir, port, workers)
     if cores:
         argv = ["taskset", "-c", cores] + argv
     out = open(rundir / "logs" / "stdout.log", "wb")

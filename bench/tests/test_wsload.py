@@ -19,6 +19,17 @@ def echo_server():
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def deflate_server():
+    loadgen.build()
+    peer = next(p for p in servers.PEERS if p.name == "websockets")
+    if peer.unusable():
+        pytest.fail(peer.unusable())
+    srv = servers.start(peer, cores="", deflate=True)
+    yield srv
+    srv.stop()
+
+
 def test_closed_loop_echo_counts_verified_messages(echo_server):
     res = loadgen.wsload(echo_server.port, ["-c", "4", "-s", "1000", "-d", "0.3"], "", timeout=20)
     assert res["mode"] == "echo" and res["msgs"] > 0
@@ -59,6 +70,37 @@ def test_idle_mode_reports_ready_while_connections_are_held(echo_server):
     ready = loadgen.hold_idle(echo_server.port, 50, "", on_ready, ramp=10)
     assert ready["conns"] == 50 and ready["errors"] == 0
     assert seen["pids_rss"] > 0
+
+
+@pytest.mark.parametrize("size", [64, 16384])
+def test_deflate_echo_counts_compressed_answers(deflate_server, size):
+    # the first answer is inflated and compared with the text sent: bad_echo stays 0 only if it matched
+    res = loadgen.wsload(deflate_server.port, ["-z", "-t", "-c", "3", "-s", str(size), "-d", "0.3"], "",
+                         timeout=20)
+    assert res["mode"] == "echo" and res["msgs"] > 0 and res["alive"] == 3
+    assert res["errors"] == 0 and res["bad_echo"] == 0
+
+
+def test_deflate_echo_fails_connections_whose_101_refuses_compression(echo_server):
+    res = loadgen.wsload(echo_server.port, ["-z", "-t", "-c", "3", "-s", "64", "-d", "0.2"], "", timeout=20)
+    assert res["errors"] == 3 and res["alive"] == 0 and res["msgs"] == 0
+
+
+def test_plain_mode_offers_no_compression_to_a_compressing_server(deflate_server):
+    # without -z the answers come back uncompressed and byte for byte
+    res = loadgen.wsload(deflate_server.port, ["-t", "-c", "2", "-s", "1000", "-d", "0.2"], "", timeout=20)
+    assert res["msgs"] > 0 and res["errors"] == 0 and res["bad_echo"] == 0
+
+
+def test_idle_deflate_mode_echoes_one_message_before_ready(deflate_server):
+    seen = {}
+
+    def on_ready(ready):
+        seen.update(ready)
+
+    # READY comes only once every connection's compressed message came back (or it failed)
+    ready = loadgen.hold_idle(deflate_server.port, 20, "", on_ready, ramp=10, extra=("-Z", "-t", "-s", "1024"))
+    assert ready["conns"] == 20 and ready["errors"] == 0 and seen["conns"] == 20
 
 
 def test_rss_and_cpu_of_a_process_tree_come_from_proc():
