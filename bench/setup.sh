@@ -16,7 +16,7 @@ fi
 
 if [ "${BENCH_SKIP_APT:-0}" != 1 ]; then
     need=()
-    for pkg in nginx libnginx-mod-http-lua lua-resty-core lua-nginx-websocket; do
+    for pkg in nginx libnginx-mod-http-lua lua-resty-core lua-nginx-websocket zlib1g-dev redis-server; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
     done
     if [ ${#need[@]} -gt 0 ]; then
