@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import _thread
 import codecs
+import errno
 import os
 import threading
 import weakref
@@ -22,6 +23,7 @@ from cosocket import log
 from cosocket.stream import Stream
 
 from . import frames
+from .direct import recv_parse, send_frame as send_direct
 from .frames import (MASK_REFUSED, MASK_REQUIRED, RSV1_ALLOWED, MAX_FRAME_LEN, TYPES, FrameError, InvalidPayload,
                      Opcode, ProtocolError, SHORT_HEADS, TooBig, close_payload, frame_head, payload_bytes, stage_error,
                      valid_close_code)
@@ -45,6 +47,7 @@ _thread_scratch = threading.local()
 
 
 _get_ident = _thread.get_ident
+_EAGAIN = -errno.EAGAIN  # what a direct read answers when nothing has arrived
 
 
 def _scratch() -> memoryview:
@@ -187,12 +190,28 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
             scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
-            n, err = sock.recv_into(scratch, wait)
-            if n is None:
-                if err == "idle":
-                    return IDLE
-                return _fail("failed to receive the first 2 bytes", err)
-            frame = frames.parse(scratch, n, limit, rules)
+            fd = sock.direct_fd()
+            if fd >= 0:
+                # the direct path: recv() and parse in one call on the stream's descriptor
+                got = _EAGAIN if sock.drained else recv_parse(fd, scratch, limit, rules)
+                while got == _EAGAIN:
+                    err = sock.wait_readable(wait)
+                    if err is not None:
+                        return IDLE if err == "idle" else _fail("failed to receive the first 2 bytes", err)
+                    fd = sock.direct_fd()  # (another greenlet may have used the stream meanwhile)
+                    got = recv_parse(fd, scratch, limit, rules) if fd >= 0 else None
+                if type(got) is tuple:
+                    n, frame = got
+                    sock.drained = n < _SCRATCH_SIZE
+                elif got is not None:
+                    return _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-got))
+            if fd < 0:
+                n, err = sock.recv_into(scratch, wait)
+                if n is None:
+                    if err == "idle":
+                        return IDLE
+                    return _fail("failed to receive the first 2 bytes", err)
+                frame = frames.parse(scratch, n, limit, rules)
             if type(frame) is tuple:
                 if frame[2] < n:
                     sock.unread(scratch[frame[2]:n])
@@ -517,8 +536,22 @@ class Channel:
         if n > self.max_send_len:
             self.fatal = True
             return None, "payload too big"
-        if n < 126 and self._plain_frames:
-            sent, err = self.sock.send_parts(SHORT_HEADS[opcode][n], payload)
+        if self._plain_frames:
+            sock = self.sock
+            fd = sock.direct_fd()
+            if fd >= 0:  # the direct path: head and payload sent in one call on the stream's descriptor
+                sent = send_direct(fd, 0x80 | opcode, payload)
+                total = n + (2 if n < 126 else 4 if n < 65536 else 10)
+                if sent == total:
+                    return sent, None
+                if sent >= 0:
+                    sent, err = sock.send_rest(frame_head(True, opcode, n, False), payload, sent)
+                else:
+                    sent, err = None, sock.direct_send_failed(-sent)
+            elif n < 126:
+                sent, err = sock.send_parts(SHORT_HEADS[opcode][n], payload)
+            else:
+                sent, err = _send(sock, True, opcode, payload, False)
         else:
             sent, err = _send(self.sock, True, opcode, payload, self.masking)
         if sent is None:
