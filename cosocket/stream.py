@@ -277,26 +277,32 @@ class Stream:
         a failure, `send_rest` for what a send did not take; `drained` after a
         short read.  With -1 it takes the general path (`recv_into`, `send_parts`).
         """
-        if type(self._sock) is _PLAIN and self._request is None and not self._reading and not self._writing \
+        raw = self._raw  # (set exactly when the socket is plain)
+        if raw is not None and self._request is None and not self._reading and not self._writing \
                 and self._hard_deadline is None and not self._read_closed and not self._write_closed \
                 and self._rt > 0 and self._st > 0:
-            return self._raw.fileno()
+            return raw.fileno()
         return -1
 
     def wait_readable(self, wait=None) -> Optional[str]:
         """Wait for the peer's next bytes (a direct reader found none) -> None, or "timeout" (logged) when the
-        read timeout passed; with `wait` (seconds), at most that long, then "idle" (not logged)."""
-        self.drained = False
+        read timeout passed; with `wait` (seconds), at most that long, then "idle" (not logged).
+
+        None means the descriptor `direct_fd` gave may be read again: other
+        readers were refused meanwhile, and a close meanwhile answers "closed".
+        """
         self._reading = True  # another greenlet's read meanwhile is "socket busy reading"
         try:
-            woke = deadlines.wait_readable(self, self._sock._read_event,
-                                           self._wait_seconds() if wait is None else wait)
+            woke = deadlines.wait_readable(self, self._sock._read_event, wait if wait is not None else self._rt
+                                           if self._hard_deadline is None else self._wait_seconds())
         except OSError as exc:  # the socket closed by another greenlet meanwhile
             return self._read_failed(exc)
         finally:
             self._reading = False
         if woke is deadlines.TIMED_OUT:
             return self.read_timed_out() if wait is None else "idle"
+        if self._raw is None or self._read_closed:
+            return "closed"
         return None
 
     def direct_read_failed(self, errno: int) -> str:

@@ -194,17 +194,15 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             if fd >= 0:
                 # the direct path: recv() and parse in one call on the stream's descriptor
                 got = _EAGAIN if sock.drained else recv_parse(fd, scratch, limit, rules)
-                while got == _EAGAIN:
+                while type(got) is not tuple:
+                    if got != _EAGAIN:
+                        return _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-got))
                     err = sock.wait_readable(wait)
                     if err is not None:
                         return IDLE if err == "idle" else _fail("failed to receive the first 2 bytes", err)
-                    fd = sock.direct_fd()  # (another greenlet may have used the stream meanwhile)
-                    got = recv_parse(fd, scratch, limit, rules) if fd >= 0 else None
-                if type(got) is tuple:
-                    n, frame = got
-                    sock.drained = n < _SCRATCH_SIZE
-                elif got is not None:
-                    return _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-got))
+                    got = recv_parse(fd, scratch, limit, rules)
+                n, frame = got
+                sock.drained = n < _SCRATCH_SIZE
             if fd < 0:
                 n, err = sock.recv_into(scratch, wait)
                 if n is None:

@@ -187,7 +187,12 @@ class Endpoint(Channel):
         if self.ended:
             return None, None, "closed"
         strict = self.strict
-        data, typ, err = self._next_frame(strict)
+        state = self.state
+        if state.inflate is None and self.ping_interval is None:  # (what _next_frame would decide)
+            data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, state, strict,
+                                         strict and not self.is_server)
+        else:
+            data, typ, err = self._next_frame(strict)
         if data is None:
             self._failed(err, strict)
         elif typ == "close":
