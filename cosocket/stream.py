@@ -99,7 +99,7 @@ class Stream:
         self._tentry = None
         self._waiter = None
         #: The last read of a plain socket returned less than asked (the kernel had no more): the next
-        #: read waits for data before trying.  A direct reader (`direct_fd`) sets it after its own reads.
+        #: read waits for data before trying.  A direct reader (`direct_read_fd`) sets it after its own reads.
         self.drained = False
         self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
         #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
@@ -265,22 +265,36 @@ class Stream:
         return self._send_all(sock, payload, n, head)
 
     # ------------------------------------------------------ the direct path
-    def direct_fd(self) -> int:
-        """The file descriptor a caller may read or write itself right now, or -1.
+    def direct_read_fd(self) -> int:
+        """The file descriptor a caller may read itself right now, or -1.
 
-        The one "direct path allowed" decision: a plain (not TLS) socket with
-        non-zero timeouts, both sides open, no read or send in progress, not a
-        request's own socket, no read deadline over the timeout.  The caller
-        makes one non-blocking recv()/send() on it with no switch to another
-        greenlet before it, and reports back: `wait_readable` when nothing had
-        arrived, `direct_read_failed` / `direct_send_failed` with the errno of
-        a failure, `send_rest` for what a send did not take; `drained` after a
-        short read.  With -1 it takes the general path (`recv_into`, `send_parts`).
+        With `direct_write_fd`, the one "direct path allowed" decision: a
+        plain (not TLS) socket with a non-zero timeout, its side open, no read
+        in progress, not a request's own socket, no read deadline over the
+        timeout.  The caller makes one non-blocking recv() on it with no switch
+        to another greenlet before it, and reports back: `wait_readable` when
+        nothing had arrived, `direct_read_failed` with the errno of a failure,
+        `drained` after a short read.  With -1 it takes the general path
+        (`recv_into`), which answers busy, closed and the rest.
         """
-        raw = self._raw  # (set exactly when the socket is plain)
-        if raw is not None and self._request is None and not self._reading and not self._writing \
-                and self._hard_deadline is None and not self._read_closed and not self._write_closed \
-                and self._rt > 0 and self._st > 0:
+        raw = self._raw  # (set exactly while the socket is plain)
+        if raw is not None and not self._reading and not self._read_closed and self._request is None \
+                and self._hard_deadline is None and self._rt > 0:
+            return raw.fileno()
+        return -1
+
+    def direct_write_fd(self) -> int:
+        """The file descriptor a caller may send on itself right now, or -1 (see `direct_read_fd`).
+
+        A plain socket with a non-zero send timeout, its write side open, no
+        send in progress, not a request's own socket.  The caller makes one
+        non-blocking send() and reports back: `send_rest` for what it did not
+        take, `direct_send_failed` with the errno of a failure.  With -1 it
+        takes the general path (`send_parts`).
+        """
+        raw = self._raw
+        if raw is not None and not self._writing and not self._write_closed and self._request is None \
+                and self._st > 0:
             return raw.fileno()
         return -1
 
@@ -288,7 +302,7 @@ class Stream:
         """Wait for the peer's next bytes (a direct reader found none) -> None, or "timeout" (logged) when the
         read timeout passed; with `wait` (seconds), at most that long, then "idle" (not logged).
 
-        None means the descriptor `direct_fd` gave may be read again: other
+        None means the descriptor `direct_read_fd` gave may be read again: other
         readers were refused meanwhile, and a close meanwhile answers "closed".
         """
         self._reading = True  # another greenlet's read meanwhile is "socket busy reading"

@@ -190,7 +190,7 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
             scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
-            fd = sock.direct_fd()
+            fd = sock.direct_read_fd()
             if fd >= 0:
                 # the direct path: recv() and parse in one call on the stream's descriptor
                 got = _EAGAIN if sock.drained else recv_parse(fd, scratch, limit, rules)
@@ -536,7 +536,7 @@ class Channel:
             return None, "payload too big"
         if self._plain_frames:
             sock = self.sock
-            fd = sock.direct_fd()
+            fd = sock.direct_write_fd()
             if fd >= 0:  # the direct path: head and payload sent in one call on the stream's descriptor
                 sent = send_direct(fd, 0x80 | opcode, payload)
                 total = n + (2 if n < 126 else 4 if n < 65536 else 10)

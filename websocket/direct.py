@@ -1,7 +1,7 @@
 """Direct reads and writes of frames on a file descriptor: one system call each, never blocking.
 
 The stream under a plain socket hands out its file descriptor when it allows
-a direct read or write right now (`cosocket.stream.Stream.direct_fd`);
+a direct read or write right now (`Stream.direct_read_fd`, `direct_write_fd`);
 `websocket.connection` then reads and parses a frame, or sends one, with a
 single call here, and takes the stream's general path for everything else
 (waiting, partial sends, failures in nginx's words).  Failures are errno
