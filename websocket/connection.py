@@ -184,8 +184,12 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     try:
         if not isinstance(sock, Stream):
             frame = _receive_head(sock, limit, rules)
+            if frame[0] is None:
+                return frame
         elif sock.rbuf:
             frame = _read_head(sock, limit, rules)
+            if frame[0] is None:
+                return frame
         else:
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
@@ -203,7 +207,7 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
                     got = recv_parse(fd, scratch, limit, rules)
                 n, frame = got
                 sock.drained = n < _SCRATCH_SIZE
-            if fd < 0:
+            else:
                 n, err = sock.recv_into(scratch, wait)
                 if n is None:
                     if err == "idle":
@@ -216,10 +220,10 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             elif frame is None:
                 sock.unread(scratch[:n])
                 frame = _read_head(sock, limit, rules)
+                if frame[0] is None:
+                    return frame
             else:
                 raise frames.violation(frame)
-        if frame[0] is None:
-            return frame
         fst, payload, _, plen, key = frame
         if log.enabled(log.DEBUG):
             log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
