@@ -279,7 +279,7 @@ class Stream:
         """
         raw = self._raw  # (set exactly while the socket is plain)
         if raw is not None and not self._reading and not self._read_closed and self._request is None \
-                and self._hard_deadline is None and self._rt > 0:
+                and self._hard_deadline is None and self._rt > 0.0:
             return raw.fileno()
         return -1
 
@@ -294,7 +294,7 @@ class Stream:
         """
         raw = self._raw
         if raw is not None and not self._writing and not self._write_closed and self._request is None \
-                and self._st > 0:
+                and self._st > 0.0:
             return raw.fileno()
         return -1
 

@@ -41,7 +41,7 @@ _new_decoder = codecs.getincrementaldecoder("utf-8")
 # arrived whole is unmasked straight out of it (one recv(), one copy); only bytes it does not
 # consume are copied into the stream's buffer
 _SCRATCH_SIZE = 65536
-_SCRATCH = memoryview(bytearray(_SCRATCH_SIZE))
+_SCRATCH = bytearray(_SCRATCH_SIZE)
 _SCRATCH_THREAD = _thread.get_ident()
 _thread_scratch = threading.local()
 
@@ -50,13 +50,13 @@ _get_ident = _thread.get_ident
 _EAGAIN = -errno.EAGAIN  # what a direct read answers when nothing has arrived
 
 
-def _scratch() -> memoryview:
+def _scratch() -> bytearray:
     """The scratch buffer of the calling thread."""
     if _get_ident() == _SCRATCH_THREAD:
         return _SCRATCH
     view = getattr(_thread_scratch, "view", None)
     if view is None:
-        view = _thread_scratch.view = memoryview(bytearray(_SCRATCH_SIZE))
+        view = _thread_scratch.view = bytearray(_SCRATCH_SIZE)
     return view
 
 
@@ -225,7 +225,7 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
             else:
                 raise frames.violation(frame)
         fst, payload, _, plen, key = frame
-        if log.enabled(log.DEBUG):
+        if log.debug_enabled:
             log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
         if (fst == 0x82 or fst == 0x81) and payload is not None and state is not None and state.opcode is None \
                 and not (strict and plen > state.max_message_len):

@@ -189,17 +189,17 @@ class Endpoint(Channel):
         strict = self.strict
         state = self.state
         if state.inflate is None and self.ping_interval is None:  # (what _next_frame would decide)
-            data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, state, strict,
-                                         strict and not self.is_server)
+            frame = _recv_frame(self.sock, self.max_recv_len, self.force_masking, state, strict,
+                                strict and not self.is_server)
         else:
-            data, typ, err = self._next_frame(strict)
-        if data is None:
-            self._failed(err, strict)
-        elif typ == "close":
+            frame = self._next_frame(strict)
+        if frame[0] is None:
+            self._failed(frame[2], strict)
+        elif frame[1] == "close":
             self.close_received = True
             if self.close_sent and self.strict:  # without strict the script ends it, as upstream
                 self._end()
-        return data, typ, err
+        return frame
 
     def recv_message(self):
         """Receive one whole message: `(data, typ, err)`.
