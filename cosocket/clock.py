@@ -7,6 +7,7 @@ import time as _time
 from typing import Optional
 
 from .codecs import lua_bytes
+from .types import LuaString
 
 __all__ = ["now", "time", "update_time", "http_time", "cookie_time", "parse_http_time", "localtime",
            "utctime", "today"]
@@ -38,14 +39,14 @@ def _seconds(sec, fname: str) -> int:
     return int(sec)
 
 
-def http_time(sec) -> str:
+def http_time(sec: float) -> str:
     """`ngx.http_time(sec)`: "Thu, 18 Nov 2010 11:27:35 GMT"."""
     t = _time.gmtime(_seconds(sec, "http_time"))
     return "%s, %02d %s %d %02d:%02d:%02d GMT" % (
         _WEEK[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec)
 
 
-def cookie_time(sec) -> str:
+def cookie_time(sec: float) -> str:
     """`ngx.cookie_time(sec)`: "Thu, 18-Nov-10 11:27:35 GMT" (4-digit years after 2037, as nginx)."""
     t = _time.gmtime(_seconds(sec, "cookie_time"))
     year = "%d" % t.tm_year if t.tm_year > 2037 else "%02d" % (t.tm_year % 100)
@@ -61,7 +62,7 @@ _RFC850 = _re.compile(r"[A-Za-z]+, (\d\d)-([A-Za-z]{3})-(\d\d) " + _HMS + r"(?: 
 _ISOC = _re.compile(r"[A-Za-z]+ ([A-Za-z]{3}) ( ?\d\d?) " + _HMS + r" (\d{4})\s*\Z")
 
 
-def parse_http_time(s) -> Optional[int]:
+def parse_http_time(s: LuaString) -> Optional[int]:
     """`ngx.parse_http_time(str)`: seconds since the epoch, or None for a malformed date."""
     text = lua_bytes(s, "parse_http_time").decode("latin-1")
     m = _RFC822.match(text)

@@ -15,16 +15,17 @@ import hashlib
 import hmac
 import re as _re
 import zlib
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple, Union, overload
 
 from .text import lua_number, null
+from .types import LuaString
 
 __all__ = ["lua_bytes", "sha1_bin", "md5", "md5_bin", "encode_base64", "decode_base64", "escape_uri",
            "unescape_uri", "encode_args", "decode_args", "crc32_short", "crc32_long", "hmac_sha1",
            "quote_sql_str"]
 
 
-def lua_bytes(value, fname: str, argn: int = 1) -> bytes:
+def lua_bytes(value: LuaString, fname: str, argn: int = 1) -> bytes:
     """A string argument as Lua sees it: bytes; str as UTF-8; numbers via tostring; None as ""."""
     if isinstance(value, bytes):
         return value
@@ -42,39 +43,39 @@ def lua_bytes(value, fname: str, argn: int = 1) -> bytes:
 
 # --- hashes ---------------------------------------------------------------------------
 
-def md5(s) -> str:
+def md5(s: LuaString) -> str:
     """`ngx.md5(s)`: hexadecimal MD5 digest."""
     return hashlib.md5(lua_bytes(s, "md5")).hexdigest()
 
 
-def md5_bin(s) -> bytes:
+def md5_bin(s: LuaString) -> bytes:
     """`ngx.md5_bin(s)`: raw MD5 digest."""
     return hashlib.md5(lua_bytes(s, "md5_bin")).digest()
 
 
-def sha1_bin(s) -> bytes:
+def sha1_bin(s: LuaString) -> bytes:
     """`ngx.sha1_bin(s)`: raw SHA-1 digest."""
     return hashlib.sha1(lua_bytes(s, "sha1_bin")).digest()
 
 
-def hmac_sha1(key, s) -> bytes:
+def hmac_sha1(key: LuaString, s: LuaString) -> bytes:
     """`ngx.hmac_sha1(secret_key, s)`: raw HMAC-SHA1 digest."""
     return hmac.new(lua_bytes(key, "hmac_sha1", 1), lua_bytes(s, "hmac_sha1", 2), hashlib.sha1).digest()
 
 
-def crc32_short(s) -> int:
+def crc32_short(s: LuaString) -> int:
     """`ngx.crc32_short(s)`: CRC-32 as an unsigned integer."""
     return zlib.crc32(lua_bytes(s, "crc32_short")) & 0xFFFFFFFF
 
 
-def crc32_long(s) -> int:
+def crc32_long(s: LuaString) -> int:
     """`ngx.crc32_long(s)`: the same value as crc32_short."""
     return zlib.crc32(lua_bytes(s, "crc32_long")) & 0xFFFFFFFF
 
 
 # --- base64 ---------------------------------------------------------------------------
 
-def encode_base64(s, no_padding: bool = False) -> str:
+def encode_base64(s: LuaString, no_padding: bool = False) -> str:
     """`ngx.encode_base64(s, no_padding?)`."""
     if not isinstance(no_padding, bool):
         raise TypeError("bad no_padding: boolean expected, got %s" % type(no_padding).__name__)
@@ -85,7 +86,7 @@ def encode_base64(s, no_padding: bool = False) -> str:
 _B64_BODY = _re.compile(rb"[A-Za-z0-9+/]*\Z")
 
 
-def decode_base64(s) -> Optional[bytes]:
+def decode_base64(s: LuaString) -> Optional[bytes]:
     """`ngx.decode_base64(s)`: the raw bytes, or None when `s` is not base64 (padding optional).
 
     As nginx's decoder, input stops at the first "=".
@@ -135,7 +136,7 @@ def _pct(m) -> bytes:
     return _PCT[m.group()[0]]
 
 
-def escape_uri(s, type: int = 2) -> str:  # noqa: A002  (Lua's parameter name)
+def escape_uri(s: LuaString, type: int = 2) -> str:  # noqa: A002  (Lua's parameter name)
     """`ngx.escape_uri(s, type=2)`: type 2 escapes all but `A-Za-z0-9-._~!'()*`; type 0 a full URI."""
     if isinstance(type, bool) or not isinstance(type, int):
         raise TypeError('"type" is not a number')
@@ -159,7 +160,13 @@ def _unescape_bytes(data: bytes) -> bytes:
     return _UNESCAPE.sub(_unpct, data)
 
 
-def unescape_uri(s):
+@overload
+def unescape_uri(s: str) -> str: ...
+@overload
+def unescape_uri(s: Union[bytes, bytearray, memoryview, int, float, None]) -> bytes: ...
+
+
+def unescape_uri(s: LuaString) -> Union[str, bytes]:
     """`ngx.unescape_uri(s)`: `%XX` decoded, `+` as space, bad `%` kept; str in -> str out (UTF-8)."""
     if isinstance(s, str):
         return _unescape_bytes(s.encode("utf-8")).decode("utf-8", "replace")
@@ -174,7 +181,7 @@ def _arg_piece(value) -> bytes:
     raise TypeError("attempt to use %s as query arg value" % kind)
 
 
-def encode_args(args) -> str:
+def encode_args(args: Dict[Any, Any]) -> str:
     """`ngx.encode_args(table)`: `True` gives a bare key, False/None/empty lists are skipped, lists repeat."""
     if not isinstance(args, dict):
         raise TypeError("bad argument #1 to 'encode_args' (table expected, got %s)" % type(args).__name__)
@@ -194,7 +201,7 @@ def encode_args(args) -> str:
     return b"&".join(parts).decode("latin-1")
 
 
-def decode_args(s, max_args: int = 100) -> tuple:
+def decode_args(s: LuaString, max_args: int = 100) -> Tuple[Dict[Any, Any], Optional[str]]:
     """`ngx.decode_args(str, max_args=100)` -> `(args, err)`; err is "truncated" past `max_args` (0: no limit).
 
     Repeated keys give lists, keys without "=" give True, empty keys are
@@ -218,6 +225,8 @@ def decode_args(s, max_args: int = 100) -> tuple:
         pairs = pairs[:max_args]
     elif pairs[-1] == b"":
         pairs.pop()
+    key: Any
+    val: Any
     for pair in pairs:
         key, eq, value = pair.partition(b"=")
         key = _unescape_bytes(key)
@@ -249,7 +258,13 @@ def _sql_escape_byte(m) -> bytes:
     return _SQL_TABLE[m.group()[0]].encode()
 
 
-def quote_sql_str(s):
+@overload
+def quote_sql_str(s: Union[bytes, bytearray, memoryview]) -> bytes: ...
+@overload
+def quote_sql_str(s: Union[str, int, float, None]) -> str: ...
+
+
+def quote_sql_str(s: LuaString) -> Union[str, bytes]:
     """`ngx.quote_sql_str(s)`: a single-quoted MySQL string literal (bytes in -> bytes out)."""
     if isinstance(s, (bytes, bytearray, memoryview)):
         return b"'" + _SQL_BYTES.sub(_sql_escape_byte, bytes(s)) + b"'"

@@ -21,7 +21,7 @@ import contextvars
 import traceback
 from collections import deque
 from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import gevent
 from gevent import Greenlet, GreenletExit, getcurrent
@@ -30,12 +30,13 @@ from gevent.hub import Waiter, get_hub
 
 from . import log, runtime
 from .runtime import NgxExit
+from .types import BoolErr, OkErr
 
 __all__ = ["sleep", "thread", "timer", "semaphore", "worker", "run_entry", "shutdown",
            "LightThread", "Semaphore", "set_timer_limits"]
 
 
-def sleep(seconds) -> None:
+def sleep(seconds: float) -> None:
     """`ngx.sleep(seconds)`: yield to other greenlets for `seconds` (0 only yields)."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError("bad argument #1 to 'sleep' (number expected, got %s)" % _lua_type(seconds))
@@ -80,7 +81,7 @@ class _Scope:
         self.entry_greenlet = entry_greenlet
         self.phase = "entry" if entry_greenlet is not None else "detached"
         self.exit_status: Optional[int] = None
-        self._idle = None  # the Event "no light thread alive, or exit", made when first needed
+        self._idle: Optional[Event] = None  # the Event "no light thread alive, or exit", made when first needed
 
     @property
     def idle(self) -> Event:
@@ -114,7 +115,7 @@ class _Scope:
     def _interrupt_entry(self) -> None:
         # Runs in the hub; the entry may have moved on since the call was scheduled.
         if self.phase == "entry":
-            self.entry_greenlet.throw(NgxExit(self.exit_status))
+            self.entry_greenlet.throw(NgxExit(self.exit_status))  # type: ignore[arg-type]  # set by exit_from_thread
 
     def kill_all(self) -> None:
         """Kill every light thread still alive and wait until they have unwound."""
@@ -238,8 +239,8 @@ class LightThread:
         self._waiter: Optional[_Waiting] = None
         # while spawn() waits for this thread's first yield: the spawner's greenlet and the hub
         # callback that resumes it
-        self._spawner = None
-        self._resume = None
+        self._spawner: Any = None
+        self._resume: Any = None
 
     def status(self) -> str:
         """`coroutine.status(t)`: "running" (alive, even while suspended), "zombie" or "dead"."""
@@ -319,7 +320,7 @@ def _resume_spawner(t: LightThread) -> None:
     spawner.switch()
 
 
-def spawn(fn, *args) -> LightThread:
+def spawn(fn: Callable[..., Any], *args: Any) -> LightThread:
     """`ngx.thread.spawn(f, ...)`: run `f(*args)` now until it first yields, then return its thread."""
     if not callable(fn):
         raise TypeError("bad argument #1 to 'spawn' (Lua function expected)")
@@ -355,8 +356,11 @@ def _check_thread(t, i: int, fname: str) -> None:
         raise TypeError("bad argument #%d to '%s' (lua thread expected)" % (i, fname))
 
 
-def wait(*threads) -> tuple:
+def wait(*threads: LightThread) -> tuple[Any, ...]:
     """`ngx.thread.wait(t1, ...)`: the first of them to end -> `(True, *results)` or `(False, err)`.
+
+    The tuple's length is 1 + the number of values the thread's function
+    returned (a tuple result is flattened, as Lua returns several values).
 
     A thread already waited on or killed gives `(None, "already waited or
     killed")` when it is the last argument (it is skipped otherwise).
@@ -395,7 +399,7 @@ def wait(*threads) -> tuple:
     return done._results
 
 
-def kill(t) -> tuple:
+def kill(t: LightThread) -> OkErr:
     """`ngx.thread.kill(t)` -> `(1, None)`, or `(None, err)` as lua-nginx-module words it."""
     _check_thread(t, 1, "kill")
     if t._parent is not _current_coroutine():
@@ -406,11 +410,18 @@ def kill(t) -> tuple:
     if t._state == _DEAD:
         return (None, "already waited or killed")
     t._state = _DEAD
-    t._greenlet.kill(block=True)
+    t._greenlet.kill(block=True)  # type: ignore[union-attr]  # spawn() set it
     return (1, None)
 
 
-thread = SimpleNamespace(spawn=spawn, wait=wait, kill=kill)
+if TYPE_CHECKING:
+    class _ThreadAPI:
+        spawn = staticmethod(spawn)
+        wait = staticmethod(wait)
+        kill = staticmethod(kill)
+    thread: _ThreadAPI
+else:
+    thread = SimpleNamespace(spawn=spawn, wait=wait, kill=kill)
 
 
 # ---------------------------------------------------------------------------
@@ -425,7 +436,7 @@ class _Timer:
         self.args = args
         self.delay = delay
         self.every = every
-        self.watcher = None
+        self.watcher: Any = None
 
 
 class _TimerRun:
@@ -448,7 +459,8 @@ class _TimerManager:
         self.all_idle = Event()
         self.all_idle.set()
 
-    def create(self, delay, fn, args, every: bool, fname: str) -> tuple:
+    def create(self, delay: float, fn: Callable[..., Any], args: tuple[Any, ...], every: bool,
+               fname: str) -> OkErr:
         if isinstance(delay, bool) or not isinstance(delay, (int, float)):
             raise TypeError("bad argument #1 to '%s' (number expected, got %s)" % (fname, type(delay).__name__))
         if not callable(fn):
@@ -528,12 +540,12 @@ def set_timer_limits(max_pending: int = 1024, max_running: int = 256) -> None:
     _timers.max_running = max_running
 
 
-def timer_at(delay, fn, *args) -> tuple:
+def timer_at(delay: float, fn: Callable[..., Any], *args: Any) -> OkErr:
     """`ngx.timer.at(delay, f, ...)` -> `(1, None)` or `(None, err)`; later `f(premature, ...)` runs."""
     return _timers.create(delay, fn, args, False, "at")
 
 
-def timer_every(delay, fn, *args) -> tuple:
+def timer_every(delay: float, fn: Callable[..., Any], *args: Any) -> OkErr:
     """`ngx.timer.every(delay, f, ...)`: `f(premature, ...)` every `delay` seconds until the worker exits."""
     return _timers.create(delay, fn, args, True, "every")
 
@@ -556,8 +568,16 @@ def shutdown(timeout: Optional[float] = None) -> bool:
     return _timers.shutdown(timeout)
 
 
-timer = SimpleNamespace(at=timer_at, every=timer_every, running_count=running_count,
-                        pending_count=pending_count)
+if TYPE_CHECKING:
+    class _TimerAPI:
+        at = staticmethod(timer_at)
+        every = staticmethod(timer_every)
+        running_count = staticmethod(running_count)
+        pending_count = staticmethod(pending_count)
+    timer: _TimerAPI
+else:
+    timer = SimpleNamespace(at=timer_at, every=timer_every, running_count=running_count,
+                            pending_count=pending_count)
 
 
 # ---------------------------------------------------------------------------
@@ -597,7 +617,7 @@ class Semaphore:
             self._resources -= 1
             self._waiters.popleft().switch(True)
 
-    def wait(self, timeout) -> tuple:
+    def wait(self, timeout: float) -> BoolErr:
         """Take one resource, waiting at most `timeout` seconds.
 
         `(True, None)`; `(False, "timeout")` when the wait timed out;
@@ -641,7 +661,7 @@ class Semaphore:
         return self._resources - len(self._waiters)
 
 
-def semaphore_new(n: int = 0) -> tuple:
+def semaphore_new(n: Optional[int] = 0) -> tuple[Optional[Semaphore], Optional[str]]:
     """`ngx.semaphore.new(n)` -> `(sema, None)`."""
     if n is None:
         n = 0
@@ -652,7 +672,12 @@ def semaphore_new(n: int = 0) -> tuple:
     return (Semaphore(n), None)
 
 
-semaphore = SimpleNamespace(new=semaphore_new)
+if TYPE_CHECKING:
+    class _SemaphoreAPI:
+        new = staticmethod(semaphore_new)
+    semaphore: _SemaphoreAPI
+else:
+    semaphore = SimpleNamespace(new=semaphore_new)
 
 
 # ---------------------------------------------------------------------------
@@ -679,4 +704,12 @@ def _worker_exiting() -> bool:
     return runtime.worker.exiting
 
 
-worker = SimpleNamespace(id=_worker_id, count=_worker_count, pid=_worker_pid, exiting=_worker_exiting)
+if TYPE_CHECKING:
+    class _WorkerAPI:
+        id = staticmethod(_worker_id)
+        count = staticmethod(_worker_count)
+        pid = staticmethod(_worker_pid)
+        exiting = staticmethod(_worker_exiting)
+    worker: _WorkerAPI
+else:
+    worker = SimpleNamespace(id=_worker_id, count=_worker_count, pid=_worker_pid, exiting=_worker_exiting)

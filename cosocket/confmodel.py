@@ -142,10 +142,24 @@ class ServerConf:
 
 
 @dataclass
+class ChannelsConf:
+    """The `channels*` directives: where published messages go and how much each channel keeps."""
+
+    backend: str = "embedded"  # "embedded" (the server's broker process) or a redis:// / rediss:// / unix URL
+    socket: str = ""  # absolute path of the embedded broker's unix socket; default <prefix>/logs/channels.sock
+    history_messages: int = 0  # the last N messages kept per channel (0: no history)
+    history_time: int = 0  # ms; messages older than this leave the history (0: no time limit)
+    message_max: int = 65536  # the largest message accepted by publish (bytes)
+    queue_size: int = 262144  # the default bytes queued per subscriber before the overflow policy applies
+    sharded: bool = False  # Redis 7 sharded pub/sub (SSUBSCRIBE / SPUBLISH)
+
+
+@dataclass
 class HttpConf:
     settings: HttpSettings = field(default_factory=HttpSettings)
     servers: List[ServerConf] = field(default_factory=list)
     shared_dicts: List[Tuple[str, int]] = field(default_factory=list)  # lua_shared_dict name size
+    channels: Optional[ChannelsConf] = None  # None: no `channels` directive (no broker process)
 
 
 @dataclass

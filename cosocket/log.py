@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, TextIO, Tuple
 
 from . import runtime
 from .confmodel import LOG_LEVELS
@@ -27,7 +27,7 @@ class _Target:
     def __init__(self, path: str, level: int):
         self.path = path
         self.level = level
-        self.stream = None
+        self.stream: TextIO = sys.stderr  # open() replaces it at once (stderr is never closed)
         self.open()
 
     def open(self) -> None:
@@ -108,7 +108,7 @@ def error(level: int, msg: str) -> None:
             target.write(line)
 
 
-def ngx_log(level: int, *args) -> None:
+def ngx_log(level: int, *args: Any) -> None:
     """`ngx.log(level, ...)`: joins the arguments like ngx.print and names the caller's file:line."""
     if not isinstance(level, int) or not 0 <= level <= 8:
         raise TypeError("bad argument #1 to 'log' (bad log level)")

@@ -11,9 +11,43 @@ from __future__ import annotations
 
 import importlib
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Dict, Optional, Protocol, Tuple, Union
 
 from . import log as _log
 from .text import null
+
+if TYPE_CHECKING:
+    from . import clock, codecs, concurrency, regex, runtime, tls
+    from .server import api
+    from .shdict import SharedDict
+    from .tcp import TCPSocket, connect as _tcp_connect, tcp as _tcp
+
+    class _SocketAPI:
+        tcp = staticmethod(_tcp)
+        stream = staticmethod(_tcp)
+        connect = staticmethod(_tcp_connect)
+
+    class _SslAPI:
+        parse_pem_cert = staticmethod(tls.parse_pem_cert)
+        parse_pem_priv_key = staticmethod(tls.parse_pem_priv_key)
+
+    class _SharedZones(Protocol):
+        """`ngx.shared`: a zone by name or attribute; None for a name no lua_shared_dict declares."""
+        def __getattr__(self, name: str) -> Optional[SharedDict]: ...
+        def __getitem__(self, name: str) -> Optional[SharedDict]: ...
+
+    class _Vars(Protocol):
+        """`ngx.var`: variables as str, None when unset; integers are a regex location's captures."""
+        def __getattr__(self, name: str) -> Optional[str]: ...
+        def __getitem__(self, name: Union[str, int]) -> Optional[str]: ...
+
+    class _Headers(Protocol):
+        """`ngx.header`: response headers (a str, a list of str for repeated ones, or None)."""
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+        def __getitem__(self, name: str) -> Any: ...
+        def __setitem__(self, name: str, value: Any) -> None: ...
+        def __delitem__(self, name: str) -> None: ...
 
 # attribute -> (module, name in that module)
 _LAZY = {
@@ -111,6 +145,50 @@ class _Ngx:
     null = null
     log = staticmethod(_log.ngx_log)
 
+    if TYPE_CHECKING:
+        # What __getattr__ loads, as type checkers and editors see it.
+        socket: _SocketAPI
+        ssl: _SslAPI
+        sleep = staticmethod(concurrency.sleep)
+        thread = concurrency.thread
+        timer = concurrency.timer
+        semaphore = concurrency.semaphore
+        worker = concurrency.worker
+        re = regex.re
+        config = runtime.config
+        say = staticmethod(api.say)
+        print = staticmethod(api.print_)
+        flush = staticmethod(api.flush)
+        send_headers = staticmethod(api.send_headers)
+        exit = staticmethod(api.exit)
+        eof = staticmethod(api.eof)
+        redirect = staticmethod(api.redirect)
+        req = api.req
+        on_abort = staticmethod(api.on_abort)
+        shared: _SharedZones
+        sha1_bin = staticmethod(codecs.sha1_bin)
+        md5 = staticmethod(codecs.md5)
+        md5_bin = staticmethod(codecs.md5_bin)
+        encode_base64 = staticmethod(codecs.encode_base64)
+        decode_base64 = staticmethod(codecs.decode_base64)
+        escape_uri = staticmethod(codecs.escape_uri)
+        unescape_uri = staticmethod(codecs.unescape_uri)
+        encode_args = staticmethod(codecs.encode_args)
+        decode_args = staticmethod(codecs.decode_args)
+        crc32_short = staticmethod(codecs.crc32_short)
+        crc32_long = staticmethod(codecs.crc32_long)
+        hmac_sha1 = staticmethod(codecs.hmac_sha1)
+        quote_sql_str = staticmethod(codecs.quote_sql_str)
+        now = staticmethod(clock.now)
+        time = staticmethod(clock.time)
+        update_time = staticmethod(clock.update_time)
+        http_time = staticmethod(clock.http_time)
+        cookie_time = staticmethod(clock.cookie_time)
+        parse_http_time = staticmethod(clock.parse_http_time)
+        localtime = staticmethod(clock.localtime)
+        utctime = staticmethod(clock.utctime)
+        today = staticmethod(clock.today)
+
     @staticmethod
     def get_phase() -> str:
         """`ngx.get_phase()`: "init", "init_worker", "content", "timer", or "init" outside the server."""
@@ -124,11 +202,11 @@ class _Ngx:
     def __init__(self) -> None:
         self.__dict__["socket"] = SimpleNamespace(tcp=_socket_tcp, stream=_socket_tcp, connect=_socket_connect)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         """Everything `ngx.` completes: the constants, the fields and the lazily imported calls."""
         return sorted(set(super().__dir__()) | set(_LAZY))
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         try:
             module_name, attr = _LAZY[name]
         except KeyError:
@@ -139,31 +217,31 @@ class _Ngx:
 
     # Request-bound fields -------------------------------------------------
     @property
-    def status(self):
+    def status(self) -> int:
         return _rq().get_status()
 
     @status.setter
-    def status(self, value):
+    def status(self, value: int) -> None:
         _rq().set_status(value)
 
     @property
-    def headers_sent(self):
+    def headers_sent(self) -> bool:
         return _rq().headers_sent()
 
     @property
-    def header(self):
+    def header(self) -> _Headers:
         return _rq().header
 
     @property
-    def var(self):
+    def var(self) -> _Vars:
         return _rq().var
 
     @property
-    def ctx(self):
+    def ctx(self) -> Dict[Any, Any]:
         return _rq().get_ctx()
 
     @ctx.setter
-    def ctx(self, value):
+    def ctx(self, value: Dict[Any, Any]) -> None:
         _rq().set_ctx(value)
 
     def __repr__(self) -> str:
@@ -182,12 +260,12 @@ def _rq():
     return _request_module
 
 
-def _socket_tcp():
+def _socket_tcp() -> TCPSocket:
     from .tcp import tcp
     return tcp()
 
 
-def _socket_connect(*args, **kwargs):
+def _socket_connect(*args: Any, **kwargs: Any) -> Tuple[Optional[TCPSocket], Optional[str]]:
     from .tcp import connect
     return connect(*args, **kwargs)
 

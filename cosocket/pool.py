@@ -83,7 +83,7 @@ class Pool:
             log.error(DEBUG, "lua tcp socket get keepalive peer: using connection fd:%d" % _fileno(entry.sock))
         return entry
 
-    def acquire(self, timeout_ms: int, host: str, port) -> Tuple[Optional[IdleConn], Optional[str]]:
+    def acquire(self, timeout_ms: int, host: str, port: Optional[int]) -> Tuple[Optional[IdleConn], Optional[str]]:
         """Count one more connection, queueing when the backlog says so.
 
         -> (None, None): go and connect; (IdleConn, None): a connection parked

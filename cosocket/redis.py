@@ -36,9 +36,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 from . import tcp
 from .text import lua_number, null
+from .types import AnyErr, CountErr, OkErr
 
 __all__ = ["new", "add_commands", "register_module_prefix", "Redis", "null"]
 
@@ -98,19 +100,24 @@ def _text(line: bytes) -> str:
 class Redis:
     """One Redis connection with lua-resty-redis's methods; make it with `redis.new()`."""
 
-    def __init__(self, sock) -> None:
+    def __init__(self, sock: tcp.TCPSocket) -> None:
         self._sock = sock
-        self._reqs = None
+        self._reqs: Optional[list] = None
         self._subscribed = False
         self._blocking = False
-        self._channels = {"unsubscribe": set(), "punsubscribe": set(), "sunsubscribe": set()}
-        self._buffered = deque()
+        self._channels: Dict[str, set] = {"unsubscribe": set(), "punsubscribe": set(), "sunsubscribe": set()}
+        self._buffered: deque = deque()
         self._module_prefix = None
 
     def __repr__(self) -> str:
         return "<resty.redis %r>" % (self._sock,)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """Any other name is a Redis command: `red.get(key)` -> (res, err).
+
+        Typed as returning Any because a name given to register_module_prefix()
+        returns the Redis object instead of a reply.
+        """
         # Reached only for names not defined yet: every other name is a Redis command (upstream's
         # lazy method generation). The method is then kept on the class, so this runs once per name.
         if name.startswith("_"):
@@ -120,7 +127,9 @@ class Redis:
 
     # -- connection ---------------------------------------------------------------------------
 
-    def connect(self, host=None, port_or_opts=None, opts=None):
+    def connect(self, host: Union[str, bytes, None] = None,
+                port_or_opts: Union[int, str, bytes, Dict[str, Any], None] = None,
+                opts: Optional[Dict[str, Any]] = None) -> OkErr:
         """`connect(host, port, opts)` / `connect("unix:/path", opts)` -> (1, None) or (None, err).
 
         `opts` is passed to the socket's connect as it is (`pool`, `pool_size`, `backlog`), and
@@ -137,7 +146,7 @@ class Redis:
             if port_or_opts is not None and not isinstance(port_or_opts, dict):
                 raise TypeError("bad argument #2 opts: nil or table expected, got %s" % _lua_type(port_or_opts))
             opts = port_or_opts
-            target = (host, opts)
+            target: Tuple[Any, ...] = (host, opts)
         else:
             port = port_or_opts
             if isinstance(port, (str, bytes)):
@@ -165,19 +174,20 @@ class Redis:
                 return None, "failed to do ssl handshake: %s" % err
         return ok, None
 
-    def set_timeout(self, timeout_ms) -> None:
+    def set_timeout(self, timeout_ms: Optional[float]) -> None:
         """The connect, send and read timeouts at once, in milliseconds."""
         if self._sock is None:
             raise RuntimeError("not initialized")
         self._sock.settimeout(timeout_ms)
 
-    def set_timeouts(self, connect_ms, send_ms, read_ms) -> None:
+    def set_timeouts(self, connect_ms: Optional[float], send_ms: Optional[float],
+                     read_ms: Optional[float]) -> None:
         """The connect, send and read timeouts, in milliseconds."""
         if self._sock is None:
             raise RuntimeError("not initialized")
         self._sock.settimeouts(connect_ms, send_ms, read_ms)
 
-    def set_keepalive(self, max_idle_timeout=None, pool_size=None):
+    def set_keepalive(self, max_idle_timeout: Optional[float] = None, pool_size: Optional[int] = None) -> OkErr:
         """Put the connection in the pool -> (1, None) or (None, err); refused while subscribed."""
         if self._sock is None:
             return None, "not initialized"
@@ -185,13 +195,13 @@ class Redis:
             return None, "subscribed state"
         return self._sock.setkeepalive(max_idle_timeout, pool_size)
 
-    def get_reused_times(self):
+    def get_reused_times(self) -> CountErr:
         """How many times the connection came from the pool -> (count, None) or (None, err)."""
         if self._sock is None:
             return None, "not initialized"
         return self._sock.getreusedtimes()
 
-    def close(self):
+    def close(self) -> OkErr:
         """Close the connection -> (1, None) or (None, err)."""
         if self._sock is None:
             return None, "not initialized"
@@ -267,7 +277,7 @@ class Redis:
             return None, err
         return self._read_command_reply()
 
-    def _command(self, name: str, args):
+    def _command(self, name: str, args: Tuple[Any, ...]) -> AnyErr:
         while args and args[-1] is None:
             args = args[:-1]
         prefix = self._module_prefix
@@ -340,31 +350,31 @@ class Redis:
             results.append(res)
         return results, None
 
-    def subscribe(self, *channels):
+    def subscribe(self, *channels: Any) -> AnyErr:
         """SUBSCRIBE: the reply, or a list of replies for several channels."""
         return self._subscribe("subscribe", channels)
 
-    def psubscribe(self, *patterns):
+    def psubscribe(self, *patterns: Any) -> AnyErr:
         """PSUBSCRIBE: the reply, or a list of replies for several patterns."""
         return self._subscribe("psubscribe", patterns)
 
-    def ssubscribe(self, *channels):
+    def ssubscribe(self, *channels: Any) -> AnyErr:
         """SSUBSCRIBE (sharded channels): the reply, or a list of replies for several channels."""
         return self._subscribe("ssubscribe", channels)
 
-    def unsubscribe(self, *channels):
+    def unsubscribe(self, *channels: Any) -> AnyErr:
         """UNSUBSCRIBE: the reply, or a list of replies; (None, "not subscribed") when not subscribed."""
         return self._unsubscribe("unsubscribe", channels)
 
-    def punsubscribe(self, *patterns):
+    def punsubscribe(self, *patterns: Any) -> AnyErr:
         """PUNSUBSCRIBE: the reply, or a list of replies; (None, "not subscribed") when not subscribed."""
         return self._unsubscribe("punsubscribe", patterns)
 
-    def sunsubscribe(self, *channels):
+    def sunsubscribe(self, *channels: Any) -> AnyErr:
         """SUNSUBSCRIBE: the reply, or a list of replies; (None, "not subscribed") when not subscribed."""
         return self._unsubscribe("sunsubscribe", channels)
 
-    def read_reply(self):
+    def read_reply(self) -> AnyErr:
         """The next pub/sub reply -> (res, None) or (None, err); (None, "not subscribed") outside pub/sub."""
         if self._sock is None:
             return None, "not initialized"
@@ -378,7 +388,7 @@ class Redis:
 
     # -- special commands ---------------------------------------------------------------------
 
-    def hmset(self, hashname, *args):
+    def hmset(self, hashname: Any, *args: Any) -> AnyErr:
         """HMSET with field/value arguments, or with one dict of them."""
         if len(args) == 1 and isinstance(args[0], Mapping):
             flat = []
@@ -388,23 +398,23 @@ class Redis:
             args = tuple(flat)
         return self._command("hmset", (hashname,) + args)
 
-    def blpop(self, *args):
+    def blpop(self, *args: Any) -> AnyErr:
         """BLPOP; from now on a read timeout leaves the connection open, as upstream does."""
         self._blocking = True
         return self._command("blpop", args)
 
-    def brpop(self, *args):
+    def brpop(self, *args: Any) -> AnyErr:
         """BRPOP; from now on a read timeout leaves the connection open, as upstream does."""
         self._blocking = True
         return self._command("brpop", args)
 
-    def array_to_hash(self, t):
+    def array_to_hash(self, t: Sequence[Any]) -> Dict[Any, Any]:
         """[k1, v1, k2, v2, ...] -> {k1: v1, k2: v2, ...} (for HGETALL replies)."""
         return {t[i]: t[i + 1] for i in range(0, len(t) - 1, 2)}
 
     # -- pipelines ----------------------------------------------------------------------------
 
-    def init_pipeline(self, n=None) -> None:
+    def init_pipeline(self, n: Optional[int] = None) -> None:
         """Queue the following commands until commit_pipeline (discarding any queued ones)."""
         self._reqs = []
 
@@ -412,7 +422,7 @@ class Redis:
         """Drop the queued commands and leave pipeline mode; a no-op outside it."""
         self._reqs = None
 
-    def commit_pipeline(self):
+    def commit_pipeline(self) -> Tuple[Optional[list], Optional[str]]:
         """Send the queued commands at once -> (list of replies, None) or (None, err).
 
         An error reply is the element `[False, err]`; a failed read gives (None, err) and a
@@ -451,12 +461,12 @@ def _define_command(name: str) -> None:
     setattr(Redis, name, command)
 
 
-def new():
+def new() -> Tuple[Optional[Redis], Optional[str]]:
     """A Redis object on a new cosocket -> (red, None) or (None, err)."""
     return Redis(tcp.tcp()), None
 
 
-def add_commands(*names) -> None:
+def add_commands(*names: str) -> None:
     """Define methods for these command names (kept for upstream's API: every name works anyway)."""
     for name in names:
         _define_command(name)

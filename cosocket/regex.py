@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re as _re
 from types import SimpleNamespace
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from .text import lua_number
+from .types import Captures, Subject
 
 __all__ = ["re", "re_match", "re_find", "re_gmatch", "re_sub", "re_gsub", "GmatchIterator"]
 
@@ -195,7 +196,9 @@ def _ctx_start(ctx) -> int:
     return int(pos) - 1
 
 
-def re_match(subject, regex, options=None, ctx=None, res_table=None) -> tuple:
+def re_match(subject: Subject, regex: Union[str, bytes], options: Optional[str] = None,
+             ctx: Optional[Dict[str, Any]] = None,
+             res_table: Optional[Dict[Any, Any]] = None) -> Tuple[Optional[Captures], Optional[str]]:
     """`ngx.re.match(subject, regex, options?, ctx?, res_table?)` -> `(captures, err)`.
 
     `captures` is a dict: 0 for the whole match, 1.. for the groups (False
@@ -215,7 +218,9 @@ def re_match(subject, regex, options=None, ctx=None, res_table=None) -> tuple:
     return _captures(rx, m, res_table), None
 
 
-def re_find(subject, regex, options=None, ctx=None, nth: int = 0) -> tuple:
+def re_find(subject: Subject, regex: Union[str, bytes], options: Optional[str] = None,
+            ctx: Optional[Dict[str, Any]] = None,
+            nth: int = 0) -> Tuple[Optional[int], Optional[int], Optional[str]]:
     """`ngx.re.find(subject, regex, options?, ctx?, nth?)` -> `(from, to, err)`, 1-based and inclusive.
 
     `nth` picks a capture group instead of the whole match.
@@ -249,7 +254,7 @@ class GmatchIterator:
         self._subject = subject
         self._pos: Optional[int] = 0
 
-    def __call__(self) -> tuple:
+    def __call__(self) -> Tuple[Optional[Captures], Optional[str]]:
         pos = self._pos
         if pos is None:
             return None, None
@@ -266,17 +271,18 @@ class GmatchIterator:
             self._pos = end
         return _captures(self._rx, m), None
 
-    def __iter__(self):
+    def __iter__(self) -> GmatchIterator:
         return self
 
-    def __next__(self) -> dict:
+    def __next__(self) -> Captures:
         caps, _ = self()
         if caps is None:
             raise StopIteration
         return caps
 
 
-def re_gmatch(subject, regex, options=None) -> tuple:
+def re_gmatch(subject: Subject, regex: Union[str, bytes],
+              options: Optional[str] = None) -> Tuple[Optional[GmatchIterator], Optional[str]]:
     """`ngx.re.gmatch(subject, regex, options?)` -> `(iterator, err)`."""
     subj = _subject(subject)
     rx, err = _compile(regex, options, isinstance(subj, bytes))
@@ -296,7 +302,7 @@ def _compile_template(template: str, rx: _Regex):
         return parts
     parts = []
     last = 0
-    names = {}
+    names: dict = {}
     for name, idx in rx.names:
         names.setdefault(name, []).append(idx)
     for m in _TEMPLATE_VAR.finditer(template):
@@ -344,7 +350,8 @@ def _same_type(value, is_bytes: bool, fname: str):
                     % (fname, "nil" if value is None else type(value).__name__))
 
 
-def _substitute(subject, regex, replace, options, global_: bool) -> tuple:
+def _substitute(subject: Any, regex: Any, replace: Any, options: Optional[str],
+                global_: bool) -> Tuple[Union[str, bytes, None], Optional[int], Optional[str]]:
     fname = "gsub" if global_ else "sub"
     subj = _subject(subject)
     is_bytes = isinstance(subj, bytes)
@@ -391,7 +398,9 @@ def _substitute(subject, regex, replace, options, global_: bool) -> tuple:
     return empty.join(out), count, None
 
 
-def re_sub(subject, regex, replace, options=None) -> tuple:
+def re_sub(subject: Subject, regex: Union[str, bytes],
+           replace: Union[str, bytes, Callable[[Captures], Any]],
+           options: Optional[str] = None) -> Tuple[Union[str, bytes, None], Optional[int], Optional[str]]:
     """`ngx.re.sub(subject, regex, replace, options?)` -> `(new, n, err)`: the first match replaced.
 
     `replace` is a template (`$0`, `$1`, `${1}`, `${name}`, `$$`) or a
@@ -400,9 +409,20 @@ def re_sub(subject, regex, replace, options=None) -> tuple:
     return _substitute(subject, regex, replace, options, False)
 
 
-def re_gsub(subject, regex, replace, options=None) -> tuple:
+def re_gsub(subject: Subject, regex: Union[str, bytes],
+            replace: Union[str, bytes, Callable[[Captures], Any]],
+            options: Optional[str] = None) -> Tuple[Union[str, bytes, None], Optional[int], Optional[str]]:
     """`ngx.re.gsub(subject, regex, replace, options?)` -> `(new, n, err)`: every match replaced."""
     return _substitute(subject, regex, replace, options, True)
 
 
-re = SimpleNamespace(match=re_match, find=re_find, gmatch=re_gmatch, sub=re_sub, gsub=re_gsub)
+if TYPE_CHECKING:
+    class _ReAPI:
+        match = staticmethod(re_match)
+        find = staticmethod(re_find)
+        gmatch = staticmethod(re_gmatch)
+        sub = staticmethod(re_sub)
+        gsub = staticmethod(re_gsub)
+    re: _ReAPI
+else:
+    re = SimpleNamespace(match=re_match, find=re_find, gmatch=re_gmatch, sub=re_sub, gsub=re_gsub)

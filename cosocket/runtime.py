@@ -12,7 +12,7 @@ import os
 import weakref
 from contextvars import ContextVar
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union
 
 from .confmodel import HttpSettings, MainConf, SocketSettings
 
@@ -106,7 +106,7 @@ _SOCKET_DIRECTIVES = {
 }
 
 
-def configure(error_log=None, **directives) -> None:
+def configure(error_log: Union[str, Tuple[str, str], None] = None, **directives: Any) -> None:
     """Set in a plain gevent program what nginx.conf directives set in the server.
 
     `error_log` is `"stderr"`, a path, or `(path, level)` with nginx's level
@@ -147,10 +147,19 @@ def _prefix() -> str:
     return path if path.endswith("/") else path + "/"
 
 
-config = SimpleNamespace(
-    debug=False,
-    prefix=_prefix,
-    nginx_version=1025003,
-    ngx_lua_version=10026,
-    subsystem="http",
-)
+if TYPE_CHECKING:
+    class _ConfigAPI:
+        debug: bool
+        prefix: Callable[[], str]
+        nginx_version: int
+        ngx_lua_version: int
+        subsystem: str
+    config: _ConfigAPI
+else:
+    config = SimpleNamespace(
+        debug=False,
+        prefix=_prefix,
+        nginx_version=1025003,
+        ngx_lua_version=10026,
+        subsystem="http",
+    )

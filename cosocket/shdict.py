@@ -48,10 +48,11 @@ import struct
 import threading
 import time
 import zlib
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 from . import log
 from .text import lua_number
+from .types import CountErr, IncrResult, ShdictInput, ShdictKey, ShdictValue, StoreResult
 
 __all__ = ["SharedDict", "configure", "zones"]
 
@@ -615,7 +616,7 @@ class _Zone:
                 prev, node = node, nxt
             if len(items) != vlen or prev != tail:
                 problems.append("entry %d: list of %d items holds %d" % (ref, vlen, len(items)))
-            payload = items
+            payload: Any = items
         else:
             if vtype not in _VALUE_TYPES or _E_DATA + klen + vlen > room:
                 problems.append("entry %d: bad value" % ref)
@@ -688,7 +689,7 @@ class SharedDict:
         return expires == 0 or expires > now
 
     # -- reads -------------------------------------------------------------------------
-    def get(self, key):
+    def get(self, key: ShdictKey) -> Tuple[ShdictValue, Union[int, str, None]]:
         """(value, flags) with flags None when 0; (None, None) when absent or expired; (None, err)."""
         kb, _kt, err = _encode_key(key)
         if err:
@@ -707,8 +708,10 @@ class SharedDict:
             value = zone.value_of(ref)
         return value, (e[6] or None)
 
-    def get_stale(self, key):
-        """(value, flags, stale): like get() but an expired entry not yet removed is returned with stale True."""
+    def get_stale(self, key: ShdictKey) -> Tuple[ShdictValue, Union[int, str, None], Optional[bool]]:
+        """(value, flags, stale): like get() but an expired entry not yet removed is returned with stale True.
+
+        As with get(), the second slot is the flags (None when 0) or the error string."""
         kb, _kt, err = _encode_key(key)
         if err:
             return None, err, None
@@ -728,7 +731,8 @@ class SharedDict:
         return value, (e[6] or None), not live
 
     # -- stores ------------------------------------------------------------------------
-    def _store(self, op: int, key, value, exptime, flags):
+    def _store(self, op: int, key: ShdictKey, value: ShdictInput, exptime: Optional[float],
+               flags: Optional[int]) -> StoreResult:
         exptime = _check_exptime(exptime)
         if flags is None:
             flags = 0
@@ -771,31 +775,37 @@ class SharedDict:
             zone.create(kb, kt, h, vtype, vb, expires, flags, ref=new)
         return True, None, forcible
 
-    def set(self, key, value, exptime=0, flags=0):
+    def set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+            flags: Optional[int] = 0) -> StoreResult:
         """Store `value` (None deletes): (True, None, forcible); forcible is True when LRU entries were evicted."""
         return self._store(OP_SET, key, value, exptime, flags)
 
-    def safe_set(self, key, value, exptime=0, flags=0):
+    def safe_set(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                 flags: Optional[int] = 0) -> StoreResult:
         """set() that never evicts: (False, "no memory", False) when the zone is full."""
         return self._store(OP_SET | OP_SAFE, key, value, exptime, flags)
 
-    def add(self, key, value, exptime=0, flags=0):
+    def add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+            flags: Optional[int] = 0) -> StoreResult:
         """set() only when the key is absent or expired, else (False, "exists", False)."""
         return self._store(OP_ADD, key, value, exptime, flags)
 
-    def safe_add(self, key, value, exptime=0, flags=0):
+    def safe_add(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                 flags: Optional[int] = 0) -> StoreResult:
         """add() that never evicts."""
         return self._store(OP_ADD | OP_SAFE, key, value, exptime, flags)
 
-    def replace(self, key, value, exptime=0, flags=0):
+    def replace(self, key: ShdictKey, value: ShdictInput, exptime: Optional[float] = 0,
+                flags: Optional[int] = 0) -> StoreResult:
         """set() only when the key is present and not expired, else (False, "not found", False)."""
         return self._store(OP_REPLACE, key, value, exptime, flags)
 
-    def delete(self, key):
+    def delete(self, key: ShdictKey) -> StoreResult:
         """Remove the key: (True, None, False)."""
         return self._store(OP_SET, key, None, 0, 0)
 
-    def incr(self, key, value, init=None, init_ttl=None):
+    def incr(self, key: ShdictKey, value: float, init: Optional[float] = None,
+             init_ttl: Optional[float] = None) -> IncrResult:
         """Add `value` to a number: (new, None, forcible) with init given, (new, None, None) without;
         (None, "not found", None) when absent and no init; (None, "not a number", None)."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -848,7 +858,7 @@ class SharedDict:
         return new, None, forcible
 
     # -- lists -------------------------------------------------------------------------
-    def _push(self, key, value, left: bool):
+    def _push(self, key: ShdictKey, value: ShdictInput, left: bool) -> CountErr:
         kb, kt, err = _encode_key(key)
         if err:
             return None, err
@@ -884,7 +894,7 @@ class SharedDict:
                 return None, "no memory"
         return count, None
 
-    def _pop(self, key, left: bool):
+    def _pop(self, key: ShdictKey, left: bool) -> Tuple[ShdictValue, Optional[str]]:
         kb, kt, err = _encode_key(key)
         if err:
             return None, err
@@ -923,23 +933,23 @@ class SharedDict:
             zone.touch(ref)
         return value, None
 
-    def lpush(self, key, value):
+    def lpush(self, key: ShdictKey, value: ShdictInput) -> CountErr:
         """Insert at the head of the list at `key` (created if absent): (length, None) or (None, err)."""
         return self._push(key, value, True)
 
-    def rpush(self, key, value):
+    def rpush(self, key: ShdictKey, value: ShdictInput) -> CountErr:
         """Insert at the tail of the list at `key`: (length, None) or (None, err)."""
         return self._push(key, value, False)
 
-    def lpop(self, key):
+    def lpop(self, key: ShdictKey) -> Tuple[ShdictValue, Optional[str]]:
         """Remove and return the head of the list: (value, None); (None, None) when absent or empty."""
         return self._pop(key, True)
 
-    def rpop(self, key):
+    def rpop(self, key: ShdictKey) -> Tuple[ShdictValue, Optional[str]]:
         """Remove and return the tail of the list: (value, None); (None, None) when absent or empty."""
         return self._pop(key, False)
 
-    def llen(self, key):
+    def llen(self, key: ShdictKey) -> CountErr:
         """(length, None); (0, None) when absent; (None, "value not a list")."""
         kb, _kt, err = _encode_key(key)
         if err:
@@ -958,7 +968,7 @@ class SharedDict:
         return e[10], None
 
     # -- expiry ------------------------------------------------------------------------
-    def ttl(self, key):
+    def ttl(self, key: ShdictKey) -> Tuple[Optional[float], Optional[str]]:
         """(seconds left, None), 0 for no expiry (negative once expired but not yet removed);
         (None, "not found")."""
         kb, _kt, err = _encode_key(key)
@@ -974,7 +984,7 @@ class SharedDict:
             return 0, None
         return round(expires - time.time(), 3), None
 
-    def expire(self, key, exptime):
+    def expire(self, key: ShdictKey, exptime: Optional[float]) -> Tuple[Optional[bool], Optional[str]]:
         """Set a new expiry (seconds; 0 = never): (True, None) or (None, "not found")."""
         if exptime is None:
             raise ValueError('bad "exptime" argument')
@@ -1013,7 +1023,7 @@ class SharedDict:
                         break
         return freed
 
-    def get_keys(self, max_count: int = 1024) -> list:
+    def get_keys(self, max_count: int = 1024) -> list[Union[str, bytes]]:
         """Live keys, least recently used first; at most `max_count` (0 = all)."""
         keys = []
         with self._zone as zone:

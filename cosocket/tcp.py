@@ -24,6 +24,8 @@ import os
 import socket as _stdsocket
 import ssl as _stdssl
 
+from typing import Any, Dict, Optional, Tuple, Union
+
 from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
@@ -31,6 +33,7 @@ from .log import DEBUG, ERR
 from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
+from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult, SendData
 
 _timeout = _stdsocket.timeout
 _NO_TIMEOUTS = (0, 0, 0)  # connect, send, read as set by the user (0 = the directive's value)
@@ -109,7 +112,7 @@ class _UntilReader:
         self._done = False
         self._edges = _recovery_edges(pattern)
 
-    def __call__(self, size=None):
+    def __call__(self, size: Optional[int] = None) -> ReadResult:
         """Read up to the pattern; with `size`, hand the data out in chunks, then (None, None, None)."""
         owner = self._owner
         if size is None:
@@ -144,16 +147,16 @@ class TCPSocket(Stream):
 
     def __init__(self) -> None:
         Stream.__init__(self)
-        self._key = None
-        self._pool = None  # the pool that counts this connection, if any
+        self._key: Optional[str] = None
+        self._pool: Optional[_pool.Pool] = None  # the pool that counts this connection, if any
         self._reused = 0
         self._peer = None
         self._peer_text = ""
         self._tmo = _NO_TIMEOUTS
         self._ct = 60.0
         self._tls_session = None
-        self._client_cert = None
-        self._client_key = None
+        self._client_cert: Optional[tls.PemCertChain] = None
+        self._client_key: Optional[tls.PemPrivKey] = None
         self._connecting = False
 
     def __del__(self) -> None:
@@ -198,13 +201,14 @@ class TCPSocket(Stream):
         return "<cosocket tcp %s>" % state
 
     # ---------------------------------------------------------------- timeouts
-    def settimeout(self, ms) -> None:
+    def settimeout(self, ms: Optional[float]) -> None:
         """Connect, send and read timeout in ms (0, negative or None: the lua_socket_* directives)."""
         ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
         self._tmo = (ms, ms, ms)
         self._apply_timeouts()
 
-    def settimeouts(self, connect_ms, send_ms, read_ms) -> None:
+    def settimeouts(self, connect_ms: Optional[float], send_ms: Optional[float],
+                    read_ms: Optional[float]) -> None:
         """Separate connect, send and read timeouts in ms (0: the directive's value)."""
         self._tmo = (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
                      _check_timeout(read_ms, 3, "settimeouts"))
@@ -214,7 +218,8 @@ class TCPSocket(Stream):
         self._set_timeouts(runtime.socket_settings())
 
     # ----------------------------------------------------------------- connect
-    def connect(self, host, port=None, opts=None, **kw):
+    def connect(self, host: Union[str, bytes], port: Union[int, Dict[str, Any], None] = None,
+                opts: Optional[Dict[str, Any]] = None, **kw: Any) -> OkErr:
         """`connect(host, port, opts)` / `connect("unix:/path", opts)` -> (1, None) or (None, err)."""
         if isinstance(port, dict):
             if opts is not None:
@@ -324,7 +329,7 @@ class TCPSocket(Stream):
         literal = resolver.numeric_address(host)
         if literal is None:
             addrs, err = resolver.resolve(host, settings.resolver, settings.resolver_timeout)
-            if err is not None:
+            if err is not None or addrs is None:
                 self._release_pool()
                 return None, err
             if len(addrs) > 1 and settings.resolver is not None:
@@ -415,7 +420,7 @@ class TCPSocket(Stream):
             pass
         self._release_pool()
 
-    def close(self):
+    def close(self) -> OkErr:
         """-> (1, None), or (None, "closed") when there is no connection (or the busy error while in use)."""
         if self._connecting:
             return None, "socket busy connecting"
@@ -435,7 +440,7 @@ class TCPSocket(Stream):
             log.error(ERR, "attempt to %s data on a closed socket" % method)
         return None, "closed", None
 
-    def receive(self, pattern=None):
+    def receive(self, pattern: Union[int, float, str, bytes, None] = None) -> ReadResult:
         """`receive()`/`"*l"` (a line), `"*a"` (all until close) or `n` bytes -> (data, None, None) / (None, err, partial)."""
         if self._connecting:
             return None, "socket busy connecting", None
@@ -514,7 +519,7 @@ class TCPSocket(Stream):
             self._fail_read(err)
         return None, err, data
 
-    def receiveany(self, max_bytes):
+    def receiveany(self, max_bytes: int) -> DataErr:
         """Whatever is available, at most `max_bytes`, waiting for some if none -> (data, None) / (None, err)."""
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, float)) or max_bytes <= 0:
             raise TypeError("bad argument #1 to 'receiveany' (bad max argument)")
@@ -537,7 +542,8 @@ class TCPSocket(Stream):
         del buf[:max_bytes]
         return data, None
 
-    def receiveuntil(self, pattern, opts=None, **kw):
+    def receiveuntil(self, pattern: Union[str, bytes], opts: Optional[Dict[str, Any]] = None,
+                     **kw: Any) -> _UntilReader:
         """An iterator reading up to `pattern`: `reader(size=None)` -> (data, err, partial).
 
         Option `inclusive` (bool): include the pattern in the data.
@@ -637,7 +643,7 @@ class TCPSocket(Stream):
                 return None, err, bytes(out)
 
     # --- fast paths for the HTTP layer -------------------------------------
-    def send(self, data):
+    def send(self, data: SendData) -> CountErr:
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
         if self._connecting:
             return None, "socket busy connecting"
@@ -657,7 +663,7 @@ class TCPSocket(Stream):
         return self._send_all(sock, payload, n, None)
 
     # ------------------------------------------------------------- keepalive
-    def setkeepalive(self, timeout_ms=None, pool_size=None):
+    def setkeepalive(self, timeout_ms: Optional[float] = None, pool_size: Optional[int] = None) -> OkErr:
         """Park the connection in its pool -> (1, None) or (None, err); the object is closed afterwards."""
         if self._connecting:
             return None, "socket busy connecting"
@@ -717,13 +723,13 @@ class TCPSocket(Stream):
         spool.put(entry, counted, timeout_ms)
         return 1, None
 
-    def getreusedtimes(self):
+    def getreusedtimes(self) -> CountErr:
         """How many times this connection came from the pool -> (count, None) / (None, "closed")."""
         if self._sock is None:
             return None, "closed"
         return self._reused, None
 
-    def setoption(self, name=None, value=None):
+    def setoption(self, name: Optional[str] = None, value: Any = None) -> BoolErr:
         """setsockopt by lua-resty-core's names (keepalive, reuseaddr, tcp-nodelay, sndbuf, rcvbuf) -> (True, None)."""
         if name is None:
             return None, 'missing the "option" argument'
@@ -741,7 +747,8 @@ class TCPSocket(Stream):
         return True, None
 
     # ------------------------------------------------------------------- TLS
-    def setclientcert(self, cert=None, key=None):
+    def setclientcert(self, cert: Optional[tls.PemCertChain] = None,
+                      key: Optional[tls.PemPrivKey] = None) -> BoolErr:
         """Client certificate for the next sslhandshake, from ngx.ssl.parse_pem_cert/parse_pem_priv_key -> (True, None)."""
         if cert is None and key is None:
             self._client_cert = self._client_key = None
@@ -756,7 +763,9 @@ class TCPSocket(Stream):
         self._client_key = key
         return True, None
 
-    def sslhandshake(self, reused_session=None, server_name=None, ssl_verify=False, send_status_req=False):
+    def sslhandshake(self, reused_session: Union[tls.Session, bool, None] = None,
+                     server_name: Union[str, bytes, bool, None] = None, ssl_verify: bool = False,
+                     send_status_req: bool = False) -> Tuple[Union[tls.Session, bool, None], Optional[str]]:
         """TLS over the connection -> (session, None), (True, None) when reused_session is False, or (None, err)."""
         sock = self._sock
         if sock is None:
@@ -902,7 +911,8 @@ def tcp() -> TCPSocket:
     return TCPSocket()
 
 
-def connect(host, port=None, opts=None, **kw):
+def connect(host: Union[str, bytes], port: Union[int, Dict[str, Any], None] = None,
+            opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[TCPSocket], Optional[str]]:
     """`ngx.socket.connect(host, port, opts)` -> (sock, None) or (None, err)."""
     sock = TCPSocket()
     ok, err = sock.connect(host, port, opts, **kw)

@@ -13,9 +13,11 @@ header values containing CR or LF.
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Optional, Tuple
 
 from cosocket import log
 from cosocket.tcp import tcp
+from cosocket.types import CountErr, OkErr, Payload
 
 from . import handshake
 from .deflate import Options as DeflateOptions
@@ -40,7 +42,7 @@ _BAD_PATH = re.compile(r"[\x00-\x20\x7f#]")
 _UNIX_URI = re.compile(r"^(wss?)://(unix:[^:]+):(.*)", re.S)
 
 
-def new(opts=None, **kw):
+def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebSocketClient], Optional[str]]:
     """A client object: `(wb, err)`.
 
     Options: max_payload_len (65535), max_recv_len, max_send_len,
@@ -88,8 +90,10 @@ class WebSocketClient(Endpoint):
     """A client WebSocket: `connect`, `close`, `set_keepalive`, the frame methods and `recv_message`."""
 
     __slots__ = ("deflate_options",)
+    deflate_options: Optional[DeflateOptions]
 
-    def connect(self, uri, opts=None, **kw):
+    def connect(self, uri: str, opts: Optional[Dict[str, Any]] = None,
+                **kw: Any) -> Tuple[Optional[int], Optional[str], Optional[str]]:
         """Connect and perform the opening handshake: `(ok, err, res)`.
 
         `res` is the response head (status line and headers, without the
@@ -253,7 +257,7 @@ class WebSocketClient(Endpoint):
                              agreement.header)
         return err
 
-    def send_close(self, code=None, msg=None):
+    def send_close(self, code: Optional[int] = None, msg: Payload = None) -> CountErr:
         """Send a close frame (once): `(bytes, err)`; later data frames answer "already closed"."""
         payload = close_payload(code, msg)
         if payload is None:
@@ -270,7 +274,7 @@ class WebSocketClient(Endpoint):
             self._end()
         return sent, err
 
-    def close(self):
+    def close(self) -> OkErr:
         """Send a close frame if none was sent yet, then close the connection: `(ok, err)`.
 
         As upstream, this does not wait for the server's close frame; after a
@@ -290,6 +294,6 @@ class WebSocketClient(Endpoint):
                 return 1, None
         return self.sock.close()
 
-    def set_keepalive(self, *args):
+    def set_keepalive(self, *args: Any) -> OkErr:
         """Put the connection into the cosocket pool: `(ok, err)`; `connect` makes the object usable again."""
         return self.sock.setkeepalive(*args)

@@ -19,7 +19,9 @@ import errno
 import os
 import threading
 import weakref
-from typing import Optional
+from typing import Any, Optional
+
+from cosocket.types import CountErr, FrameResult, Payload
 
 from cosocket import log
 from cosocket.stream import Stream
@@ -88,7 +90,7 @@ class MessageState:
         self.received = 0
         self.max_message_len = max_message_len
         self.refused = None
-        self.inflate = None
+        self.inflate: Any = None
         self.rsv = 0
         self.compressed = False
 
@@ -484,11 +486,11 @@ class Channel:
         self.state = MessageState()
         self._plain_frames = not masking and isinstance(sock, Stream)  # unmasked frames straight to the stream
 
-    def set_timeout(self, ms):
+    def set_timeout(self, ms: Optional[float]) -> None:
         """Set the network timeout (milliseconds) for the following operations."""
         return self.sock.settimeout(ms)
 
-    def recv_frame(self):
+    def recv_frame(self) -> FrameResult:
         """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
         if self.fatal:
             return None, None, "fatal error already happened"
@@ -497,7 +499,7 @@ class Channel:
             self.fatal = True
         return data, typ, err
 
-    def send_frame(self, fin, opcode, payload=None):
+    def send_frame(self, fin: bool, opcode: int, payload: Payload = None) -> CountErr:
         """Send one raw frame: `(bytes, err)`."""
         if self.fatal:
             return None, "fatal error already happened"
@@ -508,7 +510,7 @@ class Channel:
             self.fatal = True
         return sent, err
 
-    def send_framed(self, data: bytes):
+    def send_framed(self, data: bytes) -> CountErr:
         """Send bytes that already are whole frames (built once, e.g. with `build_frame`, for many
         connections): `(bytes, err)`, with send_frame's errors."""
         if self.fatal:
@@ -521,11 +523,11 @@ class Channel:
             return None, "failed to send frame: %s" % err
         return sent, None
 
-    def send_text(self, data):
+    def send_text(self, data: Payload) -> CountErr:
         """Send `data` as one unfragmented text frame: `(bytes, err)`."""
         return self._send_final(Opcode.TEXT, data)
 
-    def send_binary(self, data):
+    def send_binary(self, data: Payload) -> CountErr:
         """Send `data` as one unfragmented binary frame: `(bytes, err)`."""
         return self._send_final(Opcode.BINARY, data)
 
@@ -563,7 +565,7 @@ class Channel:
             return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
         return sent, None
 
-    def send_deflated(self, opcode: int, payload: bytes):
+    def send_deflated(self, opcode: int, payload: bytes) -> CountErr:
         """Send one final data frame with RSV1 set whose `payload` is a whole compressed message
         (permessage-deflate; the caller compressed it and checked its size): `(bytes, err)`."""
         if self.fatal:
@@ -576,19 +578,19 @@ class Channel:
             return None, err if err.startswith("failed to build frame") else "failed to send frame: %s" % err
         return sent, None
 
-    def send_continue(self, data):
+    def send_continue(self, data: Payload) -> CountErr:
         """Send `data` as a final continuation frame: `(bytes, err)`."""
         return self.send_frame(True, Opcode.CONTINUATION, data)
 
-    def send_ping(self, data=None):
+    def send_ping(self, data: Payload = None) -> CountErr:
         """Send a ping frame (does not wait for the pong): `(bytes, err)`."""
         return self.send_frame(True, Opcode.PING, data)
 
-    def send_pong(self, data=None):
+    def send_pong(self, data: Payload = None) -> CountErr:
         """Send a pong frame: `(bytes, err)`."""
         return self.send_frame(True, Opcode.PONG, data)
 
-    def send_close(self, code=None, msg=None):
+    def send_close(self, code: Optional[int] = None, msg: Payload = None) -> CountErr:
         """Send a close frame with an optional status code and message: `(bytes, err)`."""
         payload = close_payload(code, msg)
         if payload is None:

@@ -15,6 +15,9 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+from cosocket.types import CountErr, FrameResult, Payload
 
 from . import frames
 from .connection import IDLE
@@ -22,6 +25,9 @@ from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
 from .frames import InvalidPayload, TooBig
 from .protocol import (CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
                        OP_TEXT, Channel, MessageState, close_payload, payload_bytes, _recv_frame, send_frame)
+
+if TYPE_CHECKING:
+    from .deflate import PreparedMessage
 
 # The only frame-level error that leaves the stream in step: nothing of the frame was read yet.
 _IDLE_TIMEOUT = "failed to receive the first 2 bytes: timeout"
@@ -81,6 +87,12 @@ class Endpoint(Channel):
     __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
                  "pieces", "message_type", "protocol", "deflate", "extensions", "ping_interval", "ping_timeout",
                  "last_frame", "ping_sent")
+    protocol: Optional[str]
+    deflate: Optional[PerMessageDeflate]
+    extensions: Optional[str]
+    pieces: list
+    message_type: Optional[str]
+    ping_sent: Optional[float]
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool, *,
                  is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None,
@@ -102,7 +114,7 @@ class Endpoint(Channel):
         self.state.inflate = _Inflating(deflate, self.max_recv_len, self.state.max_message_len)
 
     @property
-    def permessage_deflate(self):
+    def permessage_deflate(self) -> Optional[Dict[str, Any]]:
         """The permessage-deflate parameters agreed (a dict), or None."""
         return None if self.deflate is None else self.deflate.agreement.as_dict()
 
@@ -174,7 +186,7 @@ class Endpoint(Channel):
         self.sock.abort()
         return None, None, ERR_PING_TIMEOUT
 
-    def recv_frame(self):
+    def recv_frame(self) -> FrameResult:
         """Receive one frame: `(data, typ, err)` as upstream (see `websocket.protocol.recv_frame`).
 
         With `strict=True` given to `new`, a frame breaking an RFC 6455 rule is
@@ -201,7 +213,7 @@ class Endpoint(Channel):
                 self._end()
         return frame
 
-    def recv_message(self):
+    def recv_message(self) -> FrameResult:
         """Receive one whole message: `(data, typ, err)`.
 
         `typ` is "text" (`data` a `str`) or "binary" (`bytes`); fragments are
@@ -249,14 +261,14 @@ class Endpoint(Channel):
                 return ("" if self.message_type == "text" else b"").join(pieces), self.message_type, None
 
     # ------------------------------------------------------------ sending
-    def send_text(self, data, compress=True):
+    def send_text(self, data: Payload, compress: bool = True) -> CountErr:
         """Send `data` as one text message: `(bytes, err)`; compressed when permessage-deflate was
         agreed, unless `compress=False` (small or already-compressed data)."""
         if self.deflate is None or not compress:
             return self._send_final(OP_TEXT, data)
         return self._send_compressed(OP_TEXT, data)
 
-    def send_binary(self, data, compress=True):
+    def send_binary(self, data: Payload, compress: bool = True) -> CountErr:
         """Send `data` as one binary message: `(bytes, err)`; compressed as `send_text` says."""
         if self.deflate is None or not compress:
             return self._send_final(OP_BINARY, data)
@@ -272,9 +284,10 @@ class Endpoint(Channel):
         if len(payload) > self.max_send_len:
             self.fatal = True  # as every send's refusal, upstream's rule
             return None, "payload too big"
-        return self.send_deflated(opcode, self.deflate.compress(payload))
+        # the ignore: this is called only once deflate is agreed
+        return self.send_deflated(opcode, self.deflate.compress(payload))  # type: ignore[union-attr]
 
-    def send_prepared(self, message, compress=True):
+    def send_prepared(self, message: PreparedMessage, compress: bool = True) -> CountErr:
         """Send a `websocket.deflate.PreparedMessage` (one message for many connections): `(bytes, err)`.
 
         A server sends the frame built once: compressed when its client agreed
@@ -317,7 +330,7 @@ class Endpoint(Channel):
         self.close_sent = True
         return send_frame(self.sock, True, OP_CLOSE, close_payload(code, msg), self.max_send_len, self.masking)
 
-    def send_close(self, code=None, msg=None):
+    def send_close(self, code: Optional[int] = None, msg: Payload = None) -> CountErr:
         """Send a close frame with an optional status code and message: `(bytes, err)`.
 
         As upstream, this does not wait for the peer's close frame; when the

@@ -11,7 +11,9 @@ share.  The wire rules are in `websocket.frames`, the socket driving in
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+from cosocket.types import CountErr, FrameResult, Payload
 
 from . import frames
 from .connection import (ERR_BAD_REASON, ERR_BAD_TEXT, ERR_CLOSE_BODY, ERR_CONTINUATION,  # noqa: F401
@@ -22,6 +24,9 @@ from .connection import send_frame as _send_frame
 from .connection import send_framed  # noqa: F401
 from .frames import (MAX_FRAME_LEN, TYPES, CloseCode, Opcode, apply_mask, close_payload,  # noqa: F401
                      payload_bytes, py_apply_mask, valid_close_code)
+
+if TYPE_CHECKING:
+    from cosocket.tcp import TCPSocket
 
 # Opcodes and close codes under upstream's names (equal to the IntEnum members).
 OP_CONTINUATION = Opcode.CONTINUATION
@@ -50,8 +55,9 @@ CLOSE_TLS_HANDSHAKE = CloseCode.TLS_HANDSHAKE
 ERR_MASKED = "frame masked"
 
 
-def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[MessageState] = None,
-               strict=False, refuse_masked=False):
+def recv_frame(sock: TCPSocket, max_payload_len: int, force_masking: bool = False, *,
+               state: Optional[MessageState] = None, strict: bool = False,
+               refuse_masked: bool = False) -> FrameResult:
     """Receive one frame: `(data, typ, err)`.
 
     `data` is `str` for text (and text continuation) frames, `bytes` for
@@ -70,7 +76,7 @@ def recv_frame(sock, max_payload_len, force_masking=False, *, state: Optional[Me
     return _recv_frame(sock, max_payload_len, force_masking, state, strict, refuse_masked)
 
 
-def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
+def build_frame(fin: bool, opcode: int, payload_len: int, payload: bytes, masking: bool) -> bytes:
     """The wire bytes of one frame (`payload` is bytes of `payload_len` bytes).
 
     Raises ValueError for a length the 64-bit field cannot carry
@@ -79,7 +85,8 @@ def build_frame(fin, opcode: int, payload_len: int, payload, masking) -> bytes:
     return frames.build_frame(fin, opcode, payload_len, payload, masking)
 
 
-def send_frame(sock, fin, opcode: int, payload, max_payload_len, masking):
+def send_frame(sock: TCPSocket, fin: bool, opcode: int, payload: Payload, max_payload_len: int,
+               masking: bool) -> CountErr:
     """Build and send one frame with a single `sock.send`: `(bytes_sent, err)`."""
     return _send_frame(sock, fin, opcode, payload, max_payload_len, masking)
 

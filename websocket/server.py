@@ -19,10 +19,12 @@ default; `wb.extensions` tells what was agreed).
 from __future__ import annotations
 
 import weakref
+from typing import Any, Dict, Optional, Tuple
 
 import gevent
 
 from cosocket import runtime
+from cosocket.types import OkErr, Payload
 from cosocket.server.request import upgrade
 from cosocket.ngx import ngx
 
@@ -42,7 +44,7 @@ def _first(value):
     return value
 
 
-def new(opts=None, **kw):
+def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebSocketServer], Optional[str]]:
     """Perform the handshake on the current request: `(wb, err)`.
 
     Options: max_payload_len (65535), max_recv_len, max_send_len,
@@ -91,10 +93,10 @@ def new(opts=None, **kw):
     if len(head.headers) <= 100:  # what ngx.req.get_headers() sees: the first value of each name
         get = head.get
     else:
-        headers = ngx.req.get_headers()
+        request_headers = ngx.req.get_headers()
 
         def get(name):
-            return _first(headers.get(name))
+            return _first(request_headers.get(name))
 
     val = get("upgrade")
     if val is None or val.lower() != "websocket":
@@ -135,7 +137,8 @@ def new(opts=None, **kw):
                          ping_timeout=common["ping_timeout"])
     wb.protocol = protocols
     if agreement is not None:
-        wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level), answer)
+        wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level),
+                       answer)  # type: ignore[arg-type]  # accept() answers with its agreement
     _track(r, wb)
     return wb, None
 
@@ -182,7 +185,7 @@ class WebSocketServer(Endpoint):
             return
         self.send_close(CLOSE_GOING_AWAY, "server shutting down")
 
-    def close(self, code=None, reason=None):
+    def close(self, code: Optional[int] = None, reason: Payload = None) -> OkErr:
         """Close the connection: `(ok, err)`.
 
         Sends a close frame (with the optional `code` and `reason`) unless one

@@ -576,6 +576,55 @@ def _shared_dict(p, ctx, name, args):
     ctx.http.shared_dicts.append((dict_name, size))
 
 
+# --------------------------------------------------------------------------- channels
+
+@_directive("channels", "http")
+def _channels(p, ctx, name, args):
+    value = args[0]
+    if value != "embedded" and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+        raise p.error('invalid value "%s" in "channels" directive, it must be "embedded" or a '
+                      'redis://, rediss:// or redis+unix:// URL' % value)
+    _channels_set(p, ctx, name, value)
+
+
+@_directive("channels_history", "http", nargs=(1, 2))
+def _channels_history(p, ctx, name, args):
+    try:
+        count = _number(args[0])
+        ms = parse_time(args[1]) if len(args) > 1 else 0
+    except ValueError:
+        raise p.error('invalid value "%s" in "channels_history" directive' % " ".join(args)) from None
+    _channels_set(p, ctx, name, (count, ms))
+
+
+@_directive("channels_message_max channels_queue_size", "http")
+def _channels_size(p, ctx, name, args):
+    try:
+        size = parse_size(args[0])
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise p.error('invalid value "%s" in "%s" directive' % (args[0], name))
+    _channels_set(p, ctx, name, size)
+
+
+@_directive("channels_socket", "http")
+def _channels_socket(p, ctx, name, args):
+    _channels_set(p, ctx, name, p.prefix_path(args[0]))
+
+
+@_directive("channels_sharded", "http")
+def _channels_sharded(p, ctx, name, args):
+    _channels_set(p, ctx, name, _flag_value(p, name, args[0]))
+
+
+def _channels_set(p, ctx, name, value) -> None:
+    if name in ctx.http.channels:
+        raise p.error('"%s" directive is duplicate' % name)
+    ctx.http.channels[name] = value
+    ctx.http.channels.setdefault("", (name, p.lexer.name, p.lexer.line))  # where the first one is
+
+
 @_directive("access_log", HTTP_ANY, nargs=("min", 1))
 def _access_log(p, ctx, name, args):
     level = ctx.level

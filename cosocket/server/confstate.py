@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from ..confmodel import (AccessLogConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings, ListenConf, LocationConf, MainConf,
-                        ServerConf, ServerSslConf)
+from ..confmodel import (AccessLogConf, ChannelsConf, ErrorLogConf, HandlerConf, HttpConf, HttpSettings,
+                        ListenConf, LocationConf, MainConf, ServerConf, ServerSslConf)
 from .conflex import ConfError
 
 
@@ -53,6 +53,7 @@ class RawHttp:
     level: Level = field(default_factory=Level)
     servers: List[RawServer] = field(default_factory=list)
     shared_dicts: List[Tuple[str, int]] = field(default_factory=list)
+    channels: dict = field(default_factory=dict)  # the channels* directives seen: name -> parsed value
 
 
 @dataclass
@@ -89,6 +90,22 @@ def merge(parent: HttpSettings, level: Level) -> HttpSettings:
     return settings
 
 
+def channels_conf(p, seen: dict) -> Optional[ChannelsConf]:
+    """The ChannelsConf of the http block, None when no `channels` directive enables them."""
+    if "channels" not in seen:
+        if seen:
+            name, file, line = seen[""]
+            raise ConfError('"%s" directive needs "channels" in the same http block' % name, file, line)
+        return None
+    cc = ChannelsConf(backend=seen["channels"])
+    cc.socket = seen.get("channels_socket") or p.prefix_path("logs/channels.sock")
+    cc.history_messages, cc.history_time = seen.get("channels_history", (0, 0))
+    cc.message_max = seen.get("channels_message_max", cc.message_max)
+    cc.queue_size = seen.get("channels_queue_size", cc.queue_size)
+    cc.sharded = seen.get("channels_sharded", False)
+    return cc
+
+
 def finish(p) -> MainConf:
     main = p.main
     if not main.pid:
@@ -100,6 +117,7 @@ def finish(p) -> MainConf:
     http = p.http
     http_settings = merge(HttpSettings(), http.level)
     main.http = HttpConf(settings=http_settings, shared_dicts=list(http.shared_dicts))
+    main.http.channels = channels_conf(p, http.channels)
     ssl_keys: Dict[str, ListenConf] = {}
     for raw in http.servers:
         main.http.servers.append(finish_server(p, raw, http_settings, http.level.ssl, ssl_keys))

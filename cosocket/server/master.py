@@ -27,6 +27,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__, log
+from . import broker
 
 _SIGNAMES = {
     signal.SIGHUP: "SIGHUP", signal.SIGQUIT: "SIGQUIT", signal.SIGTERM: "SIGTERM",
@@ -185,6 +186,10 @@ class ListenSet:
             raise
         return new
 
+    def fds(self) -> List[int]:
+        """The file descriptors of every socket in this set."""
+        return [s.fileno() for socks in self.sockets.values() for s in socks]
+
     def close_except(self, keep: "ListenSet") -> None:
         """Close the sockets of this set that `keep` does not hold."""
         kept = {id(s) for socks in keep.sockets.values() for s in socks}
@@ -232,6 +237,7 @@ class Master:
         self.term_deadline = 0.0
         self.killed = False
         self.init_failures = 0  # current workers whose init_worker_by_python failed
+        self.broker = broker.BrokerProcess()  # the embedded channels broker, when the conf enables it
 
     # -- workers ---------------------------------------------------------------
     def spawn(self, worker_id: int, gen: Generation) -> Optional[int]:
@@ -279,6 +285,8 @@ class Master:
                 return
             if pid == 0:
                 return
+            if self.broker.reaped(pid, status, self.state == "running"):
+                continue
             entry = self.workers.pop(pid, None)
             if os.WIFSIGNALED(status):
                 sig = os.WTERMSIG(status)
@@ -339,6 +347,7 @@ class Master:
         self.listen_set = new_listen
         old_gen = self.generation
         self.generation = Generation(new_conf, ssl_by_key)
+        self.broker.ensure(new_conf, old_set.fds() + new_listen.fds())
         self.start_workers(self.generation)
         self.signal_workers(RETIRE_SIGNAL, old_gen)
         old_set.close_except(new_listen)
@@ -348,6 +357,7 @@ class Master:
 
     # -- main loop -----------------------------------------------------------------
     def run(self) -> int:
+        self.broker.ensure(self.generation.main_conf, self.listen_set.fds())
         self.start_workers(self.generation)
         while True:
             if self.state != "running" and not self.workers:
@@ -362,6 +372,7 @@ class Master:
                 self._tick()
                 continue
             self._handle(info.si_signo, info.si_pid)
+        self.broker.stop()
         log.error(log.NOTICE, "exit")
         remove_pid(self.generation.main_conf.pid)
         return 0

@@ -5,7 +5,7 @@ acts on its `Request` (cosocket.server.request).
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Any, Callable, Dict, NoReturn, Optional, Tuple, Union
 
 from .. import log, runtime
 from ..runtime import NgxExit
@@ -19,13 +19,13 @@ def _req(api: str) -> Request:
     return runtime.get_request(api)
 
 
-def say(*args) -> Tuple[Optional[int], Optional[str]]:
+def say(*args: Any) -> Tuple[Optional[int], Optional[str]]:
     """ngx.say(...): the arguments joined, then a newline; (1, None) or (None, err)."""
     r = _req("ngx.say")
     return r.output(say_bytes(args, "say") + b"\n")
 
 
-def print_(*args) -> Tuple[Optional[int], Optional[str]]:
+def print_(*args: Any) -> Tuple[Optional[int], Optional[str]]:
     """ngx.print(...): the arguments joined; (1, None) or (None, err)."""
     r = _req("ngx.print")
     return r.output(say_bytes(args, "print"))
@@ -48,7 +48,7 @@ def send_headers() -> Tuple[Optional[int], Optional[str]]:
     return 1, None
 
 
-def exit(status) -> None:  # noqa: A001 - the Lua name
+def exit(status: int) -> NoReturn:  # noqa: A001 - the Lua name
     """ngx.exit(status): end the handler (or light thread / timer); never returns."""
     if not isinstance(status, int) or isinstance(status, bool):
         raise TypeError("bad argument #1 to 'exit' (number expected, got %s)" % type(status).__name__)
@@ -65,7 +65,7 @@ def eof() -> Tuple[Optional[int], Optional[str]]:
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
-def redirect(uri, status: int = 302) -> None:
+def redirect(uri: Union[str, bytes], status: int = 302) -> NoReturn:
     """ngx.redirect(uri, status=302): a redirect page with Location; ends the handler."""
     if not isinstance(uri, (str, bytes)):
         raise TypeError("bad argument #1 to 'redirect' (string expected)")
@@ -97,7 +97,7 @@ def get_status() -> int:
     return _req("ngx.status").status
 
 
-def set_status(value) -> None:
+def set_status(value: int) -> None:
     """ngx.status = value; after the head is sent this only logs an error, as nginx."""
     r = _req("ngx.status")
     if r.headers_sent or r.seen_body:  # nginx sends the head with the first output
@@ -113,19 +113,19 @@ def set_status(value) -> None:
     r.status = status
 
 
-def get_ctx() -> dict:
+def get_ctx() -> Dict[Any, Any]:
     """ngx.ctx: a dict per request."""
     return _req("ngx.ctx").ctx
 
 
-def set_ctx(value) -> None:
+def set_ctx(value: Dict[Any, Any]) -> None:
     """ngx.ctx = table."""
     if not isinstance(value, dict):
         raise TypeError("bad argument to 'ngx.ctx' (table expected)")
     _req("ngx.ctx").ctx = value
 
 
-def on_abort(fn) -> Tuple[Optional[int], Optional[str]]:
+def on_abort(fn: Callable[[], Any]) -> Tuple[Optional[int], Optional[str]]:
     """ngx.on_abort(fn): run fn in a light thread when the client closes (lua_check_client_abort on)."""
     if not callable(fn):
         raise TypeError("bad argument #1 to 'on_abort' (function expected)")
@@ -148,13 +148,13 @@ class _HeaderProxy:
 
     __slots__ = ()
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> Any:
         r = _req("ngx.header")
         if not isinstance(name, str):
             raise TypeError("bad argument to 'ngx.header' (string expected)")
         return r.out_headers.get(name)
 
-    def __setitem__(self, name: str, value) -> None:
+    def __setitem__(self, name: str, value: Any) -> None:
         r = _req("ngx.header")
         if not isinstance(name, str):
             raise TypeError("bad argument to 'ngx.header' (string expected)")
@@ -168,12 +168,12 @@ class _HeaderProxy:
     def __delitem__(self, name: str) -> None:
         self[name] = None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         return self[name]
 
-    def __setattr__(self, name: str, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
     def __delattr__(self, name: str) -> None:

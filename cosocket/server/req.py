@@ -2,22 +2,26 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 from ..codecs import decode_args
 from ..runtime import get_request as _req
 from .request import Request, acquire_raw_socket, canonical_name
 
+if TYPE_CHECKING:
+    from ..tcp import TCPSocket
+    from ..types import ReadResult
+
 class RequestHeaders(dict):
     """`ngx.req.get_headers()`: lower-case keys, case-insensitive (and `_` = `-`) lookup, lists for repeats."""
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return dict.__getitem__(self, canonical_name(key).lower())
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return dict.get(self, canonical_name(key).lower(), default)
 
-    def __contains__(self, key):
+    def __contains__(self, key: Any) -> bool:
         return dict.__contains__(self, canonical_name(key).lower())
 
 
@@ -33,7 +37,7 @@ def _get_method() -> str:
     return _req("ngx.req.get_method").head.method
 
 
-def _get_headers(max_headers: int = 100, raw: bool = False):
+def _get_headers(max_headers: int = 100, raw: bool = False) -> Dict[str, Any]:
     """ngx.req.get_headers(max_headers=100, raw=False): a mapping; repeated headers as lists."""
     r = _req("ngx.req.get_headers")
     out = {} if raw else RequestHeaders()
@@ -73,12 +77,12 @@ def get_uri_args_of(r: Request, max_args: int = 100) -> dict:
     return _decode_args(r.head.args, max_args)
 
 
-def _get_uri_args(max_args: int = 100) -> dict:
+def _get_uri_args(max_args: int = 100) -> Dict[str, Any]:
     """ngx.req.get_uri_args(max_args=100): a dict; bare keys give True, repeats give lists."""
     return get_uri_args_of(_req("ngx.req.get_uri_args"), max_args)
 
 
-def _get_post_args(max_args: int = 100) -> dict:
+def _get_post_args(max_args: int = 100) -> Dict[str, Any]:
     """ngx.req.get_post_args(): the urlencoded body as a dict (call read_body first)."""
     r = _req("ngx.req.get_post_args")
     if r.body_state == "unread":
@@ -123,13 +127,14 @@ class _BodyReader:
         self._sock = r.socket
         self._rest = rest
 
-    def settimeout(self, ms):
+    def settimeout(self, ms: Optional[float]) -> None:
         return self._sock.settimeout(ms)
 
-    def settimeouts(self, connect_ms, send_ms, read_ms):
+    def settimeouts(self, connect_ms: Optional[float], send_ms: Optional[float],
+                    read_ms: Optional[float]) -> None:
         return self._sock.settimeouts(connect_ms, send_ms, read_ms)
 
-    def receive(self, size="*l"):
+    def receive(self, size: Union[int, str] = "*l") -> ReadResult:
         """receive(n) / receive("*a") / receive("*l") within the remaining body."""
         if self._rest <= 0:
             return None, "closed", b""
@@ -148,7 +153,7 @@ class _BodyReader:
             self._rest -= len(data) + 1
         return data, err, partial
 
-    def _receive(self, n: int):
+    def _receive(self, n: int) -> ReadResult:
         """`n` bytes read piece by piece: memory follows what arrives, not the length asked for."""
         if n <= _PIECE:
             return self._sock.receive(n)
@@ -163,11 +168,11 @@ class _BodyReader:
             got += len(data)
         return b"".join(pieces), None, None
 
-    def receiveuntil(self, pattern, *args, **kwargs):
+    def receiveuntil(self, pattern: Union[str, bytes], *args: Any, **kwargs: Any) -> Any:
         return self._sock.receiveuntil(pattern, *args, **kwargs)
 
 
-def _socket(raw: bool = False):
+def _socket(raw: bool = False) -> Tuple[Union[TCPSocket, _BodyReader, None], Optional[str]]:
     """ngx.req.socket(raw=False) -> (sock, err); raw=True gives the full-duplex connection cosocket."""
     r = _req("ngx.req.socket")
     if raw:
@@ -175,7 +180,7 @@ def _socket(raw: bool = False):
     return _body_socket(r)
 
 
-def _body_socket(r: Request):
+def _body_socket(r: Request) -> Tuple[Optional[_BodyReader], Optional[str]]:
     """`ngx.req.socket()` for request `r`: a reader of its body -> (reader, err)."""
     if r.is_chunked():
         return None, "chunked request bodies not supported yet"
@@ -186,23 +191,37 @@ def _body_socket(r: Request):
     length = r.content_length()
     if not length or length <= 0:
         return None, "no body"
-    if r.head.get("expect", "").lower() == "100-continue" and r.head.http_version >= 1.1:
+    if (r.head.get("expect") or "").lower() == "100-continue" and r.head.http_version >= 1.1:
         r.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
     r.body_state = "reader"
     r.socket.settimeouts(0, 0, 0)
     return _BodyReader(r, length), None
 
 
-req = SimpleNamespace(
-    http_version=_http_version,
-    get_method=_get_method,
-    get_headers=_get_headers,
-    get_uri_args=_get_uri_args,
-    get_post_args=_get_post_args,
-    read_body=_read_body,
-    discard_body=_discard_body,
-    get_body_data=_get_body_data,
-    get_body_file=_get_body_file,
-    socket=_socket,
-)
+if TYPE_CHECKING:
+    class _ReqAPI:
+        http_version = staticmethod(_http_version)
+        get_method = staticmethod(_get_method)
+        get_headers = staticmethod(_get_headers)
+        get_uri_args = staticmethod(_get_uri_args)
+        get_post_args = staticmethod(_get_post_args)
+        read_body = staticmethod(_read_body)
+        discard_body = staticmethod(_discard_body)
+        get_body_data = staticmethod(_get_body_data)
+        get_body_file = staticmethod(_get_body_file)
+        socket = staticmethod(_socket)
+    req: _ReqAPI
+else:
+    req = SimpleNamespace(
+        http_version=_http_version,
+        get_method=_get_method,
+        get_headers=_get_headers,
+        get_uri_args=_get_uri_args,
+        get_post_args=_get_post_args,
+        read_body=_read_body,
+        discard_body=_discard_body,
+        get_body_data=_get_body_data,
+        get_body_file=_get_body_file,
+        socket=_socket,
+    )
 

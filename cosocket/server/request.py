@@ -15,13 +15,16 @@ import binascii
 import os
 import re
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from .. import log, runtime
 from . import accesslog, response
 from .body import BodyError, read_body as _read_request_body
 from .h1 import RequestHead, parse_decimal
 from ..runtime import NgxExit
+
+if TYPE_CHECKING:
+    from ..tcp import TCPSocket
 
 #: Output buffered before the head is sent; past this the response goes out chunked.
 OUTPUT_BUFFER_LIMIT = 65536
@@ -87,7 +90,7 @@ class ResponseHeaders:
         return lower_name in self._items
 
     def items(self) -> List[Tuple[str, str]]:
-        out = []
+        out: List[Tuple[str, str]] = []
         for name, value in self._items.values():
             if isinstance(value, list):
                 out.extend((name, v) for v in value)
@@ -194,7 +197,7 @@ class Request:
         self.body: Optional[bytes] = None
         self.body_state = "none" if not self._has_body() else "unread"
         self.body_bytes_sent = 0
-        self.abort_handler = None
+        self.abort_handler: Optional[Callable[[], Any]] = None
         self._request_id: Optional[str] = None
         self.server_name_matched = None
 
@@ -243,7 +246,7 @@ class Request:
         """Read the whole body once (ngx.req.read_body); a failure ends the request like nginx."""
         if self.body_state != "unread":
             return
-        if self.head.get("expect", "").lower() == "100-continue" and self.head.http_version >= 1.1:
+        if (self.head.get("expect") or "").lower() == "100-continue" and self.head.http_version >= 1.1:
             self.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         s = self.settings
         self.socket.settimeouts(s.socket.connect_timeout, s.send_timeout, s.client_body_timeout)
@@ -578,7 +581,7 @@ def upgrade(r: Request, headers: List[Tuple[str, Optional[str]]]):
     return sock, None
 
 
-def acquire_raw_socket(r: Request):
+def acquire_raw_socket(r: Request) -> Tuple[Optional[TCPSocket], Optional[str]]:
     """`ngx.req.socket(true)` for request `r` -> (sock, err)."""
     if r.close_delimited and not r.headers_sent:
         return None, "http 1.0 buffering"

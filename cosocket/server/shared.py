@@ -1,15 +1,20 @@
 """ngx.shared: the lua_shared_dict zones of this process by name."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from ..shdict import SharedDict
+
 
 class _Shared(dict):
     """`ngx.shared`: zones by name, also as attributes (`ngx.shared.cache`); an unknown
     name gives None, as Lua's `ngx.shared.nope` is nil."""
 
-    def __missing__(self, name):
+    def __missing__(self, name: str) -> None:
         return None
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Optional[SharedDict]:
         if name.startswith("__"):
             raise AttributeError(name)
         return self[name]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, NoReturn, Optional, Union
 
 from ..runtime import get_request as _req
 from . import accesslog
@@ -108,7 +108,7 @@ class _VarProxy:
 
     __slots__ = ()
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: Union[str, int]) -> Optional[str]:
         r = _req("ngx.var")
         if isinstance(name, int):  # the regex location's captures ($1 ...), set by handlers.dispatch
             captures = getattr(r, "captures", None)
@@ -119,18 +119,18 @@ class _VarProxy:
             raise TypeError("bad argument to 'ngx.var' (string expected)")
         return _lookup_var(r, name.lower())
 
-    def __setitem__(self, name, value):
+    def __setitem__(self, name: Union[str, int], value: Any) -> NoReturn:
         _req("ngx.var")
         raise RuntimeError('variable "%s" not found for writing; maybe it is a built-in variable that is '
                            'not changeable or you forgot to use "set $%s \'\';" in the config to define it '
                            'first' % (name, name))
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Optional[str]:
         if name.startswith("__"):
             raise AttributeError(name)
         return self[name]
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
     def __repr__(self) -> str:

@@ -1,4 +1,5 @@
-"""The real server for the conformance tests: the shipped /echo and a configurable /strict echo."""
+"""The real server for the conformance tests: the shipped /echo and a configurable echo at /strict and
+/deflate (the same app; permessage-deflate is on by default at /deflate)."""
 import pytest
 
 from tests.support.serverproc import ServerProcess
@@ -15,6 +16,7 @@ http {
         listen 127.0.0.1:{port};
         location = /echo { content_by_python_file {root}/conf/handlers/echo.py; }
         location = /strict { content_by_python_file {root}/tests/conformance/apps/strict_echo.py; }
+        location = /deflate { content_by_python_file {root}/tests/conformance/apps/strict_echo.py; }
     }
 }
 """

@@ -1,35 +1,46 @@
-"""A raw WebSocket server on 127.0.0.1 (gevent) that sends crafted bytes to websocket.client.
+"""Raw WebSocket servers on 127.0.0.1 (gevent) that send crafted bytes to websocket.client.
 
     peer = RawPeer(script)        # script: bytes sent right after the 101 response
     ...client connects to peer.url() and talks...
     peer.frames                   # the client's frames: (fin, opcode, payload, masked)
     peer.client_closed_first      # the client closed TCP before we did
+
+`HandshakePeer` is what every such server shares: the 101 answer, then reading
+the client's frames until its close frame, EOF or a quiet `read_for` seconds.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import socket as stdsocket
 
 import gevent
 import gevent.event
 from gevent.server import StreamServer
 
-from .wire import read_frame
-
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+from .wire import Reader, accept_key, header_values, read_frame_rsv, read_head
 
 
-class RawPeer:
-    def __init__(self, script: bytes = b"", close_after=0.5, protocol=None, stay_open=False):
+def peer_factory(cls):
+    """The body of a fixture: yields `make(*args, **kw)` starting `cls` peers, then stops them all."""
+    peers = []
+
+    def make(*args, **kw):
+        peer = cls(*args, **kw)
+        peers.append(peer)
+        return peer
+
+    yield make
+    for peer in peers:
+        peer.stop()
+
+
+class HandshakePeer:
+    """A raw server answering one opening handshake with 101 (plus `response_headers`), then `script`."""
+
+    def __init__(self, script: bytes, read_for: float):
         self.script = script
-        self.close_after = close_after  # seconds to wait for the client's frames
-        self.protocol = protocol
-        self.stay_open = stay_open  # never close TCP ourselves: the client must give up
+        self.read_for = read_for
         self.frames: list = []
-        self.release = gevent.event.Event()
-        self.client_closed_first = None
+        self.close_payload = None
         self.done = gevent.event.Event()
         self.server = StreamServer(("127.0.0.1", 0), self._handle)
         self.server.start()
@@ -37,47 +48,75 @@ class RawPeer:
     def url(self, path="/"):
         return "ws://127.0.0.1:%d%s" % (self.server.server_port, path)
 
+    def response_headers(self, head: bytes) -> bytes:
+        """Extra header lines of the 101 answering the request `head`."""
+        return b""
+
+    def record(self, fin, rsv, opcode, payload, masked) -> None:
+        """Keep one of the client's frames in `frames`."""
+        raise NotImplementedError
+
+    def after_frames(self, sock, client_eof: bool) -> None:
+        """Called once reading stops: `client_eof` when it stopped without a close frame."""
+
+    def linger(self) -> None:
+        """Called before our side closes TCP."""
+
     def _handle(self, sock, addr):
-        buf = b""
         try:
-            while b"\r\n\r\n" not in buf:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return
-                buf += chunk
-            head, _, buf = buf.partition(b"\r\n\r\n")
-            key = re.search(rb"(?im)^Sec-WebSocket-Key:\s*(\S+)", head).group(1)
-            accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
-            extra = b"Sec-WebSocket-Protocol: %s\r\n" % self.protocol.encode() if self.protocol else b""
+            try:
+                head, rest = read_head(sock)
+            except EOFError:
+                return
+            key = header_values(head, "Sec-WebSocket-Key")[0].split()[0]
             sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
-                         b"Sec-WebSocket-Accept: " + accept + b"\r\n" + extra + b"\r\n" + self.script)
-            self._read_frames(sock, buf)
+                         b"Sec-WebSocket-Accept: " + accept_key(key) + b"\r\n" + self.response_headers(head)
+                         + b"\r\n" + self.script)
+            reader = Reader(sock, rest)
+            sock.settimeout(self.read_for)
+            try:
+                while True:
+                    fin, rsv, opcode, payload, masked = read_frame_rsv(reader.recv_exact)
+                    self.record(fin, rsv, opcode, payload, masked)
+                    if opcode == 0x8:
+                        self.close_payload = payload
+                        break
+            except (EOFError, OSError, stdsocket.timeout):
+                self.after_frames(sock, client_eof=True)
+            else:
+                self.after_frames(sock, client_eof=False)
         finally:
             self.done.set()
-            if self.stay_open:  # no FIN from us until stop() (the server closes it when we return)
-                self.release.wait(5)
+            self.linger()
             sock.close()
 
-    def _read_frames(self, sock, buf):
-        state = {"buf": buf}
+    def close_code(self):
+        """The close code of the client's close frame (None without one)."""
+        payload = self.close_payload
+        return int.from_bytes(payload[:2], "big") if payload is not None and len(payload) >= 2 else None
 
-        def recv_exact(n):
-            while len(state["buf"]) < n:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise EOFError
-                state["buf"] += chunk
-            data, state["buf"] = state["buf"][:n], state["buf"][n:]
-            return data
+    def stop(self):
+        self.server.stop(timeout=0.1)
 
-        sock.settimeout(self.close_after)
-        try:
-            while True:
-                f = read_frame(recv_exact)
-                self.frames.append(f)
-                if f[1] == 0x8:
-                    break
-        except (EOFError, OSError, stdsocket.timeout):
+
+class RawPeer(HandshakePeer):
+    """Answers with Sec-WebSocket-Protocol `protocol` (when given) and records `(fin, opcode, payload, masked)`."""
+
+    def __init__(self, script: bytes = b"", close_after=0.5, protocol=None, stay_open=False):
+        self.protocol = protocol
+        self.stay_open = stay_open  # never close TCP ourselves: the client must give up
+        self.release = gevent.event.Event()
+        self.client_closed_first = None
+        super().__init__(script, close_after)  # seconds to wait for the client's frames
+
+    def response_headers(self, head):
+        return b"Sec-WebSocket-Protocol: %s\r\n" % self.protocol.encode() if self.protocol else b""
+
+    def record(self, fin, rsv, opcode, payload, masked):
+        self.frames.append((fin, opcode, payload, masked))
+
+    def after_frames(self, sock, client_eof):
+        if client_eof:
             self.client_closed_first = True
             return
         # the client's close came: it must now wait for our FIN, not close first
@@ -87,13 +126,10 @@ class RawPeer:
         except (stdsocket.timeout, OSError):
             self.client_closed_first = False
 
-    def close_code(self):
-        """The close code of the client's close frame (None without one)."""
-        for fin, opcode, payload, masked in self.frames:
-            if opcode == 0x8:
-                return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-        return None
+    def linger(self):
+        if self.stay_open:  # no FIN from us until stop() (the server closes it when we return)
+            self.release.wait(5)
 
     def stop(self):
         self.release.set()
-        self.server.stop(timeout=0.1)
+        super().stop()

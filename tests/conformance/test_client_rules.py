@@ -5,43 +5,14 @@ import pytest
 
 from websocket import client
 
-from .rawpeer import RawPeer
-from .wire import close_body, frame
-
-
-def unmasked(opcode, payload=b"", **kw):
-    return frame(opcode, payload, key=None, **kw)
-
-
-def run_echo(peer, **opts):
-    """Connect, then echo messages with recv_message until it fails or a close: (returns, wb)."""
-    opts.setdefault("timeout", 500)
-    wb, _ = client.new(opts)
-    ok, err, _ = wb.connect(peer.url())
-    assert ok == 1, err
-    results = []
-    while True:
-        data, typ, err = wb.recv_message()
-        results.append((data, typ, err))
-        if data is None or typ == "close":
-            break
-        (wb.send_text if typ == "text" else wb.send_binary)(data)
-    peer.done.wait(2)
-    return results, wb
+from .echoclient import run_echo
+from .rawpeer import RawPeer, peer_factory
+from .wire import close_body, frame, unmasked
 
 
 @pytest.fixture
 def make_peer():
-    peers = []
-
-    def make(*args, **kw):
-        peer = RawPeer(*args, **kw)
-        peers.append(peer)
-        return peer
-
-    yield make
-    for peer in peers:
-        peer.stop()
+    yield from peer_factory(RawPeer)
 
 
 VIOLATIONS = [

@@ -6,52 +6,30 @@ import pytest
 
 from websocket import client
 
+from . import echoclient
 from .deflatewire import DeflatePeer, Inflater, deflate
-from .wire import close_body, frame
+from .rawpeer import peer_factory
+from .wire import close_body, unmasked
 
 AGREED = "permessage-deflate"
 TEXT = ('{"op": "update", "items": [%s]}' % ", ".join('{"n": %d}' % i for i in range(200))).encode()
 
 
-def unmasked(opcode, payload=b"", **kw):
-    return frame(opcode, payload, key=None, **kw)
-
-
 @pytest.fixture
 def make_peer():
-    peers = []
-
-    def make(*args, **kw):
-        peer = DeflatePeer(*args, **kw)
-        peers.append(peer)
-        return peer
-
-    yield make
-    for peer in peers:
-        peer.stop()
+    yield from peer_factory(DeflatePeer)
 
 
 def connect(peer, **opts):
-    opts.setdefault("timeout", 500)
+    """echoclient.connect with permessage_deflate=True unless given."""
     opts.setdefault("permessage_deflate", True)
-    wb, _ = client.new(opts)
-    ok, err, _ = wb.connect(peer.url())
-    return wb, ok, err
+    return echoclient.connect(peer, **opts)
 
 
 def run_echo(peer, **opts):
-    """Connect, then echo messages with recv_message until it fails or a close: (returns, wb)."""
-    wb, ok, err = connect(peer, **opts)
-    assert ok == 1, err
-    results = []
-    while True:
-        data, typ, err = wb.recv_message()
-        results.append((data, typ, err))
-        if data is None or typ == "close":
-            break
-        (wb.send_text if typ == "text" else wb.send_binary)(data)
-    peer.done.wait(2)
-    return results, wb
+    """echoclient.run_echo with permessage_deflate=True unless given."""
+    opts.setdefault("permessage_deflate", True)
+    return echoclient.run_echo(peer, **opts)
 
 
 # ---------------------------------------------------------------- negotiation

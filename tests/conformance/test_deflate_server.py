@@ -1,8 +1,8 @@
 """permessage-deflate (RFC 7692) on the real server: negotiation, compressed frames in and out, and refusals.
 
 Crafted bytes go to the shipped /echo (compression on, server defaults) and to
-apps/deflate_echo.py (settings from the query string); every answer is checked
-on the wire with plain zlib.
+apps/strict_echo.py at /deflate (compression on by default, settings from the
+query string); every answer is checked on the wire with plain zlib.
 """
 import json
 import os
@@ -12,35 +12,17 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.serverproc import ServerProcess
-
-from .deflatewire import DeflateWS, Inflater, deflate
-from .wire import close_body, frame
-
-CONF = """
-worker_processes 1;
-error_log logs/error.log info;
-pid logs/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    lua_socket_log_errors off;
-    server {
-        listen 127.0.0.1:{port};
-        location = /echo { content_by_python_file {root}/conf/handlers/echo.py; }
-        location = /deflate { content_by_python_file {root}/tests/conformance/apps/deflate_echo.py; }
-    }
-}
-"""
+from .deflatewire import Inflater, deflate
+from .wire import RawWS, close_body, frame
 
 OFFER = "permessage-deflate; client_max_window_bits"
 TEXT = ('{"id": 1, "name": "compressible", "tags": ["a", "b", "c"], "text": "%s"}' % ("lorem ipsum " * 40)).encode()
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("deflate-conformance"), CONF) as s:
-        yield s
+def srv(ws_server):
+    """The directory's server: /echo and the echo app at /deflate, which agrees permessage-deflate by default."""
+    return ws_server
 
 
 def path(**query):
@@ -52,11 +34,11 @@ def path(**query):
 
 
 def open_ws(srv, p="/echo", extensions=OFFER):
-    return DeflateWS(srv.port, p, extensions)
+    return RawWS(srv.port, p, extensions=extensions)
 
 
 def closed_with(ws, code):
-    got = ws.read_close()
+    got = ws.read_close()[0]
     assert got == code, "close code %r, expected %d" % (got, code)
     assert ws.eof(1.0), "the server must close TCP after refusing a frame"
     return True

@@ -265,9 +265,9 @@ def test_semaphore_timed_out_waiter_leaves_the_queue():
     out = []
 
     def entry():
-        ngx.thread.spawn(lambda: out.append(sema.wait(0.002)))
-        ngx.thread.spawn(lambda: out.append(sema.wait(1)))
-        ngx.sleep(0.006)
+        ngx.thread.spawn(lambda: out.append(sema.wait(0.02)))
+        ngx.thread.spawn(lambda: out.append(sema.wait(5)))
+        ngx.sleep(0.2)  # well past the first wait's timeout, even on a loaded machine
         assert sema.count() == -1
         sema.post()
         ngx.sleep(0.001)

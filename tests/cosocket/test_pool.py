@@ -1,12 +1,12 @@
 """cosocket keepalive pools: reuse, LRU eviction, idle timeout, peer close, backlog queue."""
-import socket
 import time
 
 import gevent
 import pytest
-from gevent.server import StreamServer
 
-from cosocket import log, ngx, pool
+from cosocket import ngx, pool
+from tests.support.netfaults import refused_port
+from tests.support.tcpserver import echo, tcp_server
 
 
 pytestmark = pytest.mark.usefixtures("fresh_pools")
@@ -15,32 +15,7 @@ pytestmark = pytest.mark.usefixtures("fresh_pools")
 @pytest.fixture
 def server():
     """An echo server on 127.0.0.1 that records accepted connections (`srv.conns`)."""
-    conns = []
-
-    def echo(s, addr):
-        conns.append(s)
-        try:
-            while True:
-                data = s.recv(1024)
-                if not data:
-                    return
-                s.sendall(data)
-        except OSError:
-            return
-
-    srv = StreamServer(("127.0.0.1", 0), echo)
-    srv.start()
-    srv.conns = conns
-    yield srv
-    srv.stop(timeout=0.1)
-
-
-@pytest.fixture
-def errlog(tmp_path):
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "debug")])
-    yield lambda: path.read_text() if path.exists() else ""
-    log.configure([("stderr", "error")])
+    yield from tcp_server(echo)
 
 
 def roundtrip(sock, msg=b"ping\n"):
@@ -217,9 +192,7 @@ def test_backlog_zero_rejects_at_once(server):
 
 
 def test_failed_connect_gives_slot_back():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = refused_port()
     sock = ngx.socket.tcp()
     assert sock.connect("127.0.0.1", port, pool_size=1, backlog=0) == (None, "connection refused")
     assert pool.get("127.0.0.1:%d" % port) is None

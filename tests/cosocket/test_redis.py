@@ -1,6 +1,5 @@
 """cosocket.redis against a real redis-server: the scenarios of lua-resty-redis's t/sanity.t,
 plus unix sockets, TLS, options tables passed through to the socket, binary values and auth."""
-import socket
 
 import gevent
 import pytest
@@ -8,19 +7,9 @@ import pytest
 from cosocket import redis, runtime
 from cosocket.confmodel import HttpSettings
 from cosocket.text import null
-from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
+from tests.support.netfaults import full_backlog, refused_port
 
-
-@pytest.fixture
-def red(redis_server, fresh_pools):  # noqa: F811
-    """A connected client on a flushed database; closed at the end."""
-    r, err = redis.new()
-    assert err is None
-    r.set_timeout(1000)
-    assert r.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert r.flushall() == ("OK", None)
-    yield r
-    r.close()
+from .redisclient import pause_others
 
 
 @pytest.fixture
@@ -94,10 +83,7 @@ def test_blpop_read_timeout_keeps_the_connection(red, errlog):
 
 
 def test_read_timeout_of_a_plain_command_closes_the_connection(red, redis_server):  # noqa: F811
-    other, _ = redis.new()
-    other.set_timeout(1000)
-    assert other.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert other.client("pause", 400) == ("OK", None)
+    other = pause_others(redis_server, 400)
     red.set_timeouts(1000, 1000, 100)
     assert red.get("dog") == (None, "timeout")
     assert red.close() == (None, "closed")
@@ -167,38 +153,18 @@ def test_binary_and_large_values_round_trip(red):
 
 
 def test_connection_refused():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = refused_port()
     red, _ = redis.new()
     red.set_timeout(10000)
     assert red.connect("127.0.0.1", port) == (None, "connection refused")
 
 
 def test_set_timeouts_connect_timeout(errlog):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    try:
-        for _ in range(3):
-            f = socket.socket()
-            f.setblocking(False)
-            try:
-                f.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(f)
-        gevent.sleep(0.05)
+    with full_backlog() as port:
         red, _ = redis.new()
         red.set_timeouts(100, 1000, 1000)
         assert red.connect("127.0.0.1", port) == (None, "timeout")
         assert "lua tcp socket connect timed out" in errlog()
-    finally:
-        for f in fillers:
-            f.close()
-        listener.close()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,21 +1,10 @@
 """cosocket.redis pipelines and transactions against a real redis-server: the scenarios of
 lua-resty-redis's t/pipeline.t and t/transaction.t."""
 import gevent
-import pytest
 
-from cosocket import redis
 from cosocket.text import null
-from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
 
-
-@pytest.fixture
-def red(redis_server, fresh_pools):  # noqa: F811
-    r, _ = redis.new()
-    r.set_timeout(1000)
-    assert r.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert r.flushall() == ("OK", None)
-    yield r
-    r.close()
+from .redisclient import connected, pause_others
 
 
 def queue_four(red):
@@ -89,10 +78,7 @@ def test_commit_without_init_is_an_error(red):
 
 
 def test_pipeline_read_timeout_closes_the_connection(red, redis_server):  # noqa: F811
-    other, _ = redis.new()
-    other.set_timeout(1000)
-    assert other.connect("127.0.0.1", redis_server.port) == (1, None)
-    assert other.client("pause", 300) == ("OK", None)
+    other = pause_others(redis_server, 300)
     red.set_timeouts(1000, 1000, 100)
     red.init_pipeline()
     red.get("dog")
@@ -123,9 +109,7 @@ def test_discard_and_a_watched_key_aborting_exec(red, redis_server):  # noqa: F8
     assert red.discard() == ("OK", None)
     assert red.get("a") == (null, None)
     assert red.watch("a") == ("OK", None)
-    other, _ = redis.new()
-    other.set_timeout(1000)
-    assert other.connect("127.0.0.1", redis_server.port) == (1, None)
+    other = connected(redis_server)
     assert other.set("a", "changed") == ("OK", None)
     other.close()
     assert red.multi() == ("OK", None)

@@ -2,19 +2,15 @@
 and the sharded commands (ssubscribe / spublish / sunsubscribe) read with read_reply."""
 import pytest
 
-from cosocket import log, redis
-from tests.support.redisserver import redis_server  # noqa: F401  (fixture)
+from cosocket import log
+
+from .redisclient import connected
 
 
 @pytest.fixture
 def pair(redis_server, fresh_pools):  # noqa: F811
     """Two connected clients (subscriber, publisher) with 1 s timeouts; closed at the end."""
-    clients = []
-    for _ in range(2):
-        r, _ = redis.new()
-        r.set_timeout(1000)
-        assert r.connect("127.0.0.1", redis_server.port) == (1, None)
-        clients.append(r)
+    clients = [connected(redis_server) for _ in range(2)]
     log.configure([("stderr", "crit")])  # lua_socket_log_errors off, as upstream's tests set it
     yield clients
     log.configure([("stderr", "error")])

@@ -5,12 +5,12 @@ import socket
 import gevent
 import gevent.event
 import pytest
-from gevent.server import StreamServer
 
 from cosocket import ngx, pool, runtime
 from cosocket.concurrency import run_entry
 from cosocket.confmodel import HttpSettings, ResolverConf
 from tests.cosocket.fakes import FakeRequest
+from tests.support.tcpserver import hold, tcp_server
 
 pytestmark = pytest.mark.usefixtures("fresh_pools")
 
@@ -18,20 +18,7 @@ pytestmark = pytest.mark.usefixtures("fresh_pools")
 @pytest.fixture
 def server():
     """A server on 127.0.0.1 that keeps every connection open until the test ends."""
-    conns = []
-
-    def hold(s, addr):
-        conns.append(s)
-        try:
-            while s.recv(1024):
-                pass
-        except OSError:
-            pass
-
-    srv = StreamServer(("127.0.0.1", 0), hold)
-    srv.start()
-    yield srv
-    srv.stop(timeout=0.1)
+    yield from tcp_server(hold)
 
 
 @pytest.fixture

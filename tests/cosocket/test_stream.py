@@ -1,19 +1,13 @@
 """cosocket.stream: the stream API under the cosocket, on real socket pairs."""
 import gevent
 import pytest
-from gevent import socket
 
-from cosocket.tcp import TCPSocket
+from tests.support.sockpair import stream_pair
 
 
 @pytest.fixture
 def pair():
-    a, b = socket.socketpair()
-    stream = TCPSocket.from_accepted(a, "unix")
-    stream.settimeout(1000)
-    yield stream, b
-    a.close()
-    b.close()
+    yield from stream_pair(1000)
 
 
 def test_recv_into_and_unread(pair):

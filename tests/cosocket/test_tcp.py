@@ -9,6 +9,7 @@ from gevent.server import StreamServer
 
 from cosocket import ngx, runtime, tcp
 from cosocket.confmodel import HttpSettings
+from tests.support.netfaults import full_backlog, refused_port
 
 
 @pytest.fixture
@@ -200,9 +201,7 @@ def test_receiveany_closed(serve):
 
 
 def test_connect_refused_logged_and_returned(errlog):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = refused_port()
     sock = ngx.socket.tcp()
     assert sock.connect("127.0.0.1", port) == (None, "connection refused")
     assert "connect() failed (111: Connection refused), when connecting to 127.0.0.1:%d" % port in errlog()
@@ -210,39 +209,19 @@ def test_connect_refused_logged_and_returned(errlog):
 
 def test_log_errors_off_silences_socket_errors(errlog, settings):
     settings.log_errors = False
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = refused_port()
     assert ngx.socket.tcp().connect("127.0.0.1", port) == (None, "connection refused")
     assert "connect() failed" not in errlog()
 
 
 def test_connect_timeout_on_full_backlog(errlog):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    try:
-        for _ in range(3):
-            f = socket.socket()
-            f.setblocking(False)
-            try:
-                f.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(f)
-        gevent.sleep(0.05)
+    with full_backlog() as port:
         sock = ngx.socket.tcp()
         sock.settimeouts(80, 1000, 1000)
         started = time.monotonic()
         assert sock.connect("127.0.0.1", port) == (None, "timeout")
         assert 0.07 < time.monotonic() - started < 1.0
         assert "lua tcp socket connect timed out, when connecting to 127.0.0.1:%d" % port in errlog()
-    finally:
-        for f in fillers:
-            f.close()
-        listener.close()
 
 
 def test_connect_timeout_default_from_settings(settings):

@@ -6,8 +6,9 @@ import pytest
 from gevent import ssl as gssl
 from gevent.server import StreamServer
 
-from cosocket import log, ngx, runtime, tls
+from cosocket import ngx, runtime, tls
 from cosocket.confmodel import HttpSettings
+from tests.support.logcapture import log_file
 
 
 pytestmark = pytest.mark.usefixtures("fresh_pools")
@@ -24,10 +25,7 @@ def settings(tls_files):
 
 @pytest.fixture
 def errlog(tmp_path):
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "error")])
-    yield lambda: path.read_text() if path.exists() else ""
-    log.configure([("stderr", "error")])
+    yield from log_file(tmp_path, "error")
 
 
 def make_server(tls_files, require_client_cert=False, max_version=None):

@@ -31,14 +31,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import gevent
 import pytest
 
 from tests.docs.extract import ROOT, all_blocks
 from tests.support.redisserver import RedisServer, find_binary
-from tests.support.serverproc import ServerProcess, free_port, wait_port
+from tests.support import nginxref
+from tests.support.serverproc import ServerProcess, free_port
 
 BLOCKS = all_blocks()
 PY = [b for b in BLOCKS if b.lang == "python"]
@@ -234,22 +234,13 @@ def test_handler_block(block, docs_server, redis_port):
 
 # --- the Lua side of the ports: Debian's nginx with lua-nginx-module ------------------------
 
-NGINX_BIN = "/usr/sbin/nginx"
-_NGINX_NEEDS = ((NGINX_BIN, "nginx"), ("/usr/lib/nginx/modules/ngx_http_lua_module.so", "libnginx-mod-http-lua"),
-                ("/usr/share/lua/5.1/resty/core.lua", "lua-resty-core"),
-                ("/usr/share/lua/5.1/nginx/websocket/server.lua", "lua-nginx-websocket"))
-
-
 @pytest.fixture(scope="module")
 def lua_server(tmp_path_factory):
     """nginx serving the lua-handler blocks (Debian installs lua-resty-websocket as nginx.websocket.*,
     so `resty.websocket.*` is mapped onto it), or a skip naming the missing package."""
-    for path, package in _NGINX_NEEDS:
-        if not os.path.exists(path):
-            pytest.skip("%s not found (Debian package: %s)" % (path, package))
+    nginxref.require(websocket=True)
     prefix = tmp_path_factory.mktemp("docs-nginx")
-    for d in ("logs", "conf", "tmp", "lua/resty/websocket"):
-        (prefix / d).mkdir(parents=True, exist_ok=True)
+    (prefix / "lua/resty/websocket").mkdir(parents=True)
     for name in ("server", "client", "protocol"):
         (prefix / "lua/resty/websocket" / (name + ".lua")).write_text('return require "nginx.websocket.%s"\n' % name)
     locations = []
@@ -260,26 +251,10 @@ def lua_server(tmp_path_factory):
     dicts = "\n".join(line.strip() for b in HTTP_CONF for line in b.text.splitlines()
                       if line.strip().startswith("lua_shared_dict"))
     port = free_port()
-    conf = prefix / "conf" / "nginx.conf"
-    conf.write_text(
-        "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
-        "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n"
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid logs/nginx.pid;\n"
-        "error_log logs/error.log info;\nevents { worker_connections 64; }\n"
-        "http {\naccess_log off;\nclient_body_temp_path tmp/body;\nproxy_temp_path tmp/proxy;\n"
-        "fastcgi_temp_path tmp/fastcgi;\nuwsgi_temp_path tmp/uwsgi;\nscgi_temp_path tmp/scgi;\n"
-        'lua_package_path "%s/lua/?.lua;;";\n%s\nserver {\nlisten 127.0.0.1:%d;\n%s\n}\n}\n'
-        % (prefix, dicts, port, "\n".join(locations)))
-    proc = subprocess.Popen([NGINX_BIN, "-p", str(prefix), "-c", str(conf), "-e", "logs/error.log"],
-                            cwd=str(prefix), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        wait_port(port)
-    except TimeoutError:
-        proc.kill()
-        raise RuntimeError("nginx did not start:\n" + (prefix / "logs/error.log").read_text())
-    yield SimpleNamespace(port=port, prefix=prefix)
-    proc.terminate()
-    proc.wait(10)
+    body = "%s\nserver {\nlisten 127.0.0.1:%d;\n%s\n}\n" % (dicts, port, "\n".join(locations))
+    ref = nginxref.NginxRef(prefix, nginxref.conf(body, "%s/lua/?.lua;;" % prefix), ports=(port,))
+    yield ref
+    ref.stop()
 
 
 @pytest.mark.parametrize("block", LUA_HANDLERS, ids=_ids(LUA_HANDLERS))

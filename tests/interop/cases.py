@@ -62,3 +62,24 @@ def case_id(case) -> str:
 def cases_json() -> str:
     """The cases as JSON, for the Node.js and browser peers."""
     return json.dumps(CASES)
+
+
+def mismatch(case, got):
+    """A short description of how an echoed message differs from the case's, or None."""
+    sent = payload(case)
+    if type(got) is not type(sent):
+        return "%s: came back as %s" % (case_id(case), type(got).__name__)
+    if got != sent:
+        return "%s: came back different (%d %s)" % (
+            case_id(case), len(got), "characters" if isinstance(got, str) else "bytes")
+    return None
+
+
+async def aiohttp_exchange(ws, case, timeout):
+    """Send the case's message on an aiohttp client WebSocket `ws` and return what comes back (a WSMessage)."""
+    data = payload(case)
+    if isinstance(data, str):
+        await ws.send_str(data)
+    else:
+        await ws.send_bytes(data)
+    return await ws.receive(timeout=timeout)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
+import ssl
 import sys
 from pathlib import Path
 
 import pytest
 
+from cosocket import runtime
+
+from tests.support import nginxref, peerproc
 from tests.support.serverproc import ROOT, ServerProcess, free_port, wait_port
 
 HERE = Path(__file__).resolve().parent
@@ -21,12 +24,7 @@ PEERS = HERE / "peers"
 NODE_DIR = HERE / "node"
 NGINX_DIR = PEERS / "nginx"
 
-INSTALL_HINT = "scripts/install-peers.sh (run by ./run-tests) installs it"
-
-NGINX_BIN = "/usr/sbin/nginx"
-NGINX_LUA_MODULE = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
-LUA_WEBSOCKET = "/usr/share/lua/5.1/nginx/websocket/server.lua"
-LUA_RESTY_CORE = "/usr/share/lua/5.1/resty/core.lua"
+INSTALL_HINT = nginxref.INSTALL_HINT
 
 
 # --- what is installed ---------------------------------------------------------
@@ -42,11 +40,7 @@ def missing_node_ws() -> str | None:
 
 def missing_nginx_lua() -> str | None:
     """Why the nginx + lua-resty-websocket peer cannot run, or None."""
-    for path, package in ((NGINX_BIN, "nginx"), (NGINX_LUA_MODULE, "libnginx-mod-http-lua"),
-                          (LUA_RESTY_CORE, "lua-resty-core"), (LUA_WEBSOCKET, "lua-nginx-websocket")):
-        if not os.path.exists(path):
-            return "%s is missing (Debian package %s): %s" % (path, package, INSTALL_HINT)
-    return None
+    return nginxref.missing(websocket=True)
 
 
 def missing_chromium() -> str | None:
@@ -64,40 +58,13 @@ def require(reason: str | None) -> None:
 
 # --- peer processes ------------------------------------------------------------
 
-class PeerProcess:
-    """A peer server in a subprocess listening on 127.0.0.1:`port`; stopped by its own pid."""
+class PeerProcess(peerproc.PeerProcess):
+    """A peer server in a subprocess, with peers/ on its PYTHONPATH."""
 
-    def __init__(self, name: str, argv: list, port: int, log_dir: Path, cwd: Path | None = None,
-                 extra_ports: tuple = ()):
-        self.name = name
-        self.port = port
-        self.log_path = log_dir / ("%s.out" % name)
-        self.log_file = open(self.log_path, "wb")
+    def __init__(self, name: str, argv: list, port: int, log_dir: Path, cwd: Path | None = None):
         env = dict(os.environ)
         env["PYTHONPATH"] = str(PEERS) + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = subprocess.Popen(argv, cwd=str(cwd or log_dir), env=env,
-                                     stdout=self.log_file, stderr=subprocess.STDOUT)
-        try:
-            for p in (port, *extra_ports):
-                wait_port(p, timeout=10)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError("peer %s did not start:\n%s" % (name, self.output()))
-
-    def output(self) -> str:
-        """What the peer printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Terminate the peer (SIGTERM, then SIGKILL after a grace period)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
+        super().__init__(name, argv, port, log_dir, cwd=cwd, env=env)
 
 
 def start_python_peer(name: str, script: str, log_dir: Path, tls: Path | None) -> PeerProcess:
@@ -118,21 +85,9 @@ def start_node_peer(log_dir: Path, tls: Path | None) -> PeerProcess:
     return PeerProcess("node-ws" + ("-tls" if tls else ""), argv, port, log_dir, cwd=NODE_DIR)
 
 
-def start_nginx_peer(prefix: Path, tls: Path) -> PeerProcess:
+def start_nginx_peer(prefix: Path, tls: Path) -> nginxref.NginxRef:
     """nginx + lua-resty-websocket with a plain and a TLS listener (`.ssl_port`)."""
-    port, ssl_port = free_port(), free_port()
-    for d in ("logs", "conf", "tmp"):
-        (prefix / d).mkdir(parents=True, exist_ok=True)
-    text = (NGINX_DIR / "nginx.conf").read_text()
-    for name, value in (("port", port), ("ssl_port", ssl_port), ("here", NGINX_DIR), ("tls", tls)):
-        text = text.replace("{%s}" % name, str(value))
-    conf = prefix / "conf" / "nginx.conf"
-    conf.write_text(text)
-    argv = [NGINX_BIN, "-p", str(prefix), "-c", str(conf), "-e", "logs/error.log"]
-    peer = PeerProcess("nginx-lua", argv, port, prefix / "logs", cwd=prefix, extra_ports=(ssl_port,))
-    peer.ssl_port = ssl_port
-    peer.error_log = lambda: (prefix / "logs" / "error.log").read_text(errors="replace")
-    return peer
+    return nginxref.start_with_tls(prefix, NGINX_DIR / "nginx.conf", here=NGINX_DIR, tls=tls)
 
 
 # --- our server, serving the shipped conf ---------------------------------------
@@ -179,6 +134,20 @@ def our_server(tmp_path_factory, tls_files):
     srv.url = url
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def trusted(tls_files, monkeypatch):
+    """Our client verifies the peers' certificates against the test CA (lua_ssl_trusted_certificate)."""
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
+    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
+
+
+def client_ssl_context(scheme, tls_files):
+    """An ssl.SSLContext trusting the test CA for wss, None for ws."""
+    if scheme != "wss":
+        return None
+    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
 
 
 @pytest.fixture(params=["ws", "wss"])

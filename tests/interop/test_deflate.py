@@ -3,24 +3,23 @@
 Our server (the shipped /echo, compression on) with the `websockets`, aiohttp
 and Node.js `ws` clients, each with compression on; our client
 (`permessage_deflate=True`) with the same three as servers
-(peers/deflate_echo.py, node/deflate_echo_server.js).  Every pair checks the
+(peers/*_echo.py and node/echo_server.js, each with --deflate).  Every pair checks the
 extension both sides agreed on and echoes cases.CASES plus compressible
 messages sent several times (context takeover) and an empty one.
 Headless Chromium's own compression is in test_deflate_chromium.py.
 """
 import asyncio
 import json
-import ssl
 import subprocess
+import sys
 
 import gevent
 import pytest
 
-from cosocket import runtime
 from websocket import client
 
-from .cases import CASES, MAX_SIZE, case_id, payload
-from .conftest import NODE_DIR, PEERS, PeerProcess, free_port, missing_node_ws, require
+from .cases import CASES, MAX_SIZE, aiohttp_exchange, case_id, mismatch, payload
+from .conftest import NODE_DIR, PEERS, PeerProcess, client_ssl_context, free_port, missing_node_ws, require
 
 TIMEOUT = 10.0
 JSON_TEXT = json.dumps([{"id": i, "name": "user %d" % i, "active": i % 3 == 0, "tags": ["alpha", "beta"]}
@@ -34,21 +33,6 @@ DEFLATE_CASES = CASES + [
 ]
 
 
-def ssl_context(scheme, tls_files):
-    if scheme != "wss":
-        return None
-    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
-
-
-def mismatch(case, got):
-    sent = payload(case)
-    if type(got) is not type(sent):
-        return "%s: came back as %s" % (case_id(case), type(got).__name__)
-    if got != sent:
-        return "%s: came back different (%d units)" % (case_id(case), len(got))
-    return None
-
-
 # ---------------------------------------------------------------- our server, their clients
 SERVER_ANSWER = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
 
@@ -57,8 +41,8 @@ def test_websockets_client(our_server, scheme, tls_files):
     from websockets.asyncio.client import connect
 
     async def talk():
-        async with connect(our_server.url("/echo", scheme), ssl=ssl_context(scheme, tls_files), max_size=MAX_SIZE,
-                           compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
+        async with connect(our_server.url("/echo", scheme), ssl=client_ssl_context(scheme, tls_files),
+                           max_size=MAX_SIZE, compression="deflate", open_timeout=TIMEOUT, ping_interval=None) as ws:
             assert ws.response.headers["Sec-WebSocket-Extensions"] == SERVER_ANSWER
             assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
             for case in DEFLATE_CASES:
@@ -74,16 +58,12 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
     async def talk():
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(our_server.url("/echo", scheme), ssl=ssl_context(scheme, tls_files) or False,
+            async with session.ws_connect(our_server.url("/echo", scheme),
+                                          ssl=client_ssl_context(scheme, tls_files) or False,
                                           max_msg_size=MAX_SIZE, compress=15) as ws:
                 assert ws.compress == 12  # the window our server asked for
                 for case in DEFLATE_CASES:
-                    data = payload(case)
-                    if isinstance(data, str):
-                        await ws.send_str(data)
-                    else:
-                        await ws.send_bytes(data)
-                    msg = await ws.receive(timeout=TIMEOUT)
+                    msg = await aiohttp_exchange(ws, case, TIMEOUT)
                     assert mismatch(case, msg.data) is None, mismatch(case, msg.data)
                 await ws.close()
 
@@ -92,7 +72,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
 
 def test_node_ws_client(our_server, scheme, tls_files):
     require(missing_node_ws())
-    argv = ["node", str(NODE_DIR / "deflate_echo_client.js"), our_server.url("/echo", scheme),
+    argv = ["node", str(NODE_DIR / "echo_client.js"), "--deflate", our_server.url("/echo", scheme),
             json.dumps(DEFLATE_CASES)]
     if scheme == "wss":
         argv.append(str(tls_files / "ca.pem"))
@@ -106,12 +86,6 @@ def test_node_ws_client(our_server, scheme, tls_files):
 
 
 # ---------------------------------------------------------------- our client, their servers
-@pytest.fixture
-def trusted(tls_files, monkeypatch):
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
-
-
 @pytest.fixture(scope="module")
 def deflate_peers(tmp_path_factory, tls_files):
     """Compressing echo servers started on first use: deflate_peers(kind, scheme) -> url."""
@@ -124,10 +98,9 @@ def deflate_peers(tmp_path_factory, tls_files):
             port = free_port()
             tls = [str(tls_files / "server.pem"), str(tls_files / "server.key")] if scheme == "wss" else []
             if kind == "node-ws":
-                argv, cwd = ["node", str(NODE_DIR / "deflate_echo_server.js"), str(port)] + tls, NODE_DIR
+                argv, cwd = ["node", str(NODE_DIR / "echo_server.js"), "--deflate", str(port)] + tls, NODE_DIR
             else:
-                import sys
-                argv, cwd = [sys.executable, str(PEERS / "deflate_echo.py"), kind, str(port)] + tls, None
+                argv, cwd = [sys.executable, str(PEERS / ("%s_echo.py" % kind)), "--deflate", str(port)] + tls, None
             started[key] = PeerProcess("deflate-%s-%s" % (kind, scheme), argv, port, log_dir, cwd=cwd)
         return "%s://127.0.0.1:%d/echo" % (scheme, started[key].port), started[key]
 

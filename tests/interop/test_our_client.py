@@ -12,7 +12,6 @@ the peer pings (recv_message answers it), then closes first, with 4002
 import gevent
 import pytest
 
-from cosocket import runtime
 from websocket import client
 
 from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, payload
@@ -23,13 +22,6 @@ from .peers.echo_rules import (CLOSE_ME, FRAGMENT_ME, FRAGMENTED_TEXT, PEER_CLOS
 
 TIMEOUT_MS = 5000
 GREENLET_TIMEOUT = 30
-
-
-@pytest.fixture
-def trusted(tls_files, monkeypatch):
-    """Our client verifies the peers' certificates against the test CA (lua_ssl_trusted_certificate)."""
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_trusted_certificate", str(tls_files / "ca.pem"))
-    monkeypatch.setattr(runtime.worker.http_settings.socket, "ssl_verify_depth", 2)
 
 
 @pytest.fixture(scope="module")

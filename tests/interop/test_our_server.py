@@ -7,33 +7,16 @@ frame carries the same code and that the server then closes TCP at once.
 """
 import asyncio
 import json
-import ssl
 import subprocess
 import time
 
-from .cases import CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, case_id, cases_json, payload
-from .conftest import NODE_DIR, missing_node_ws, require
+from .cases import (CASES, CLOSE_CODE, CLOSE_REASON, MAX_SIZE, PING_PAYLOAD, aiohttp_exchange, case_id, cases_json,
+                    mismatch, payload)
+from .conftest import NODE_DIR, client_ssl_context, missing_node_ws, require
 
 TIMEOUT = 5.0
 #: How soon after the close frames cross our server must close TCP (seconds).
 CLOSE_TCP_WITHIN = 1.0
-
-
-def client_ssl_context(scheme, tls_files):
-    if scheme != "wss":
-        return None
-    return ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
-
-
-def mismatch(case, got) -> str | None:
-    """A short description of how an echoed message differs from the case's, or None."""
-    sent = payload(case)
-    if type(got) is not type(sent):
-        return "%s: came back as %s" % (case_id(case), type(got).__name__)
-    if got != sent:
-        return "%s: came back different (%d %s)" % (
-            case_id(case), len(got), "characters" if isinstance(got, str) else "bytes")
-    return None
 
 
 def test_websockets_client(our_server, scheme, tls_files):
@@ -70,12 +53,7 @@ def test_aiohttp_client(our_server, scheme, tls_files):
                                           max_msg_size=MAX_SIZE, autoping=False, autoclose=False,
                                           compress=0) as ws:
                 for case in CASES:
-                    data = payload(case)
-                    if isinstance(data, str):
-                        await ws.send_str(data)
-                    else:
-                        await ws.send_bytes(data)
-                    msg = await ws.receive(timeout=TIMEOUT)
+                    msg = await aiohttp_exchange(ws, case, TIMEOUT)
                     want = aiohttp.WSMsgType.TEXT if case["type"] == "text" else aiohttp.WSMsgType.BINARY
                     assert msg.type == want, "%s: got %r" % (case_id(case), msg.type)
                     assert mismatch(case, msg.data) is None, mismatch(case, msg.data)

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from cosocket import log
 from cosocket.shdict import SharedDict
+from tests.support.logcapture import log_file
 
 KILLS = 150
 WRITERS = 2
@@ -91,10 +91,7 @@ def exercise_every_key(d):
 
 @pytest.fixture
 def alert_log(tmp_path):
-    path = tmp_path / "error.log"
-    log.configure([(str(path), "alert")])
-    yield lambda: path.read_text() if path.exists() else ""
-    log.configure([("stderr", "error")])
+    yield from log_file(tmp_path, "alert")
 
 
 def test_writers_killed_in_a_loop_leave_a_consistent_zone(alert_log):

@@ -84,6 +84,10 @@ class RedisServer:
             self.stop()
         raise RuntimeError("redis-server did not start:\n" + self.log())
 
+    def _ready(self, reply: bytes) -> bool:
+        """Whether the reply to PING (and the unix socket being there) says the server is up."""
+        return reply.startswith(b"+PONG") and os.path.exists(self.unix_path)
+
     def _wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -92,7 +96,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG") and os.path.exists(self.unix_path):
+                    if self._ready(s.recv(64)):
                         return True
             except OSError:
                 pass

@@ -143,21 +143,24 @@ def test_fragment_over_max_recv_len_once_inflated_is_1009():
     assert wb.state.refused == 1009
 
 
-def test_message_over_max_message_len_once_inflated_is_1009():
+def three_fragment_client():
+    """A client (max_recv_len 4096, max_message_len 8000) reading one compressed message of 9000 zero bytes
+    sent as three fragments of 3000 inflated bytes each."""
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     part = c.compress(b"\0" * 3000) + c.flush(zlib.Z_SYNC_FLUSH)
-    wb = client(FakeSocket(frame(0x42, part) + frame(0x00, part) + frame(0x80, part[:-4])), Agreement(),
-                max_recv_len=4096, max_message_len=8000)
+    return client(FakeSocket(frame(0x42, part) + frame(0x00, part) + frame(0x80, part[:-4])), Agreement(),
+                  max_recv_len=4096, max_message_len=8000)
+
+
+def test_message_over_max_message_len_once_inflated_is_1009():
+    wb = three_fragment_client()
     assert wb.recv_message() == (None, None, "message too big")
     assert wb.state.refused == 1009
 
 
 def test_non_strict_recv_frame_bounds_fragments_not_messages():
     # upstream's frame level: max_recv_len bounds each (inflated) frame; the script joins the message
-    c = zlib.compressobj(6, zlib.DEFLATED, -15)
-    part = c.compress(b"\0" * 3000) + c.flush(zlib.Z_SYNC_FLUSH)
-    wb = client(FakeSocket(frame(0x42, part) + frame(0x00, part) + frame(0x80, part[:-4])), Agreement(),
-                max_recv_len=4096, max_message_len=8000)
+    wb = three_fragment_client()
     got = [wb.recv_frame() for _ in range(3)]
     assert [len(d) for d, _, _ in got] == [3000, 3000, 3000]
 

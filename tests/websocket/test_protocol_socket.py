@@ -4,6 +4,7 @@ import pytest
 from gevent import socket
 
 from cosocket.tcp import TCPSocket
+from tests.support.sockpair import stream_pair
 from websocket.protocol import MessageState, recv_frame, send_frame
 
 from .test_protocol import KEY, wire
@@ -23,12 +24,7 @@ def frame_code(request, monkeypatch):
 
 @pytest.fixture
 def pair():
-    a, b = socket.socketpair()
-    reader = TCPSocket.from_accepted(a, "unix")
-    reader.settimeout(2000)
-    yield reader, b
-    a.close()
-    b.close()
+    yield from stream_pair(2000)
 
 
 def trickle(sock, data, step):

@@ -1,4 +1,5 @@
-"""What every echo peer does besides echoing (shared by the Python peers and the tests)."""
+"""What every echo peer does besides echoing (shared by the Python peers and the tests), and how they start."""
+import ssl
 
 #: A text message asking the peer to close the connection itself.
 CLOSE_ME = "close-me"
@@ -16,3 +17,17 @@ FRAGMENTED_TEXT = "é!"
 PING_ME = "ping-me"
 PEER_PING = b"are you there?"
 PONG_SEEN = "pong received"
+#: A text message asking the peer for the Sec-WebSocket-Extensions header it answered with ("" without one).
+ASK_EXTENSIONS = "extensions?"
+
+
+def peer_args(argv):
+    """`(deflate, port, context)` from a peer's arguments `[--deflate] PORT [CERT KEY]`: permessage-deflate
+    wanted, the port, and a server TLS context when a certificate and key are given (else None)."""
+    deflate = bool(argv) and argv[0] == "--deflate"
+    port, *tls = argv[1:] if deflate else argv
+    context = None
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls[0], tls[1])
+    return deflate, int(port), context
