@@ -220,9 +220,9 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
                 frame = frames.parse(scratch, n, limit, rules)
             if type(frame) is tuple:
                 if frame[2] < n:
-                    sock.unread(scratch[frame[2]:n])
+                    sock.unread(memoryview(scratch)[frame[2]:n])
             elif frame is None:
-                sock.unread(scratch[:n])
+                sock.unread(memoryview(scratch)[:n])
                 frame = _read_head(sock, limit, rules)
                 if frame[0] is None:
                     return frame
