@@ -49,6 +49,9 @@ class _Target:
 
 _targets: List[_Target] = [_Target("stderr", ERR)]
 _max_level = ERR
+#: Whether debug messages are written (what `enabled(DEBUG)` answers), for the per-frame and
+#: per-read paths that test it on every call; `configure` keeps it current.
+debug_enabled = False
 
 
 def level_number(name: str) -> int:
@@ -58,13 +61,14 @@ def level_number(name: str) -> int:
 
 def configure(targets: Sequence[Tuple[str, str]]) -> None:
     """Send the log to `targets`, a list of (absolute path or "stderr", level name)."""
-    global _targets, _max_level
+    global _targets, _max_level, debug_enabled
     new = [_Target(path, level_number(level)) for path, level in targets]
     for old in _targets:
         if old.stream is not None and old.stream is not sys.stderr:
             old.stream.close()
     _targets = new
     _max_level = max((t.level for t in new), default=ERR)
+    debug_enabled = DEBUG <= _max_level
 
 
 def reopen() -> None:

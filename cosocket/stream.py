@@ -79,7 +79,7 @@ class Stream:
 
     __slots__ = ("_sock", "_raw", "rbuf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
                  "_cur_to",
-                 "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "_drained",
+                 "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "drained",
                  "_hard_deadline", "log_errors")
 
     def __init__(self) -> None:
@@ -98,7 +98,9 @@ class Stream:
         self._deadline = None  # the current read wait's deadline (cosocket.deadlines)
         self._tentry = None
         self._waiter = None
-        self._drained = False  # the last raw read returned less than asked: the kernel had no more
+        #: The last read of a plain socket returned less than asked (the kernel had no more): the next
+        #: read waits for data before trying.  A direct reader (`direct_read_fd`) sets it after its own reads.
+        self.drained = False
         self._hard_deadline = None  # loop time no read wait may pass (plain sockets; the worker's head timer)
         #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
         #: reads a request itself (it reports those failures in nginx's own words)
@@ -262,6 +264,77 @@ class Stream:
             return self._send_all(sock, head + payload if head else payload, n, None)
         return self._send_all(sock, payload, n, head)
 
+    # ------------------------------------------------------ the direct path
+    def direct_read_fd(self) -> int:
+        """The file descriptor a caller may read itself right now, or -1.
+
+        With `direct_write_fd`, the one "direct path allowed" decision: a
+        plain (not TLS) socket with a non-zero timeout, its side open, no read
+        in progress, not a request's own socket, no read deadline over the
+        timeout.  The caller makes one non-blocking recv() on it with no switch
+        to another greenlet before it, and reports back: `wait_readable` when
+        nothing had arrived, `direct_read_failed` with the errno of a failure,
+        `drained` after a short read.  With -1 it takes the general path
+        (`recv_into`), which answers busy, closed and the rest.
+        """
+        raw = self._raw  # (set exactly while the socket is plain)
+        if raw is not None and not self._reading and not self._read_closed and self._request is None \
+                and self._hard_deadline is None and self._rt > 0.0:
+            return raw.fileno()
+        return -1
+
+    def direct_write_fd(self) -> int:
+        """The file descriptor a caller may send on itself right now, or -1 (see `direct_read_fd`).
+
+        A plain socket with a non-zero send timeout, its write side open, no
+        send in progress, not a request's own socket.  The caller makes one
+        non-blocking send() and reports back: `send_rest` for what it did not
+        take, `direct_send_failed` with the errno of a failure.  With -1 it
+        takes the general path (`send_parts`).
+        """
+        raw = self._raw
+        if raw is not None and not self._writing and not self._write_closed and self._request is None \
+                and self._st > 0.0:
+            return raw.fileno()
+        return -1
+
+    def wait_readable(self, wait=None) -> Optional[str]:
+        """Wait for the peer's next bytes (a direct reader found none) -> None, or "timeout" (logged) when the
+        read timeout passed; with `wait` (seconds), at most that long, then "idle" (not logged).
+
+        None means the descriptor `direct_read_fd` gave may be read again: other
+        readers were refused meanwhile, and a close meanwhile answers "closed".
+        """
+        self._reading = True  # another greenlet's read meanwhile is "socket busy reading"
+        try:
+            woke = deadlines.wait_readable(self, self._sock._read_event, wait if wait is not None else self._rt
+                                           if self._hard_deadline is None else self._wait_seconds())
+        except OSError as exc:  # the socket closed by another greenlet meanwhile
+            return self._read_failed(exc)
+        finally:
+            self._reading = False
+        if woke is deadlines.TIMED_OUT:
+            return self.read_timed_out() if wait is None else "idle"
+        if self._raw is None or self._read_closed:
+            return "closed"
+        return None
+
+    def direct_read_failed(self, errno: int) -> str:
+        """A direct read failed with `errno` (0: the peer closed): log it as nginx does, close the read side
+        -> the error's text ("closed" at the end of the stream)."""
+        if not errno:
+            return self._fail_read("closed")
+        return self._read_failed(OSError(errno, os.strerror(errno)))
+
+    def direct_send_failed(self, errno: int) -> str:
+        """A direct send failed with `errno`: log it as nginx does, close the write side -> the error's text."""
+        return self._send_failed(OSError(errno, os.strerror(errno)))
+
+    def send_rest(self, head: bytes, payload: bytes, sent: int):
+        """Finish sending `head + payload` of which a direct send took the first `sent` bytes (waiting for
+        buffer space as `send_parts` does) -> (len, None) / (None, err)."""
+        return self._send_all(self._sock, payload, len(head) + len(payload), head, sent)
+
     def abort(self) -> None:
         """Close the connection now, whatever its state (a request's own socket too)."""
         self._finalize()
@@ -346,10 +419,10 @@ class Stream:
         try:
             if type(sock) is _PLAIN and self._rt > 0:
                 raw = sock._sock
-                if self._drained:
+                if self.drained:
                     # the last read emptied the kernel's buffer: wait before trying (as nginx's
                     # rev->ready = 0), which saves a recv() failing with EAGAIN per message
-                    self._drained = False
+                    self.drained = False
                     if wait is not None:
                         seconds = wait
                     else:
@@ -371,7 +444,7 @@ class Stream:
                                 is deadlines.TIMED_OUT:
                             raise _timeout("timed out") from None
                 if got < size:
-                    self._drained = True
+                    self.drained = True
             else:
                 seconds = self._rt if wait is None else wait
                 if self._cur_to != seconds:

@@ -345,7 +345,7 @@ class TCPSocket(Stream):
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
         self._raw = entry.sock._sock if type(entry.sock) is _PLAIN else None
-        self._drained = False
+        self.drained = False
         self._cur_to = _UNSET
         self._reused = entry.reused + 1
         self._peer = entry.peer
@@ -372,7 +372,7 @@ class TCPSocket(Stream):
                 pass
         self._sock = sock
         self._raw = sock._sock
-        self._drained = False
+        self.drained = False
         self._cur_to = self._ct
         self.rbuf.clear()
         if log.enabled(DEBUG):

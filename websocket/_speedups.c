@@ -10,15 +10,30 @@
  *       The frame at the start of buf[:have]: websocket.frames.parse, with the
  *       same arguments and results (see there).
  *
- * websocket.frames keeps the pure-Python twins and is the reference; the tests
- * run every frame test on both.  No state outside the call: no static buffers,
- * nothing known of sockets or of Python classes.  Built only when a C compiler
+ *   recv_parse(fd, buf, limit, rules) -> (count, parse result) | 0 | -errno
+ *   send_frame(fd, first_byte, payload) -> count | -errno
+ *       The direct reads and writes of websocket.direct (see there): one
+ *       recv(2) / send(2) or sendmsg(2) on a file descriptor, never blocking,
+ *       the GIL kept (the call cannot wait); failures come back as errno
+ *       numbers, never as Python errors or strings.
+ *
+ * websocket.frames and websocket.direct keep the pure-Python twins and are the
+ * reference; the tests run every test of these functions on both.  No state
+ * outside the call: no static buffers, nothing known of Python's socket
+ * objects or of Python classes (a file descriptor is an int).  Built only when a C compiler
  * is available (see setup.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* send_frame joins head and payload below this size (one send() of a stack copy), sendmsg from it on */
+#define SEND_JOIN_MAX 4096
 
 #define MASK_REQUIRED 1
 #define MASK_REFUSED 2
@@ -118,39 +133,15 @@ fail:
     return NULL;
 }
 
+/* The frame at the start of p[:have]: None (need more), the violation's number, or the frame tuple. */
 static PyObject *
-speedups_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+parse_buf(const unsigned char *p, Py_ssize_t have, long long limit, long rules)
 {
-    Py_buffer view;
-    const unsigned char *p;
-    Py_ssize_t have, head;
-    long long limit;
-    long rules;
+    Py_ssize_t head;
     unsigned long long plen;
     int fst, opcode, masked, violation = 0;
     PyObject *payload = NULL, *key = NULL, *result = NULL;
 
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "parse() takes exactly 4 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    have = PyLong_AsSsize_t(args[1]);
-    if (have == -1 && PyErr_Occurred())
-        return NULL;
-    limit = PyLong_AsLongLong(args[2]);
-    if (limit == -1 && PyErr_Occurred())
-        return NULL;
-    rules = PyLong_AsLong(args[3]);
-    if (rules == -1 && PyErr_Occurred())
-        return NULL;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    if (have > view.len || have < 0) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "have is beyond the buffer");
-        return NULL;
-    }
-    p = (const unsigned char *)view.buf;
     if (have < 2)
         goto need_more;
     fst = p[0];
@@ -218,16 +209,181 @@ speedups_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     goto done;
 
 need_more:
-    PyBuffer_Release(&view);
     Py_RETURN_NONE;
 refused:
-    PyBuffer_Release(&view);
     return PyLong_FromLong(violation);
 done:
     Py_XDECREF(payload);
     Py_XDECREF(key);
+    return result;
+}
+
+/* have, limit and rules from args[1..3] */
+static int
+parse_args(PyObject *const *args, Py_ssize_t *have, long long *limit, long *rules)
+{
+    if (have != NULL) {
+        *have = PyLong_AsSsize_t(args[1]);
+        if (*have == -1 && PyErr_Occurred())
+            return -1;
+    }
+    *limit = PyLong_AsLongLong(args[2]);
+    if (*limit == -1 && PyErr_Occurred())
+        return -1;
+    *rules = PyLong_AsLong(args[3]);
+    if (*rules == -1 && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+static PyObject *
+speedups_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer view;
+    Py_ssize_t have;
+    long long limit;
+    long rules;
+    PyObject *result;
+
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "parse() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (parse_args(args, &have, &limit, &rules) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (have > view.len || have < 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "have is beyond the buffer");
+        return NULL;
+    }
+    result = parse_buf((const unsigned char *)view.buf, have, limit, rules);
     PyBuffer_Release(&view);
     return result;
+}
+
+/* One recv(2) that never blocks and never raises for the socket's own failures (EINTR retried). */
+static PyObject *
+speedups_recv_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer view;
+    long long limit;
+    long rules;
+    int fd;
+    ssize_t n;
+    PyObject *frame, *result;
+
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "recv_parse() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    fd = _PyLong_AsInt(args[0]);
+    if (fd == -1 && PyErr_Occurred())
+        return NULL;
+    if (parse_args(args, NULL, &limit, &rules) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_WRITABLE) < 0)
+        return NULL;
+    do
+        n = recv(fd, view.buf, (size_t)view.len, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        PyBuffer_Release(&view);
+        return PyLong_FromLong(n == 0 ? 0 : -(long)errno);
+    }
+    frame = parse_buf((const unsigned char *)view.buf, (Py_ssize_t)n, limit, rules);
+    PyBuffer_Release(&view);
+    if (frame == NULL)
+        return NULL;
+    result = PyTuple_New(2);
+    if (result == NULL) {
+        Py_DECREF(frame);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(result, 0, PyLong_FromSsize_t((Py_ssize_t)n));
+    if (PyTuple_GET_ITEM(result, 0) == NULL) {
+        Py_DECREF(frame);
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(result, 1, frame);
+    return result;
+}
+
+static PyObject *
+speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer payload;
+    unsigned char head[10];
+    size_t hlen;
+    long first;
+    int fd;
+    ssize_t sent;
+    unsigned long long n;
+
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "send_frame() takes exactly 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    fd = _PyLong_AsInt(args[0]);
+    if (fd == -1 && PyErr_Occurred())
+        return NULL;
+    first = PyLong_AsLong(args[1]);
+    if (first == -1 && PyErr_Occurred())
+        return NULL;
+    if (first < 0 || first > 0xFF) {
+        PyErr_SetString(PyExc_ValueError, "first byte out of range");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    n = (unsigned long long)payload.len;
+    head[0] = (unsigned char)first;
+    if (n < 126) {
+        head[1] = (unsigned char)n;
+        hlen = 2;
+    }
+    else if (n <= 0xFFFF) {
+        head[1] = 126;
+        head[2] = (unsigned char)(n >> 8);
+        head[3] = (unsigned char)n;
+        hlen = 4;
+    }
+    else {
+        int i;
+        head[1] = 127;
+        for (i = 0; i < 8; i++)
+            head[2 + i] = (unsigned char)(n >> (56 - 8 * i));
+        hlen = 10;
+    }
+    if (n < SEND_JOIN_MAX) {
+        /* small: one send() of head and payload joined on the stack */
+        unsigned char small[SEND_JOIN_MAX + 10];
+        memcpy(small, head, hlen);
+        memcpy(small + hlen, payload.buf, (size_t)n);
+        do
+            sent = send(fd, small, hlen + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR);
+    }
+    else {
+        struct iovec iov[2];
+        struct msghdr msg;
+        memset(&msg, 0, sizeof(msg));
+        iov[0].iov_base = head;
+        iov[0].iov_len = hlen;
+        iov[1].iov_base = payload.buf;
+        iov[1].iov_len = (size_t)n;
+        msg.msg_iov = iov;
+        msg.msg_iovlen = 2;
+        do
+            sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR);
+    }
+    PyBuffer_Release(&payload);
+    if (sent < 0)
+        return PyLong_FromLong((errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -(long)errno);
+    return PyLong_FromSsize_t((Py_ssize_t)sent);
 }
 
 static PyMethodDef speedups_methods[] = {
@@ -235,6 +391,10 @@ static PyMethodDef speedups_methods[] = {
      "apply_mask(data, key) -> bytes: XOR data with the 4-byte key repeated."},
     {"parse", (PyCFunction)(void (*)(void))speedups_parse, METH_FASTCALL,
      "parse(buf, have, limit, rules) -> None | violation | (first_byte, payload, end, payload_len, key)."},
+    {"recv_parse", (PyCFunction)(void (*)(void))speedups_recv_parse, METH_FASTCALL,
+     "recv_parse(fd, buf, limit, rules) -> (count, parse(buf, count, limit, rules)) | 0 (end of stream) | -errno."},
+    {"send_frame", (PyCFunction)(void (*)(void))speedups_send_frame, METH_FASTCALL,
+     "send_frame(fd, first_byte, payload) -> bytes taken (0: would block) | -errno: one unmasked frame, one call."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -2,7 +2,9 @@
 
 It drives `websocket.frames` (the parser, the heads, masking) over the
 stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
-`unread`, `fill`, `read_exactly`, `send_parts`), and keeps the message state
+`unread`, `fill`, `read_exactly`, `send_parts`; the direct path of
+`websocket.direct` on the descriptor when `direct_read_fd`/`direct_write_fd`
+allow it), and keeps the message state
 between frames (`MessageState`: fragment sequencing, the UTF-8 decoder);
 `Channel` holds upstream's frame methods (wb:recv_frame, wb:send_*) that the
 server and client objects share.  Anything else with the cosocket's `receive(n)` and `send(data)` calls works
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import _thread
 import codecs
+import errno
 import os
 import threading
 import weakref
@@ -24,6 +27,7 @@ from cosocket import log
 from cosocket.stream import Stream
 
 from . import frames
+from .direct import recv_parse, send_frame as send_direct
 from .frames import (MASK_REFUSED, MASK_REQUIRED, RSV1_ALLOWED, MAX_FRAME_LEN, TYPES, FrameError, InvalidPayload,
                      Opcode, ProtocolError, SHORT_HEADS, TooBig, close_payload, frame_head, payload_bytes, stage_error,
                      valid_close_code)
@@ -41,21 +45,22 @@ _new_decoder = codecs.getincrementaldecoder("utf-8")
 # arrived whole is unmasked straight out of it (one recv(), one copy); only bytes it does not
 # consume are copied into the stream's buffer
 _SCRATCH_SIZE = 65536
-_SCRATCH = memoryview(bytearray(_SCRATCH_SIZE))
+_SCRATCH = bytearray(_SCRATCH_SIZE)
 _SCRATCH_THREAD = _thread.get_ident()
 _thread_scratch = threading.local()
 
 
 _get_ident = _thread.get_ident
+_EAGAIN = -errno.EAGAIN  # what a direct read answers when nothing has arrived
 
 
-def _scratch() -> memoryview:
+def _scratch() -> bytearray:
     """The scratch buffer of the calling thread."""
     if _get_ident() == _SCRATCH_THREAD:
         return _SCRATCH
     view = getattr(_thread_scratch, "view", None)
     if view is None:
-        view = _thread_scratch.view = memoryview(bytearray(_SCRATCH_SIZE))
+        view = _thread_scratch.view = bytearray(_SCRATCH_SIZE)
     return view
 
 
@@ -183,30 +188,48 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     try:
         if not isinstance(sock, Stream):
             frame = _receive_head(sock, limit, rules)
+            if frame[0] is None:
+                return frame
         elif sock.rbuf:
             frame = _read_head(sock, limit, rules)
+            if frame[0] is None:
+                return frame
         else:
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
             scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
-            n, err = sock.recv_into(scratch, wait)
-            if n is None:
-                if err == "idle":
-                    return IDLE
-                return _fail("failed to receive the first 2 bytes", err)
-            frame = frames.parse(scratch, n, limit, rules)
+            fd = sock.direct_read_fd()
+            if fd >= 0:
+                # the direct path: recv() and parse in one call on the stream's descriptor
+                got = _EAGAIN if sock.drained else recv_parse(fd, scratch, limit, rules)
+                while type(got) is not tuple:
+                    if got != _EAGAIN:
+                        return _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-got))
+                    err = sock.wait_readable(wait)
+                    if err is not None:
+                        return IDLE if err == "idle" else _fail("failed to receive the first 2 bytes", err)
+                    got = recv_parse(fd, scratch, limit, rules)
+                n, frame = got
+                sock.drained = n < _SCRATCH_SIZE
+            else:
+                n, err = sock.recv_into(scratch, wait)
+                if n is None:
+                    if err == "idle":
+                        return IDLE
+                    return _fail("failed to receive the first 2 bytes", err)
+                frame = frames.parse(scratch, n, limit, rules)
             if type(frame) is tuple:
                 if frame[2] < n:
-                    sock.unread(scratch[frame[2]:n])
+                    sock.unread(memoryview(scratch)[frame[2]:n])
             elif frame is None:
-                sock.unread(scratch[:n])
+                sock.unread(memoryview(scratch)[:n])
                 frame = _read_head(sock, limit, rules)
+                if frame[0] is None:
+                    return frame
             else:
                 raise frames.violation(frame)
-        if frame[0] is None:
-            return frame
         fst, payload, _, plen, key = frame
-        if log.enabled(log.DEBUG):
+        if log.debug_enabled:
             log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
         if (fst == 0x82 or fst == 0x81) and payload is not None and state is not None and state.opcode is None \
                 and not (strict and plen > state.max_message_len):
@@ -519,8 +542,22 @@ class Channel:
         if n > self.max_send_len:
             self.fatal = True
             return None, "payload too big"
-        if n < 126 and self._plain_frames:
-            sent, err = self.sock.send_parts(SHORT_HEADS[opcode][n], payload)
+        if self._plain_frames:
+            sock = self.sock
+            fd = sock.direct_write_fd()
+            if fd >= 0:  # the direct path: head and payload sent in one call on the stream's descriptor
+                sent = send_direct(fd, 0x80 | opcode, payload)
+                total = n + (2 if n < 126 else 4 if n < 65536 else 10)
+                if sent == total:
+                    return sent, None
+                if sent >= 0:
+                    sent, err = sock.send_rest(frame_head(True, opcode, n, False), payload, sent)
+                else:
+                    sent, err = None, sock.direct_send_failed(-sent)
+            elif n < 126:
+                sent, err = sock.send_parts(SHORT_HEADS[opcode][n], payload)
+            else:
+                sent, err = _send(sock, True, opcode, payload, False)
         else:
             sent, err = _send(self.sock, True, opcode, payload, self.masking)
         if sent is None:

@@ -199,14 +199,19 @@ class Endpoint(Channel):
         if self.ended:
             return None, None, "closed"
         strict = self.strict
-        data, typ, err = self._next_frame(strict)
-        if data is None:
-            self._failed(err, strict)
-        elif typ == "close":
+        state = self.state
+        if state.inflate is None and self.ping_interval is None:  # (what _next_frame would decide)
+            frame = _recv_frame(self.sock, self.max_recv_len, self.force_masking, state, strict,
+                                strict and not self.is_server)
+        else:
+            frame = self._next_frame(strict)
+        if frame[0] is None:
+            self._failed(frame[2], strict)
+        elif frame[1] == "close":
             self.close_received = True
             if self.close_sent and self.strict:  # without strict the script ends it, as upstream
                 self._end()
-        return data, typ, err
+        return frame
 
     def recv_message(self) -> FrameResult:
         """Receive one whole message: `(data, typ, err)`.

@@ -239,6 +239,7 @@ def test_close_logs_debug_line(peer, tmp_path, monkeypatch):
     from cosocket import log
     monkeypatch.setattr(log, "_targets", log._targets)  # restored after the test
     monkeypatch.setattr(log, "_max_level", log._max_level)
+    monkeypatch.setattr(log, "debug_enabled", log.debug_enabled)
     path = tmp_path / "error.log"
     log.configure([(str(path), "debug")])
     wb = new(timeout=1000)

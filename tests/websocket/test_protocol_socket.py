@@ -126,7 +126,7 @@ def test_reads_after_a_drained_buffer_still_see_later_data(pair):
     for i in range(5):
         writer.sendall(wire(2, bytes([i]) * 3, key=KEY))
         assert recv_frame(reader, 100, True, state=MessageState()) == (bytes([i]) * 3, "binary", None)
-    assert reader._drained  # each short read marked the kernel buffer empty: the next read waits first
+    assert reader.drained  # each short read marked the kernel buffer empty: the next read waits first
 
 
 @pytest.mark.parametrize("n", [2048, 70000, 3 << 20])
