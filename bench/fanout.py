@@ -74,9 +74,21 @@ def masked_text(payload: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- receivers
+# Every message carries its send time (20 digits, CLOCK_MONOTONIC ns) then its sequence number (12 digits).
+STAMP = 32
 
-def receiver(targets: list, count: int, path: str, conn) -> None:
-    """A process holding `count` subscribers (spread over `targets` ports); answers the parent's commands."""
+
+def message(seq: int, pad: bytes) -> bytes:
+    return masked_text(b"%020d%012d" % (time.monotonic_ns(), seq) + pad)
+
+
+def receiver(targets: list, count: int, path: str, conn, shared) -> None:
+    """A process holding `count` subscribers (spread over `targets` ports); answers the parent's commands.
+
+    `shared` (frames, lowest, gone): frames received by all its subscribers, the lowest last sequence
+    number among its open subscribers (how far the slowest one got), subscribers the server closed.
+    """
+    frames_v, lowest_v, gone_v = shared
     socks = []
     for i in range(count):
         socks.append(ws_connect(targets[i % len(targets)], path))
@@ -84,9 +96,11 @@ def receiver(targets: list, count: int, path: str, conn) -> None:
         s.setblocking(False)
     sel = selectors.DefaultSelector()
     bufs = {}
+    last = {}  # open subscriber -> the sequence number of the last message it got
     for i, s in enumerate(socks):
         sel.register(s, selectors.EVENT_READ, i)
         bufs[i] = bytearray()
+        last[i] = -1
     conn.send("ready")
     frames = 0
     sampling = False
@@ -94,9 +108,7 @@ def receiver(targets: list, count: int, path: str, conn) -> None:
     while True:
         if conn.poll():
             cmd = conn.recv()
-            if cmd == "count":
-                conn.send(frames)
-            elif cmd == "sample":
+            if cmd == "sample":
                 sampling, samples = True, []
                 conn.send("ok")
             elif cmd == "samples":
@@ -106,20 +118,26 @@ def receiver(targets: list, count: int, path: str, conn) -> None:
                 for s in socks:
                     s.close()
                 return
-        for key, _ in sel.select(0.05):
+        events = sel.select(0.02)
+        for key, _ in events:
             i = key.data
             try:
                 data = key.fileobj.recv(1 << 20)
             except BlockingIOError:
                 continue
+            except OSError:
+                data = b""
             if not data:
                 sel.unregister(key.fileobj)
+                last.pop(i, None)
+                gone_v.value += 1
                 continue
             now = time.monotonic_ns()
             buf = bufs[i]
             buf += data
             pos = 0
             end = len(buf)
+            tail = -1  # where the last complete frame's payload starts
             while end - pos >= 2:
                 n = buf[pos + 1] & 0x7F
                 h = 2
@@ -136,10 +154,17 @@ def receiver(targets: list, count: int, path: str, conn) -> None:
                 if end - pos < h + n:
                     break
                 frames += 1
-                if sampling and i == 0 and n >= 20:
-                    samples.append(now - int(buf[pos + h:pos + h + 20]))
+                if n >= STAMP and buf[pos] & 0x0F == 1:
+                    tail = pos + h
+                    if sampling and i == 0:
+                        samples.append(now - int(buf[tail:tail + 20]))
                 pos += h + n
+            if tail >= 0 and i in last:
+                last[i] = int(buf[tail + 20:tail + STAMP])  # delivery is in order: the newest so far
             del buf[:pos]
+        if events:
+            frames_v.value = frames
+            lowest_v.value = min(last.values()) if last else 1 << 62
 
 
 class Receivers:
@@ -147,17 +172,23 @@ class Receivers:
         ctx = multiprocessing.get_context("fork")
         self.pipes = []
         self.procs = []
+        self.shared = []
         for k in range(procs):
             parent, child = ctx.Pipe()
             share = subs // procs + (1 if k < subs % procs else 0)
-            p = ctx.Process(target=receiver, args=(ports, share, path, child), daemon=True)
+            shared = (ctx.RawValue("q", 0), ctx.RawValue("q", -1 if share else 1 << 62), ctx.RawValue("q", 0))
+            p = ctx.Process(target=receiver, args=(ports, share, path, child, shared), daemon=True)
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)
-        for pipe in self.pipes:
+            self.shared.append(shared)
+        for pipe, p in zip(self.pipes, self.procs):
             if not pipe.poll(120):
                 raise RuntimeError("a receiver process did not connect its subscribers")
-            pipe.recv()
+            try:
+                pipe.recv()
+            except EOFError:
+                raise RuntimeError("a receiver process could not connect its subscribers") from None
 
     def ask(self, cmd: str) -> list:
         for pipe in self.pipes:
@@ -165,70 +196,123 @@ class Receivers:
         return [pipe.recv() for pipe in self.pipes]
 
     def count(self) -> int:
-        return sum(self.ask("count"))
+        """Frames received so far by all the subscribers."""
+        return sum(sh[0].value for sh in self.shared)
+
+    def lowest(self) -> int:
+        """The last sequence number the slowest open subscriber got."""
+        return min(sh[1].value for sh in self.shared)
+
+    def gone(self) -> int:
+        """Subscribers whose connection the server closed."""
+        return sum(sh[2].value for sh in self.shared)
 
     def stop(self) -> None:
         for pipe in self.pipes:
-            pipe.send("stop")
+            try:
+                pipe.send("stop")
+            except OSError:
+                pass
         for p in self.procs:
             p.join(10)
+            if p.is_alive():
+                p.kill()
 
 
 # --------------------------------------------------------------------------- one measurement
 
-def publish(sock: socket.socket, size: int, secs: float, rate: float = 0.0) -> int:
-    """Send messages of `size` bytes for `secs` (as fast as possible, or `rate` per second): how many."""
-    pad = b"x" * max(0, size - 20)
-    sent = 0
-    start = time.monotonic()
-    end = start + secs
-    while True:
-        now = time.monotonic()
-        if now >= end:
-            return sent
-        if rate:
-            due = start + sent / rate
+class Publisher:
+    """The publishing connection; every message gets the next sequence number."""
+
+    def __init__(self, port: int, path: str, recv: Receivers, size: int, seq: int):
+        self.sock = ws_connect(port, path)
+        self.recv = recv
+        self.pad = b"x" * max(0, size - STAMP)
+        self.seq = seq  # the next sequence number; the receivers have everything before it
+
+    def send(self) -> None:
+        self.sock.sendall(message(self.seq, self.pad))
+        self.seq += 1
+
+    def windowed(self, secs: float, window: int) -> int:
+        """As fast as the slowest subscriber allows: at most `window` messages published and not yet
+        received by every subscriber. How many were sent."""
+        first = self.seq
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            if self.seq - 1 - self.recv.lowest() < window:
+                self.send()
+            else:
+                time.sleep(0.0002)
+        return self.seq - first
+
+    def paced(self, secs: float, rate: float) -> int:
+        """`rate` messages per second on a fixed schedule for `secs`. How many were sent."""
+        first = self.seq
+        start = time.monotonic()
+        end = start + secs
+        while True:
+            now = time.monotonic()
+            if now >= end:
+                return self.seq - first
+            due = start + (self.seq - first) / rate
             if due > now:
                 time.sleep(min(due - now, 0.01))
                 continue
-        sock.sendall(masked_text(b"%020d" % time.monotonic_ns() + pad))
-        sent += 1
+            self.send()
+
+    def settle(self, limit: float) -> bool:
+        """Wait until every open subscriber got the last message and the frame count stopped moving
+        (at most `limit` seconds): whether it did."""
+        deadline = time.monotonic() + limit
+        last = self.recv.count()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.recv.count()
+            if self.recv.lowest() >= self.seq - 1 and now == last:
+                return True
+            last = now
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
 
 
-def drain(recv: Receivers, limit: float = 60.0) -> None:
-    """Wait until the subscribers stop receiving (the backlog of the previous phase is out)."""
-    last = recv.count()
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        now = recv.count()
-        if now == last:
-            return
-        last = now
-
-
-def measure(pub_port: int, pub_path: str, recv: Receivers, subs: int, size: int, secs: float) -> dict:
-    pub = ws_connect(pub_port, pub_path)
-    publish(pub, size, min(secs, 0.5))  # warm-up
-    drain(recv)
-    before = recv.count()
-    t0 = time.monotonic()
-    sent = publish(pub, size, secs)
-    delivered = recv.count() - before
-    elapsed = time.monotonic() - t0
-    rate = delivered / elapsed  # what arrived while the publisher sent as fast as it could
-    max_rate = rate / subs
-    drain(recv)
-    recv.ask("sample")
-    publish(pub, size, secs, rate=max(1.0, max_rate / 2))
-    drain(recv)
-    lat = sorted(x for part in recv.ask("samples") for x in part)
-    pub.close()
+def measure(pub_port: int, pub_path: str, recv: Receivers, subs: int, size: int, args, seq: int) -> dict:
+    pub = Publisher(pub_port, pub_path, recv, size, seq)
+    try:
+        pub.windowed(min(args.secs, 0.5), args.window)  # warm-up
+        pub.settle(args.settle)
+        gone0 = recv.gone()
+        before = recv.count()
+        t0 = time.monotonic()
+        sent = pub.windowed(args.secs, args.window)
+        pub.settle(args.settle)  # the last window is part of the phase
+        elapsed = time.monotonic() - t0
+        delivered = recv.count() - before
+        rate = delivered / elapsed
+        live = max(1, subs - recv.gone())
+        max_rate = rate / live  # messages per second every subscriber received
+        row = {"size": size, "published": sent, "delivered": delivered,
+               "delivered_ratio": round(delivered / (sent * live), 4) if sent else None,
+               "delivered_per_s": round(rate), "max_publish_rate": round(max_rate, 1)}
+        lat_rate = max_rate / 2
+        lat = []
+        if lat_rate > 0:
+            settled = pub.settle(args.settle)
+            recv.ask("sample")
+            pub.paced(args.secs, lat_rate)
+            caught_up = pub.settle(args.settle)
+            lat = sorted(x for part in recv.ask("samples") for x in part)
+            row["latency_settled"] = settled and caught_up
+    finally:
+        pub.close()
 
     def pct(p):
-        return lat[min(len(lat) - 1, int(len(lat) * p))] / 1e6 if lat else None
-    return {"size": size, "published": sent, "delivered_per_s": round(rate), "max_publish_rate": round(max_rate, 1),
-            "latency_rate": round(max_rate / 2, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "samples": len(lat)}
+        return round(lat[min(len(lat) - 1, int(len(lat) * p))] / 1e6, 2) if lat else None
+    row.update({"latency_rate": round(lat_rate, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "samples": len(lat),
+                "subscribers_closed": recv.gone() - gone0, "next_seq": pub.seq})
+    return row
 
 
 # --------------------------------------------------------------------------- servers
@@ -311,8 +395,10 @@ def run_target(name: str, args, rundir: Path) -> list:
         try:
             time.sleep(1.0)  # every subscription in place
             out = []
+            seq = 0
             for size in args.sizes:
-                row = measure(pub_port, pub_path, recv, args.subs, size, args.secs)
+                row = measure(pub_port, pub_path, recv, args.subs, size, args, seq)
+                seq = row.pop("next_seq")
                 row["target"] = name
                 print(json.dumps(row), flush=True)
                 out.append(row)
@@ -355,12 +441,16 @@ def main(argv=None) -> None:
     ap.add_argument("--targets", default=",".join(TARGETS), help="comma list of %s" % ",".join(TARGETS))
     ap.add_argument("--subs", type=int, default=1000, help="subscribers (default 1000)")
     ap.add_argument("--procs", type=int, default=2, help="receiving processes (default 2)")
-    ap.add_argument("--sizes", default="64,1024", help="message sizes in bytes (default 64,1024; at least 20)")
+    ap.add_argument("--sizes", default="64,1024", help="message sizes in bytes (default 64,1024; at least %d)" % STAMP)
     ap.add_argument("--secs", type=float, default=5.0, help="seconds per phase (default 5)")
+    ap.add_argument("--window", type=int, default=16,
+                    help="max-rate phase: messages published and not yet received by every subscriber (default 16)")
+    ap.add_argument("--settle", type=float, default=10.0,
+                    help="at most this many seconds waiting for the subscribers to catch up (default 10)")
     ap.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure (0: skip)")
     ap.add_argument("--out", default=str(BENCH / "results" / "fanout.json"), help="where the rows go")
     args = ap.parse_args(argv)
-    args.sizes = [max(20, int(s)) for s in args.sizes.split(",")]
+    args.sizes = [max(STAMP, int(s)) for s in args.sizes.split(",")]
     try:
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -22,7 +22,7 @@ def _until_closed(wb) -> None:
 def sub():
     """A subscriber: the worker writes every message of the channel to it."""
     wb = _ws()
-    channels.attach(wb, CHANNEL, queue=4 << 20)
+    channels.attach(wb, CHANNEL)
     _until_closed(wb)
 
 
