@@ -12,11 +12,23 @@ def _ws():
     return wb
 
 
-def _until_closed(wb) -> None:
+def _messages(wb):
+    """The client's messages until it closes. The read timeout (timeout=0: lua_socket_read_timeout) only
+    means the client was quiet, as subscribers and an idle publisher are: keep reading."""
     while True:
         data, typ, err = wb.recv_message()
-        if data is None or typ == "close":
+        if data is None:
+            if err is not None and err.endswith("timeout"):
+                continue
             return
+        if typ == "close":
+            return
+        yield data
+
+
+def _until_closed(wb) -> None:
+    for _ in _messages(wb):
+        pass
 
 
 def sub():
@@ -29,10 +41,7 @@ def sub():
 def pub():
     """The publisher: every text it sends is published to the channel."""
     wb = _ws()
-    while True:
-        data, typ, err = wb.recv_message()
-        if data is None or typ == "close":
-            return
+    for data in _messages(wb):
         channels.publish(CHANNEL, data)
 
 
@@ -72,8 +81,5 @@ def redis_pub():
     """The classic publisher: PUBLISH on one kept connection."""
     wb = _ws()
     red = _redis()
-    while True:
-        data, typ, err = wb.recv_message()
-        if data is None or typ == "close":
-            return
+    for data in _messages(wb):
         red.publish(CHANNEL, data)
