@@ -31,6 +31,8 @@ For each target and size, with the same publisher and the same receivers:
    time (CLOCK_MONOTONIC) and the first subscriber of each receiving
    process gives the publish-to-delivery latency (p50/p99).
    latency_settled is false when a wait for the subscribers hit --settle.
+   subscribers_closed counts the subscribers the target disconnected so far
+   (the window then follows the open ones).
 
 Then, for `ours`, the memory per idle subscribed connection next to an idle
 /echo connection (RSS of the server's processes). Receivers are --procs
@@ -297,7 +299,6 @@ def measure(pub_port: int, pub_path: str, recv: Receivers, subs: int, size: int,
     try:
         pub.windowed(min(args.secs, 0.5), args.window)  # warm-up
         pub.settle(args.settle)
-        gone0 = recv.gone()
         before = recv.count()
         t0 = time.monotonic()
         sent = pub.windowed(args.secs, args.window)
@@ -325,7 +326,7 @@ def measure(pub_port: int, pub_path: str, recv: Receivers, subs: int, size: int,
     def pct(p):
         return round(lat[min(len(lat) - 1, int(len(lat) * p))] / 1e6, 2) if lat else None
     row.update({"latency_rate": round(lat_rate, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "samples": len(lat),
-                "subscribers_closed": recv.gone() - gone0, "next_seq": pub.seq})
+                "subscribers_closed": recv.gone(), "next_seq": pub.seq})
     return row
 
 
@@ -464,6 +465,8 @@ def main(argv=None) -> None:
     ap.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure (0: skip)")
     ap.add_argument("--out", default=str(BENCH / "results" / "fanout.json"), help="where the rows go")
     args = ap.parse_args(argv)
+    if args.window < 1 or args.secs <= 0 or args.subs < 1 or args.procs < 1:
+        ap.error("--window, --secs, --subs and --procs must be positive")
     args.sizes = [max(STAMP, int(s)) for s in args.sizes.split(",")]
     try:
         import resource
