@@ -143,6 +143,12 @@ class Stream:
         """Whether a send is in progress (another greenlet's send would be "socket busy writing")."""
         return self._writing
 
+    def hold_writing(self, busy: bool) -> None:
+        """Mark a send in progress (True) until released (False): a writer sending one frame in several
+        non-blocking sends on `direct_write_fd`'s descriptor keeps other sends out ("socket busy writing")
+        between them."""
+        self._writing = busy
+
     def read_refused(self) -> Optional[str]:
         """Why a read may not start now, or None: every read entry point asks this first.
 

@@ -23,6 +23,7 @@ instead of corrupting the stream.
 from __future__ import annotations
 
 import collections
+import os
 import weakref
 import socket as _stdsocket
 import gevent
@@ -33,35 +34,42 @@ from .protocol import OP_CLOSE, build_frame, close_payload
 CLOSE_WAIT = 2.0
 
 
-# -- the seam with the connection's socket ------------------------------------------------
-# The stream offers a blocking send of pre-built frames (`wb.send_framed`) and `is_writing()`; a write
-# that must never wait and a busy mark held between two writes are not public yet, so these helpers are
-# the only places that look inside the stream (its raw socket and its writing flag).
+# -- the seam with the connection's stream ----------------------------------------------
+# Plain sockets: frames go out with non-blocking sends on the descriptor the stream gives
+# (`direct_write_fd`), the stream marked busy (`hold_writing`) while a frame is partly written.
 
-def _raw_socket(wb):
-    """The non-blocking kernel socket under a WebSocket (None over TLS: frames then go through
-    `wb.send_framed` from one greenlet per connection with a backlog)."""
-    return getattr(wb.sock, "_raw", None)
+def _write_fd(sock, holding: bool) -> int:
+    """The descriptor frames may be written on now, or -1 (closed, or another greenlet's send under way);
+    `holding`: the busy mark is this outbox's own and does not count."""
+    if not holding:
+        return sock.direct_write_fd()
+    sock.hold_writing(False)
+    try:
+        return sock.direct_write_fd()
+    finally:
+        sock.hold_writing(True)
 
 
-def _busy(sock) -> bool:
-    return sock.is_writing()
-
-
-def _set_busy(sock, flag: bool) -> None:
-    sock._writing = flag
+def _send(fd: int, data) -> int:
+    """One non-blocking send: the bytes taken (0 when the socket's buffer is full); OSError on failure."""
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
 
 
 class Outbox:
     """The frames waiting for one connection; shared by all the channels attached to it."""
 
-    __slots__ = ("wbref", "sock", "raw", "limit", "queue", "queued", "head_sent", "watcher", "timer", "holding",
+    __slots__ = ("wbref", "sock", "fd", "limit", "queue", "queued", "head_sent", "watcher", "timer", "holding",
                  "closing", "closed", "attachments", "on_closed", "flusher", "__weakref__")
 
     def __init__(self, wb, limit: int, on_closed) -> None:
         self.wbref = weakref.ref(wb)  # not a strong reference: the end of the WebSocket closes the outbox
         self.sock = wb.sock
-        self.raw = _raw_socket(wb)
+        # the descriptor of a plain socket, -1 over TLS (frames then go through `wb.send_framed`
+        # from one greenlet per connection with a backlog)
+        self.fd = _write_fd(wb.sock, wb.sock.is_writing())
         self.limit = limit
         self.queue: collections.deque = collections.deque()  # [frame, attachment]
         self.queued = 0  # bytes in the queue, the first frame's sent part excluded
@@ -80,7 +88,10 @@ class Outbox:
         wb = self.wbref()
         if wb is None or self.closed:
             return False
-        open_ = self.raw.fileno() != -1 if self.raw is not None else self.sock.readable()
+        if self.fd < 0:
+            open_ = self.sock.readable()
+        else:
+            open_ = (not self.holding and self.sock.is_writing()) or _write_fd(self.sock, self.holding) >= 0
         return open_ and not wb.fatal and not wb.closed and not getattr(wb, "close_sent", False)
 
     def write(self, frame: bytes, att) -> None:
@@ -88,7 +99,7 @@ class Outbox:
         `att` None: the handler's own frame, always queued)."""
         if self.closing:
             return
-        if self.raw is None:  # TLS: the encryption needs the stream's own send
+        if self.fd < 0:  # TLS: the encryption needs the stream's own send
             if att is not None and self.queued + len(frame) > self.limit and not self._overflow(len(frame), att):
                 return
             self.queue.append([frame, att])
@@ -96,11 +107,12 @@ class Outbox:
             if self.flusher is None:
                 self.flusher = gevent.spawn(self._flush_tls)
             return
-        if not self.queue and not _busy(self.sock):
+        if not self.queue and not self.sock.is_writing():
+            fd = self.sock.direct_write_fd()
             try:
-                n = self.raw.send(frame)
-            except BlockingIOError:
-                n = 0
+                if fd < 0:
+                    raise OSError("closed")
+                n = _send(fd, frame)
             except OSError:
                 self.close()
                 return
@@ -155,7 +167,7 @@ class Outbox:
         self._detach_all()
         self.timer = gevent.get_hub().loop.timer(CLOSE_WAIT)
         self.timer.start(self._shutdown)
-        if self.raw is None:
+        if self.fd < 0:
             if self.flusher is None:
                 self.flusher = gevent.spawn(self._flush_tls)
         else:
@@ -165,16 +177,16 @@ class Outbox:
     def _hold(self) -> None:
         if not self.holding:
             self.holding = True
-            _set_busy(self.sock, True)
+            self.sock.hold_writing(True)
 
     def _release(self) -> None:
         if self.holding:
             self.holding = False
-            _set_busy(self.sock, False)
+            self.sock.hold_writing(False)
 
     def _arm(self) -> None:
-        if self.watcher is None and self.raw is not None and self.raw.fileno() != -1:
-            self.watcher = gevent.get_hub().loop.io(self.raw.fileno(), 2)
+        if self.watcher is None and self.fd >= 0 and (self.sock.is_writing() or _write_fd(self.sock, False) >= 0):
+            self.watcher = gevent.get_hub().loop.io(self.fd, 2)
             self.watcher.start(self._on_writable)
 
     def _disarm(self) -> None:
@@ -184,19 +196,19 @@ class Outbox:
             self.watcher = None
 
     def _on_writable(self) -> None:
-        if self.raw.fileno() == -1:
+        if not self.holding and self.sock.is_writing():
+            return  # the connection's own send is under way: it ends before our next frame starts
+        if _write_fd(self.sock, self.holding) != self.fd:  # the stream closed (its descriptor gone)
             self.close()
             return
-        if not self.holding and _busy(self.sock):
-            return  # the connection's own send is under way: it ends before our next frame starts
         queue = self.queue
         while queue:
             frame = queue[0][0]
             self._hold()
             try:
-                n = self.raw.send(memoryview(frame)[self.head_sent:])
-            except BlockingIOError:
-                return
+                n = _send(self.fd, memoryview(frame)[self.head_sent:])
+                if not n:
+                    return
             except OSError:
                 self.close()
                 return
@@ -218,7 +230,7 @@ class Outbox:
             wb = self.wbref()
             if wb is None:
                 break
-            if _busy(self.sock):  # the handler's own send is under way
+            if self.sock.is_writing():  # the handler's own send is under way
                 gevent.sleep(0.001)
                 continue
             frame = queue[0][0]
@@ -235,11 +247,14 @@ class Outbox:
             self._shutdown()
 
     def _shutdown(self) -> None:
-        if self.raw is None:
+        fd = _write_fd(self.sock, self.holding) if self.fd >= 0 else -1
+        if fd < 0:
             self.sock.abort()  # the handler's next read ends the connection
         else:
             try:
-                self.raw.shutdown(_stdsocket.SHUT_RDWR)  # the handler's next read ends the connection
+                # the handler's next read ends the connection (through a duplicate: the stream owns fd)
+                with _stdsocket.socket(fileno=os.dup(fd)) as dup:
+                    dup.shutdown(_stdsocket.SHUT_RDWR)
             except OSError:
                 pass
         self.close()
@@ -261,8 +276,7 @@ class Outbox:
         flusher, self.flusher = self.flusher, None
         if flusher is not None and flusher is not gevent.getcurrent():
             flusher.kill(block=False)
-        if self.raw is not None and self.raw.fileno() != -1:
-            self._release()
+        self._release()
         self.holding = False
         self.queue.clear()
         self.queued = 0

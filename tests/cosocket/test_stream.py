@@ -77,6 +77,19 @@ def test_send_parts_and_busy_writing(pair):
     assert g.get(timeout=5) == (len(big) + 1, None)
 
 
+def test_hold_writing_keeps_other_sends_out_until_released(pair):
+    stream, peer = pair
+    fd = stream.direct_write_fd()
+    assert fd >= 0
+    stream.hold_writing(True)
+    assert stream.is_writing() and stream.direct_write_fd() == -1
+    assert stream.send_parts(b"z") == (None, "socket busy writing")
+    stream.hold_writing(False)
+    assert not stream.is_writing() and stream.direct_write_fd() == fd
+    assert stream.send_parts(b"z") == (1, None)
+    assert peer.recv(10) == b"z"
+
+
 def test_read_timeout_and_abort(pair):
     stream, peer = pair
     assert stream.read_timeout() == 1.0
