@@ -37,7 +37,7 @@ For each target and size, with the same publisher and the same receivers:
 Then, for `ours`, the memory per idle subscribed connection next to an idle
 /echo connection (RSS of the server's processes). Receivers are --procs
 processes of plain non-blocking sockets; only 127.0.0.1 is used. Every
-wait is bounded: the default run takes about a minute on two cores.
+wait is bounded: the default run takes about two minutes on two cores.
 """
 from __future__ import annotations
 
