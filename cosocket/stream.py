@@ -36,8 +36,14 @@ from . import deadlines, log, runtime
 from .log import ERR, INFO
 
 _timeout = _stdsocket.timeout
-_PLAIN = gsocket.socket  # exactly this type (not SSLSocket) is read through its raw `_sock`
-_UNSET = object()
+PLAIN_SOCKET = gsocket.socket  # exactly this type (not SSLSocket) is read through its raw `_sock`
+#: the timeout a socket was last given, before any was
+UNSET = object()
+
+
+def raw_socket_of(sock):
+    """The raw `_socket.socket` under a plain gevent socket (read and written directly), else None (TLS)."""
+    return sock._sock if type(sock) is PLAIN_SOCKET else None
 
 #: receive(n) beyond this many missing bytes reads into a buffer of its own (`_read_big`)
 BIG_READ = 65536
@@ -91,7 +97,7 @@ class Stream:
         self._write_closed = False
         self._request = None
         self._rt = self._st = 60.0
-        self._cur_to = _UNSET
+        self._cur_to = UNSET
         self._reading = False
         self._writing = False
         self._downstream = False
@@ -165,6 +171,23 @@ class Stream:
             self._check_request()
         if self._reading:
             return "socket busy reading"
+        return None
+
+    def write_refused(self) -> Optional[str]:
+        """Why a send may not start now, or None: every send entry point asks this first.
+
+        "closed" (logged as nginx logs it) on a closed stream or write side;
+        "bad request" (RuntimeError) from another request's handler; "socket
+        busy writing" while another greenlet sends.
+        """
+        if self._sock is None or self._write_closed:
+            if self._logs():
+                log.error(ERR, "attempt to send data on a closed socket")
+            return "closed"
+        if self._request is not None:
+            self._check_request()
+        if self._writing:
+            return "socket busy writing"
         return None
 
     def fill(self) -> Optional[str]:
@@ -241,17 +264,13 @@ class Stream:
         Answers "closed" on a closed stream and "socket busy writing" while
         another greenlet sends.
         """
+        if self._sock is None or self._write_closed or self._request is not None or self._writing:
+            err = self.write_refused()
+            if err is not None:
+                return None, err
         sock = self._sock
-        if sock is None or self._write_closed:
-            if self._logs():
-                log.error(ERR, "attempt to send data on a closed socket")
-            return None, "closed"
-        if self._request is not None:
-            self._check_request()
-        if self._writing:
-            return None, "socket busy writing"
         n = len(head) + len(payload)
-        if type(sock) is _PLAIN and n < _SENDMSG_MIN:
+        if type(sock) is PLAIN_SOCKET and n < _SENDMSG_MIN:
             # one send() on the raw socket; no other greenlet runs before it returns, so
             # only a partial send needs the busy flag and the waiting completion
             data = head + payload  # (b"" + payload is payload itself)
@@ -266,7 +285,7 @@ class Stream:
             return self._send_all(sock, data, n, None, sent)
         if not n:
             return 0, None
-        if type(sock) is not _PLAIN or not head:
+        if type(sock) is not PLAIN_SOCKET or not head:
             return self._send_all(sock, head + payload if head else payload, n, None)
         return self._send_all(sock, payload, n, head)
 
@@ -423,7 +442,7 @@ class Stream:
         sock = self._sock
         self._reading = True
         try:
-            if type(sock) is _PLAIN and self._rt > 0:
+            if type(sock) is PLAIN_SOCKET and self._rt > 0:
                 raw = sock._sock
                 if self.drained:
                     # the last read emptied the kernel's buffer: wait before trying (as nginx's
@@ -560,7 +579,7 @@ class Stream:
         try:
             if sent is not None:
                 pass
-            elif type(sock) is _PLAIN:
+            elif type(sock) is PLAIN_SOCKET:
                 try:
                     sent = sock._sock.send(payload) if head is None else sock._sock.sendmsg((head, payload))
                 except BlockingIOError:

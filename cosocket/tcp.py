@@ -30,7 +30,7 @@ from gevent import socket as gsocket
 
 from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR
-from .stream import _PLAIN, _UNSET, Stream, errno_text as _errno_text, \
+from .stream import UNSET, Stream, raw_socket_of, errno_text as _errno_text, \
     strerror as _strerror
 from .text import lua_tostring, send_bytes
 from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult, SendData
@@ -174,7 +174,7 @@ class TCPSocket(Stream):
         """Wrap a server-side connection (the HTTP layer reads the request through it)."""
         self = cls()
         self._sock = gevent_socket
-        self._raw = gevent_socket._sock if type(gevent_socket) is _PLAIN else None
+        self._raw = raw_socket_of(gevent_socket)
         self._peer = peer_addr
         self._peer_text = _addr_text(peer_addr)
         self._downstream = True
@@ -344,9 +344,9 @@ class TCPSocket(Stream):
 
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
-        self._raw = entry.sock._sock if type(entry.sock) is _PLAIN else None
+        self._raw = raw_socket_of(entry.sock)
         self.drained = False
-        self._cur_to = _UNSET
+        self._cur_to = UNSET
         self._reused = entry.reused + 1
         self._peer = entry.peer
         self._peer_text = entry.peer_text
@@ -647,20 +647,14 @@ class TCPSocket(Stream):
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
         if self._connecting:
             return None, "socket busy connecting"
-        sock = self._sock
-        if sock is None or self._write_closed:
-            if self._logs():
-                log.error(ERR, "attempt to send data on a closed socket")
-            return None, "closed"
-        if self._request is not None:
-            self._check_request()
+        err = self.write_refused()
+        if err is not None:
+            return None, err
         payload = data if type(data) is bytes else send_bytes(data)
         n = len(payload)
         if not n:
             return 0, None
-        if self._writing:
-            return None, "socket busy writing"
-        return self._send_all(sock, payload, n, None)
+        return self._send_all(self._sock, payload, n, None)
 
     # ------------------------------------------------------------- keepalive
     def setkeepalive(self, timeout_ms: Optional[float] = None, pool_size: Optional[int] = None) -> OkErr:
@@ -817,7 +811,7 @@ class TCPSocket(Stream):
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
         self._raw = None
-        self._cur_to = _UNSET
+        self._cur_to = UNSET
         self._settimeout(self._ct)
         try:
             ssock.do_handshake()
