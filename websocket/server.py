@@ -90,7 +90,7 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
     head = r.head
     if head.http_version != 1.1:
         return None, "bad http version"
-    if len(head.headers) <= 100:  # what ngx.req.get_headers() sees: the first value of each name
+    if head.line_count() <= 100:  # what ngx.req.get_headers() sees: the first value of each name
         get = head.get
     else:
         request_headers = ngx.req.get_headers()

@@ -91,19 +91,39 @@ class RequestHead:
     def _build_index(self) -> dict:
         index = {}
         repeated = None
-        for name, value in self.headers:
-            key = name.lower()
-            if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
-                index[key] = value
-            elif key in _SINGLE:
-                repeated = (repeated or "") + key + "\n"
+        headers = self._headers
+        if headers is None:
+            # straight from the block (split as _split_headers does): the lookups need no list of pairs
+            block = self.block
+            for line in block.decode("latin-1").split("\r\n") if block else ():
+                name, _, value = line.partition(":")
+                key = name.lower()
+                if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
+                    index[key] = value.strip(" ")
+                elif key in _TRACKED:
+                    repeated = (repeated or "") + key + "\n"
+        else:
+            for name, value in headers:
+                key = name.lower()
+                if key not in index:
+                    index[key] = value
+                elif key in _TRACKED:
+                    repeated = (repeated or "") + key + "\n"
         if repeated is not None:
             index[_REPEATED] = repeated
         self._index = index
         return index
 
+    def line_count(self) -> int:
+        """How many header lines the head has."""
+        headers = self._headers
+        if headers is not None:
+            return len(headers)
+        block = self.block
+        return block.count(b"\n") + 1 if block else 0
+
     def repeated(self, lower_name: str) -> bool:
-        """Whether Host, Content-Length or Transfer-Encoding (`lower_name`) came more than once."""
+        """Whether Host, Content-Length, Transfer-Encoding or Connection (`lower_name`) came more than once."""
         index = self._index
         if index is None:
             index = self._build_index()
@@ -115,8 +135,9 @@ class RequestHead:
         self._index = None
 
 
-#: Headers nginx takes once (a repeat is a 400); their repeats are noted under a key no header can have.
-_SINGLE = frozenset(("host", "content-length", "transfer-encoding"))
+#: Headers whose repeats are noted (under a key no header can have): nginx takes the first three once
+#: (a repeat is a 400); the keep-alive choice reads every Connection line.
+_TRACKED = frozenset(("host", "content-length", "transfer-encoding", "connection"))
 _REPEATED = " repeated"
 
 
@@ -157,9 +178,42 @@ def _early_line_check(prefix: bytes, limit: int) -> None:
 
 def parse_request_line(line: bytes):
     """A request line without its LF -> (method, request_uri, uri, args, protocol, http_version)."""
+    return _request_line(line)[:6]
+
+
+#: The usual request line, on its decoded text: one space between the parts, an origin-form target of
+#: printable ASCII, HTTP/1.1 or 1.0.  What it matches, the general parse decides the same way.
+_PLAIN_LINE = re.compile(r"(([A-Z]+) (/[!-~]*) HTTP/1\.([01]))\r?")
+
+
+def _request_line(line: bytes) -> tuple:
+    """parse_request_line's answer and the line's text (no CR) as a seventh item."""
+    m = _PLAIN_LINE.fullmatch(line.decode("latin-1"))
+    if m is None:
+        return _any_request_line(line)
+    text, method, target, minor = m.groups()
+    method = _COMMON.get(method, method)
+    if minor == "1":
+        protocol, version = "HTTP/1.1", 1.1
+    else:
+        protocol, version = "HTTP/1.0", 1.0
+    qmark = target.find("?")
+    if qmark >= 0:
+        raw_path, args = target[:qmark], target[qmark + 1:]
+    else:
+        raw_path, args = target, None
+    try:
+        uri = _decode_path(raw_path)
+    except HeadError as exc:
+        exc.request_line = text
+        raise
+    return method, target, uri, args, protocol, version, text
+
+
+def _any_request_line(line: bytes) -> tuple:
     text = line.rstrip(b"\r").decode("latin-1")
     m = _REQUEST_LINE.fullmatch(line)
-    if m is None or b"\r" in line[:-1]:
+    if m is None:  # (the pattern lets a CR end the line only)
         raise HeadError(400, "client sent invalid request", text)
     method_b, target_b, major, minor = m.groups()
     if major is None:
@@ -199,7 +253,7 @@ def parse_request_line(line: bytes):
     except HeadError as exc:
         exc.request_line = text
         raise
-    return method, target, uri, args, protocol, version
+    return method, target, uri, args, protocol, version, text
 
 
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -328,12 +382,11 @@ class HeadParser:
                 if len(line) + 1 > self.size:
                     raise HeadError(414, "client sent too long URI")
                 try:
-                    parsed = parse_request_line(line)
+                    parsed = self.line = _request_line(line)
                 except HeadError as exc:
                     if not exc.request_line:
                         exc.request_line = line.rstrip(b"\r").decode("latin-1")
                     raise
-                self.line = parsed + (line.rstrip(b"\r").decode("latin-1"),)
                 if parsed[5] == 0.9:
                     self.end = pos
                     return self._head()
@@ -372,14 +425,14 @@ class HeadParser:
             if _FAST_BLOCK.fullmatch(block) is None:
                 return None
         try:
-            parsed = parse_request_line(line)
+            parsed = _request_line(line)
         except HeadError as exc:
             if not exc.request_line:
                 exc.request_line = line.rstrip(b"\r").decode("latin-1")
             raise
         if parsed[5] == 0.9:
             return None
-        self.line = parsed + (line.rstrip(b"\r").decode("latin-1"),)
+        self.line = parsed
         self.end = end + 4
         return self._head(block)
 
@@ -429,8 +482,10 @@ def check_headers(head: RequestHead) -> None:
     if repeated is not None:
         if "host\n" in repeated:
             raise HeadError(400, "client sent duplicate host header", text)
-        name = "Content-Length" if "content-length\n" in repeated else "Transfer-Encoding"
-        raise HeadError(400, 'client sent duplicate header line: "%s"' % name, text)
+        if "content-length\n" in repeated:
+            raise HeadError(400, 'client sent duplicate header line: "Content-Length"', text)
+        if "transfer-encoding\n" in repeated:
+            raise HeadError(400, 'client sent duplicate header line: "Transfer-Encoding"', text)
     host = index.get("host")
     if host is None:
         if head.http_version >= 1.1:

@@ -53,6 +53,22 @@ def escape_header(text: str, is_name: bool) -> str:
     return pattern.sub(_percent, text)
 
 
+#: Header names as a handler gives them -> (name as sent, its lower-case key): handlers set the same
+#: few names on every request.  Bounded: names made up per request do not grow it past the limit.
+_names: Dict[str, Tuple[str, str]] = {}
+_NAMES_LIMIT = 512
+
+
+def _header_name(name: str) -> Tuple[str, str]:
+    entry = _names.get(name)
+    if entry is None:
+        sent = escape_header(canonical_name(name), True)
+        entry = (sent, sent.lower())
+        if len(_names) < _NAMES_LIMIT:
+            _names[name] = entry
+    return entry
+
+
 class ResponseHeaders:
     """Response headers: case-insensitive, ordered, a value is a str or a list of str."""
 
@@ -62,16 +78,18 @@ class ResponseHeaders:
         self._items: Dict[str, Tuple[str, Any]] = {}
 
     def get(self, name: str):
-        item = self._items.get(escape_header(canonical_name(name), True).lower())
+        item = self._items.get(_header_name(name)[1])
         return item[1] if item is not None else None
 
     def set(self, name: str, value) -> None:
-        name = escape_header(canonical_name(name), True)
-        key = name.lower()
-        if value is None or (isinstance(value, (list, tuple)) and not value):
+        name, key = _header_name(name)
+        if value.__class__ is str:  # the common case first: one check of the value
+            if _UNSAFE_VALUE.search(value) is not None:
+                value = _UNSAFE_VALUE.sub(_percent, value)
+        elif value is None or (isinstance(value, (list, tuple)) and not value):
             self._items.pop(key, None)
             return
-        if isinstance(value, (list, tuple)):
+        elif isinstance(value, (list, tuple)):
             value = [_header_value(v) for v in value]
         else:
             value = _header_value(value)
@@ -538,14 +556,24 @@ class Request:
 def _wants_keepalive(head) -> bool:
     # as nginx: each Connection line naming "close" (else "keep-alive") overrides the ones before it
     choice = None
-    for name, value in head.headers:
-        if len(name) != 10 or name.lower() != "connection":
-            continue
+    value = head.get("connection")
+    if value is None:
+        pass
+    elif not head.repeated("connection"):
         value = value.lower()
         if "close" in value:
             choice = "close"
         elif "keep-alive" in value:
             choice = "keep-alive"
+    else:
+        for name, value in head.headers:
+            if len(name) != 10 or name.lower() != "connection":
+                continue
+            value = value.lower()
+            if "close" in value:
+                choice = "close"
+            elif "keep-alive" in value:
+                choice = "keep-alive"
     if head.http_version >= 1.1:
         return choice != "close"
     return choice == "keep-alive"
