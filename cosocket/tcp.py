@@ -188,9 +188,16 @@ class TCPSocket(Stream):
 
     def _set_timeouts(self, settings) -> None:
         c, s, r = self._tmo
-        self._ct = _seconds(c if c > 0 else settings.connect_timeout)
-        self._st = _seconds(s if s > 0 else settings.send_timeout)
-        self._rt = _seconds(r if r > 0 else settings.read_timeout)
+        if c <= 0:
+            c = settings.connect_timeout
+        if s <= 0:
+            s = settings.send_timeout
+        if r <= 0:
+            r = settings.read_timeout
+        seconds = _seconds_cache.get  # (a miss, or 0, asks _seconds)
+        self._ct = seconds(c) or _seconds(c)
+        self._st = seconds(s) or _seconds(s)
+        self._rt = seconds(r) or _seconds(r)
 
     def _check_request(self) -> None:
         if runtime.current_request.get() is not self._request:
@@ -203,15 +210,20 @@ class TCPSocket(Stream):
     # ---------------------------------------------------------------- timeouts
     def settimeout(self, ms: Optional[float]) -> None:
         """Connect, send and read timeout in ms (0, negative or None: the lua_socket_* directives)."""
-        ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
+        if ms.__class__ is not int or ms >> 31:  # (a plain int in range needs no more checks)
+            ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
         self._tmo = (ms, ms, ms)
         self._apply_timeouts()
 
     def settimeouts(self, connect_ms: Optional[float], send_ms: Optional[float],
                     read_ms: Optional[float]) -> None:
         """Separate connect, send and read timeouts in ms (0: the directive's value)."""
-        self._tmo = (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
-                     _check_timeout(read_ms, 3, "settimeouts"))
+        if connect_ms.__class__ is int and send_ms.__class__ is int and read_ms.__class__ is int \
+                and not (connect_ms | send_ms | read_ms) >> 31:  # plain ints in range: nothing to check
+            self._tmo = (connect_ms, send_ms, read_ms)
+        else:
+            self._tmo = (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
+                         _check_timeout(read_ms, 3, "settimeouts"))
         self._apply_timeouts()
 
     def _apply_timeouts(self) -> None:
