@@ -227,7 +227,14 @@ class TCPSocket(Stream):
         self._apply_timeouts()
 
     def _apply_timeouts(self) -> None:
-        self._set_timeouts(runtime.socket_settings())
+        c, s, r = self._tmo
+        if c > 0 and s > 0 and r > 0:  # all three set: no directive to look up
+            seconds = _seconds_cache.get
+            self._ct = seconds(c) or _seconds(c)
+            self._st = seconds(s) or _seconds(s)
+            self._rt = seconds(r) or _seconds(r)
+        else:
+            self._set_timeouts(runtime.socket_settings())
 
     # ----------------------------------------------------------------- connect
     def connect(self, host: Union[str, bytes], port: Union[int, Dict[str, Any], None] = None,
