@@ -69,6 +69,10 @@ def _header_name(name: str) -> Tuple[str, str]:
     return entry
 
 
+#: Response headers the head writes itself (from the request state), whatever the handler set.
+_WRITTEN_ABOVE = frozenset(("content-type", "connection", "transfer-encoding"))
+
+
 class ResponseHeaders:
     """Response headers: case-insensitive, ordered, a value is a str or a list of str."""
 
@@ -106,6 +110,10 @@ class ResponseHeaders:
 
     def has(self, lower_name: str) -> bool:
         return lower_name in self._items
+
+    def entries(self) -> List[Tuple[str, str, Any]]:
+        """[(lower-case key, name, value or list of values)] in the order first set."""
+        return [(key, name, value) for key, (name, value) in self._items.items()]
 
     def items(self) -> List[Tuple[str, str]]:
         out: List[Tuple[str, str]] = []
@@ -324,13 +332,15 @@ class Request:
             headers.append(("Connection", "keep-alive"))
         else:
             headers.append(("Connection", "close"))
-        for name, value in oh.items():
-            low = name.lower()
-            if low in ("content-type", "connection", "transfer-encoding"):
+        for key, name, value in oh.entries():
+            if key in _WRITTEN_ABOVE:
                 continue
-            if low in ("server", "date"):
-                headers = [h for h in headers if h[0].lower() != low]
-            headers.append((name, value))
+            if key == "server" or key == "date":
+                headers = [h for h in headers if h[0].lower() != key]
+            if value.__class__ is list:
+                headers.extend([(name, v) for v in value])
+            else:
+                headers.append((name, value))
         return headers
 
     def send_head(self, complete: bool) -> bool:

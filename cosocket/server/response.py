@@ -44,12 +44,15 @@ def server_header(tokens: bool) -> str:
     return "cosocket/" + __version__ if tokens else "cosocket"
 
 
+_STATUS_LINES = {code: "%d %s" % (code, reason) for code, reason in REASONS.items()}
+
+
 def status_line(status: int) -> str:
     """`200 OK`: the status and nginx's reason phrase."""
-    reason = REASONS.get(status)
-    if reason is None:
+    line = _STATUS_LINES.get(status)
+    if line is None:
         return "%03d " % status  # nginx writes unknown codes with an empty reason
-    return "%d %s" % (status, reason)
+    return line
 
 
 def error_page(status: int, tokens: bool) -> bytes:
@@ -83,11 +86,8 @@ def http_date(now: Optional[float] = None) -> str:
 
 def build_head(version: str, status: int, headers: List[Tuple[str, str]]) -> bytes:
     """The response head: status line, headers in order, blank line."""
-    parts = ["%s %s\r\n" % (version, status_line(status))]
-    for name, value in headers:
-        parts.append("%s: %s\r\n" % (name, value))
-    parts.append("\r\n")
-    return "".join(parts).encode("latin-1", "replace")
+    lines = "".join(["%s: %s\r\n" % header for header in headers])
+    return ("%s %s\r\n%s\r\n" % (version, status_line(status), lines)).encode("latin-1", "replace")
 
 
 def chunk(data: bytes) -> bytes:
