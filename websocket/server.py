@@ -37,6 +37,26 @@ from .protocol import CLOSE_GOING_AWAY, ENDPOINT_OPTIONS, endpoint_options, take
 _NEW_OPTIONS = ENDPOINT_OPTIONS + ("send_masked", "protocols", "permessage_deflate")
 
 
+#: endpoint_options' answers by option set: a handler passes the same few numbers on every call.  The key
+#: holds the names, values and value types (True and 1 are different options); unhashable values skip it.
+_checked: Dict[tuple, Dict[str, Any]] = {}
+_CHECKED_LIMIT = 64
+
+
+def _endpoint_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """endpoint_options(options, "new"), remembered for option sets of hashable values (read-only)."""
+    key = (tuple(options.items()), tuple(map(type, options.values())))
+    try:
+        common = _checked.get(key)
+    except TypeError:
+        return endpoint_options(options, "new")
+    if common is None:
+        common = endpoint_options(options, "new")
+        if len(_checked) < _CHECKED_LIMIT:
+            _checked[key] = common
+    return common
+
+
 def _first(value):
     """A repeated request header gives a list: upstream uses its first value."""
     if isinstance(value, (list, tuple)):
@@ -75,7 +95,7 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
     """
     options = take_options(opts, kw, _NEW_OPTIONS, "new")
     supported = protocol_list(options.get("protocols"), "new")
-    common = endpoint_options(options, "new")
+    common = _endpoint_options(options)
     try:
         deflate_options = DeflateOptions.from_option(options.get("permessage_deflate"), server=True)
     except (TypeError, ValueError) as exc:
