@@ -86,8 +86,12 @@ def http_date(now: Optional[float] = None) -> str:
 
 def build_head(version: str, status: int, headers: List[Tuple[str, str]]) -> bytes:
     """The response head: status line, headers in order, blank line."""
-    lines = "".join(["%s: %s\r\n" % header for header in headers])
-    return ("%s %s\r\n%s\r\n" % (version, status_line(status), lines)).encode("latin-1", "replace")
+    try:
+        lines = "\r\n".join(map(": ".join, headers))  # (str names and values, as the request writes them)
+    except TypeError:
+        lines = "\r\n".join(["%s: %s" % header for header in headers])
+    return "".join((version, " ", status_line(status), "\r\n", lines, "\r\n\r\n" if lines else "\r\n")).encode(
+        "latin-1", "replace")
 
 
 def chunk(data: bytes) -> bytes:
