@@ -19,7 +19,7 @@ default; `wb.extensions` tells what was agreed).
 from __future__ import annotations
 
 import weakref
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import gevent
 
@@ -163,15 +163,21 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
     return wb, None
 
 
-# The server WebSockets of this process, told "going away" (1001) when the server stops gracefully.
-_open: "weakref.WeakSet" = weakref.WeakSet()
+# The server WebSockets of this process, told "going away" (1001) when the server stops gracefully:
+# weak references without callbacks (no call per collected one), the dead ones dropped each time the
+# list has doubled since the last sweep.
+_open: List["weakref.ref[WebSocketServer]"] = []
+_sweep_at = 64
 _hooked = False
 
 
 def _track(r, wb) -> None:
     """Remember `wb` until it is collected; in a server worker, hook the graceful stop once."""
-    global _hooked
-    _open.add(wb)
+    global _hooked, _sweep_at
+    _open.append(weakref.ref(wb))
+    if len(_open) >= _sweep_at:
+        _open[:] = [ref for ref in _open if ref() is not None]
+        _sweep_at = max(64, 2 * len(_open))
     if not _hooked and runtime.worker.id is not None:
         from cosocket.server import worker
         _hooked = True
@@ -179,8 +185,10 @@ def _track(r, wb) -> None:
 
 
 def _going_away_all() -> None:
-    for wb in list(_open):
-        gevent.spawn(wb.going_away)
+    for ref in list(_open):
+        wb = ref()
+        if wb is not None:
+            gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):
