@@ -23,7 +23,7 @@ the body is delimited; `ChunkedDecoder` decodes a chunked body as it arrives.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
 #: The largest Content-Length (nginx's NGX_MAX_OFF_T_VALUE); above it is a 400.
@@ -89,26 +89,23 @@ class RequestHead:
         return index.get(lower_name, default)
 
     def _build_index(self) -> dict:
-        index = {}
-        repeated = None
         headers = self._headers
         if headers is None:
-            # straight from the block (split as _split_headers does): the lookups need no list of pairs
+            # straight from the block when its lines are plain: the lookups need no list of pairs
             block = self.block
-            for line in block.decode("latin-1").split("\r\n") if block else ():
-                name, _, value = line.partition(":")
-                key = name.lower()
-                if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
-                    index[key] = value.strip(" ")
-                elif key in _TRACKED:
-                    repeated = (repeated or "") + key + "\n"
-        else:
-            for name, value in headers:
-                key = name.lower()
-                if key not in index:
-                    index[key] = value
-                elif key in _TRACKED:
-                    repeated = (repeated or "") + key + "\n"
+            index = _plain_index(block.decode("latin-1")) if block else {}
+            if index is not None:
+                self._index = index
+                return index
+            headers = self.headers
+        index = {}
+        repeated = None
+        for name, value in headers:
+            key = name.lower()
+            if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
+                index[key] = value
+            elif key in _TRACKED:
+                repeated = (repeated or "") + key + "\n"
         if repeated is not None:
             index[_REPEATED] = repeated
         self._index = index
@@ -139,6 +136,40 @@ class RequestHead:
 #: (a repeat is a 400); the keep-alive choice reads every Connection line.
 _TRACKED = frozenset(("host", "content-length", "transfer-encoding", "connection"))
 _REPEATED = " repeated"
+
+
+#: Plain header names seen -> their lower-case keys (bounded: made-up names stop being remembered).
+_plain_names: Dict[str, str] = {}
+_PLAIN_NAMES_LIMIT = 512
+_TOKEN = re.compile(r"[A-Za-z0-9-]+")
+
+
+def _plain_index(text: str) -> Optional[dict]:
+    """The lookup index of a decoded header block whose lines are all plain (a name of letters, digits
+    and `-`, a colon, a value without NUL, CR or LF), split as _split_headers does; None otherwise."""
+    if "\x00" in text:
+        return None
+    names = _plain_names
+    index: dict = {}
+    repeated = None
+    for line in text.split("\r\n"):
+        name, colon, value = line.partition(":")
+        key = names.get(name)
+        if key is None:
+            if _TOKEN.fullmatch(name) is None:
+                return None
+            key = name.lower()
+            if len(names) < _PLAIN_NAMES_LIMIT:
+                names[name] = key
+        if not colon or "\r" in value or "\n" in value:
+            return None
+        if key not in index:  # the first one wins for single-valued lookups, as nginx's headers_in
+            index[key] = value.strip(" ")
+        elif key in _TRACKED:
+            repeated = (repeated or "") + key + "\n"
+    if repeated is not None:
+        index[_REPEATED] = repeated
+    return index
 
 
 def _split_headers(block: bytes) -> List[Tuple[str, str]]:
@@ -299,8 +330,6 @@ def _decode_path(raw: str) -> str:
 
 #: The common, valid header line: a token of letters, digits and `-`, a colon, a value without NUL or CR.
 _FAST_HEADER = re.compile(rb"[A-Za-z0-9-]+:[^\x00\r]*\r*")
-#: A header block of such lines only (CRLF between them, none after the last).
-_FAST_BLOCK = re.compile(rb"[A-Za-z0-9-]+:[^\x00\r\n]*(?:\r\n[A-Za-z0-9-]+:[^\x00\r\n]*)*")
 #: Bytes nginx takes in a header name (its lowcase table); others make the line ignored, these refuse it.
 _NAME_OK = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 _NAME_FATAL = frozenset(range(0, 0x21)) | {0x7f}
@@ -420,9 +449,11 @@ class HeadParser:
         line = bytes(buf[:eol + 1])  # with its CR, as the line by line path parses it
         if eol == end:
             block = b""
+            index: Optional[dict] = {}
         else:
             block = bytes(buf[eol + 2:end])
-            if _FAST_BLOCK.fullmatch(block) is None:
+            index = _plain_index(block.decode("latin-1"))
+            if index is None:
                 return None
         try:
             parsed = _request_line(line)
@@ -434,7 +465,7 @@ class HeadParser:
             return None
         self.line = parsed
         self.end = end + 4
-        return self._head(block)
+        return self._head(block, index)
 
     def _check_partial(self, buf, pos: int) -> None:
         """Decide on an unfinished line what its bytes already decide."""
@@ -462,11 +493,12 @@ class HeadParser:
         if buf[pos] in (0x20, 0x09, 0x3a, 0x00):
             raise HeadError(400, "client sent invalid header line", self.request_line_text())
 
-    def _head(self, block: Optional[bytes] = None) -> RequestHead:
+    def _head(self, block: Optional[bytes] = None, index: Optional[dict] = None) -> RequestHead:
         method, target, uri, args, protocol, version, text = self.line
         if block is None:
             block = b"\r\n".join(self.lines)
         head = RequestHead(method, target, uri, args, protocol, None, text, block, version)
+        head._index = index  # (None: built from the block when first asked)
         check_headers(head)
         return head
 
