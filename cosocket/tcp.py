@@ -175,8 +175,7 @@ class TCPSocket(Stream):
         self = cls()
         self._sock = gevent_socket
         self._raw = raw_socket_of(gevent_socket)
-        self._peer = peer_addr
-        self._peer_text = _addr_text(peer_addr)
+        self._peer = peer_addr  # (its text is made only when shown: see __repr__)
         self._downstream = True
         self._apply_settings()
         return self
@@ -204,7 +203,8 @@ class TCPSocket(Stream):
             raise RuntimeError("bad request")
 
     def __repr__(self) -> str:
-        state = "closed" if self._sock is None else "connected to %s" % self._peer_text
+        state = "closed" if self._sock is None else "connected to %s" % (
+            self._peer_text or (_addr_text(self._peer) if self._peer is not None else ""))
         return "<cosocket tcp %s>" % state
 
     # ---------------------------------------------------------------- timeouts
