@@ -191,6 +191,7 @@ class TCPSocket(Stream):
         self._ct = _seconds(c if c > 0 else settings.connect_timeout)
         self._st = _seconds(s if s > 0 else settings.send_timeout)
         self._rt = _seconds(r if r > 0 else settings.read_timeout)
+        self._settle()
 
     def _check_request(self) -> None:
         if runtime.current_request.get() is not self._request:
@@ -345,6 +346,7 @@ class TCPSocket(Stream):
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
         self._raw = raw_socket_of(entry.sock)
+        self._settle()
         self.drained = False
         self._cur_to = UNSET
         self._reused = entry.reused + 1
@@ -372,6 +374,7 @@ class TCPSocket(Stream):
                 pass
         self._sock = sock
         self._raw = sock._sock
+        self._settle()
         self.drained = False
         self._cur_to = self._ct
         self.rbuf.clear()
@@ -407,7 +410,7 @@ class TCPSocket(Stream):
         if sock is None:
             return
         self._sock = None
-        self._raw = None
+        self._raw = self._rdirect = self._wdirect = None
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
@@ -701,7 +704,7 @@ class TCPSocket(Stream):
             self._tls_session.refresh()
         entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
         self._sock = None
-        self._raw = None
+        self._raw = self._rdirect = self._wdirect = None
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
@@ -810,7 +813,7 @@ class TCPSocket(Stream):
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
-        self._raw = None
+        self._raw = self._rdirect = self._wdirect = None
         self._cur_to = UNSET
         self._settimeout(self._ct)
         try:

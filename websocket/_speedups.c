@@ -10,7 +10,7 @@
  *       The frame at the start of buf[:have]: websocket.frames.parse, with the
  *       same arguments and results (see there).
  *
- *   recv_parse(fd, buf, limit, rules) -> (count, parse result) | 0 | -errno
+ *   recv_parse(fd, buf, limit, rules) -> (count, parse result) | (0, None) | (-errno, None)
  *   send_frame(fd, first_byte, payload) -> count | -errno
  *       The direct reads and writes of websocket.direct (see there): one
  *       recv(2) / send(2) or sendmsg(2) on a file descriptor, never blocking,
@@ -290,12 +290,17 @@ speedups_recv_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
         PyBuffer_Release(&view);
-        return PyLong_FromLong(n == 0 ? 0 : -(long)errno);
+        if (n < 0)
+            n = -(ssize_t)errno;
+        Py_INCREF(Py_None);
+        frame = Py_None;
     }
-    frame = parse_buf((const unsigned char *)view.buf, (Py_ssize_t)n, limit, rules);
-    PyBuffer_Release(&view);
-    if (frame == NULL)
-        return NULL;
+    else {
+        frame = parse_buf((const unsigned char *)view.buf, (Py_ssize_t)n, limit, rules);
+        PyBuffer_Release(&view);
+        if (frame == NULL)
+            return NULL;
+    }
     result = PyTuple_New(2);
     if (result == NULL) {
         Py_DECREF(frame);

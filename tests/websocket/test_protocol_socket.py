@@ -162,6 +162,7 @@ def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
     from websocket import connection
 
     results = {}
+    main_scratch = connection._scratch.buf
 
     def in_thread(tag):
         a, b = socket.socketpair()
@@ -173,7 +174,7 @@ def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
                 payload = bytes([tag, i]) * 500
                 b.sendall(wire(2, payload, key=KEY))
                 got.append(recv_frame(reader, 1 << 16, True, state=MessageState())[0] == payload)
-            results[tag] = all(got) and connection._scratch() is not connection._SCRATCH
+            results[tag] = all(got) and connection._scratch.buf is not main_scratch
         finally:
             a.close()
             b.close()
