@@ -334,11 +334,11 @@ class Stream:
                 self._reading = False
             if woke is TIMED_OUT:
                 return self.read_timed_out() if wait is None else "idle"
-            if self._raw is None or self._read_closed:
-                return "closed"
-            self.drained = False
             raw = self._rdirect
-            if raw is None:
+            if raw is None:  # changed while waiting
+                if self._raw is None or self._read_closed:
+                    return "closed"
+                self.drained = False  # (bytes have come: the general path reads them at once)
                 return -1
         return raw.fileno()  # (-1 once the socket was closed under the stream)
 

@@ -167,7 +167,7 @@ def _wait_and_parse(sock, scratch, limit: int, rules: int, wait, n: int):
             return None, _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-n))
         sock.drained = True  # nothing there: the stream waits before handing the descriptor out again
         fd = sock.direct_read_fd(wait)
-        if fd.__class__ is str:
+        if type(fd) is str:
             return None, IDLE if fd == "idle" else _fail("failed to receive the first 2 bytes", fd)
         if fd < 0:  # the direct path closed meanwhile: the general path reads
             n, err = sock.recv_into(scratch, wait)
@@ -220,7 +220,7 @@ def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], stri
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
             scratch = _scratch.buf
             fd = sock.direct_read_fd(wait)
-            if fd.__class__ is str:  # (waiting for the peer's bytes failed)
+            if type(fd) is str:  # (waiting for the peer's bytes failed)
                 return IDLE if fd == "idle" else _fail("failed to receive the first 2 bytes", fd)
             if fd >= 0:
                 # the direct path: recv() and parse in one call on the stream's descriptor

@@ -114,3 +114,15 @@ def test_first_byte_out_of_range_is_refused(impl, pair):
     _, send_frame = impl
     with pytest.raises(ValueError):
         send_frame(pair[1].fileno(), 256, b"")
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_any_buffer_works_as_payload_and_as_scratch(impl, pair, kind):
+    recv_parse, send_frame = impl
+    a, b = pair
+    payload = os.urandom(300)
+    assert send_frame(b.fileno(), 0x82, kind(payload)) == 304
+    scratch = bytearray(1000)
+    view = memoryview(scratch) if kind is memoryview else scratch
+    count, frame = recv_parse(a.fileno(), view, 1000, 0)
+    assert count == 304 and frame == (0x82, payload, 304, 300, None)
