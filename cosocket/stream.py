@@ -88,7 +88,7 @@ class Stream:
     __slots__ = ("_sock", "_raw", "rbuf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
                  "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "drained",
-                 "_hard_deadline", "log_errors", "_rdirect", "_wdirect")
+                 "_hard_deadline", "log_errors", "_rdirect", "direct_writer")
 
     def __init__(self) -> None:
         self._sock = None
@@ -113,9 +113,10 @@ class Stream:
         #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
         #: reads a request itself (it reports those failures in nginx's own words)
         self.log_errors: Optional[bool] = None
-        # the raw socket while a direct read / send is allowed but for the busy flags, else None (`_settle`)
+        # the raw socket while a direct read is allowed but for the busy flag, else None (`_settle`)
         self._rdirect = None
-        self._wdirect = None
+        #: The raw socket a caller may send on itself right now (see `direct_write_fd`), else None
+        self.direct_writer = None
 
     # ------------------------------------------------------------ public API
     def _logs(self) -> bool:
@@ -129,10 +130,11 @@ class Stream:
 
     def _settle(self) -> None:
         """Decide again which sides may take the direct path: called after every change of the socket, its
-        sides, its timeouts, its request or its read deadline (the busy flags are checked per call)."""
+        sides, its timeouts, its request, its read deadline or the busy mark of its sends (the busy mark of
+        reads is checked per call)."""
         raw = self._raw if self._request is None else None
         self._rdirect = raw if not self._read_closed and self._hard_deadline is None and self._rt > 0.0 else None
-        self._wdirect = raw if not self._write_closed and self._st > 0.0 else None
+        self.direct_writer = raw if not self._write_closed and not self._writing and self._st > 0.0 else None
 
     # `rbuf` (public attribute): the read buffer, bytes read from the peer and not consumed yet.
     # The same bytearray for the life of the stream: a caller may parse it in place and takes
@@ -167,6 +169,7 @@ class Stream:
         non-blocking sends on `direct_write_fd`'s descriptor keeps other sends out ("socket busy writing")
         between them."""
         self._writing = busy
+        self._settle()
 
     def read_refused(self) -> Optional[str]:
         """Why a read may not start now, or None: every read entry point asks this first.
@@ -349,12 +352,12 @@ class Stream:
         send in progress, not a request's own socket.  The caller makes one
         non-blocking send() and reports back: `send_rest` for what it did not
         take, `direct_send_failed` with the errno of a failure.  With -1 it
-        takes the general path (`send_parts`).
+        takes the general path (`send_parts`).  `direct_writer` holds the same
+        decision as the raw socket itself (None: take the general path), for
+        a caller that asks it on every message.
         """
-        raw = self._wdirect
-        if raw is None or self._writing:
-            return -1
-        return raw.fileno()
+        raw = self.direct_writer  # (the same decision, as the socket itself)
+        return -1 if raw is None else raw.fileno()
 
     def direct_read_failed(self, errno: int) -> str:
         """A direct read failed with `errno` (0: the peer closed): log it as nginx does, close the read side
@@ -405,7 +408,7 @@ class Stream:
     def _fail_write(self, err: str) -> str:
         """A send failed: close the write side; the connection once both sides failed -> `err`."""
         self._write_closed = True
-        self._wdirect = None
+        self.direct_writer = None
         if self._read_closed:
             self._finalize(keep_buffer=True)
         return err
@@ -590,6 +593,7 @@ class Stream:
             sock.settimeout(self._st)
             self._cur_to = self._st
         self._writing = True
+        self.direct_writer = None
         try:
             if sent is not None:
                 pass
@@ -620,4 +624,5 @@ class Stream:
             return None, self._send_failed(exc)
         finally:
             self._writing = False
+            self._settle()
         return n, None

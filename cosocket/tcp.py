@@ -410,7 +410,7 @@ class TCPSocket(Stream):
         if sock is None:
             return
         self._sock = None
-        self._raw = self._rdirect = self._wdirect = None
+        self._raw = self._rdirect = self.direct_writer = None
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
@@ -704,7 +704,7 @@ class TCPSocket(Stream):
             self._tls_session.refresh()
         entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
         self._sock = None
-        self._raw = self._rdirect = self._wdirect = None
+        self._raw = self._rdirect = self.direct_writer = None
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
@@ -813,7 +813,7 @@ class TCPSocket(Stream):
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
-        self._raw = self._rdirect = self._wdirect = None
+        self._raw = self._rdirect = self.direct_writer = None
         self._cur_to = UNSET
         self._settimeout(self._ct)
         try:

@@ -58,6 +58,12 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
+def thread_scratch() -> bytearray:
+    """The calling thread's scratch buffer, for a reader that keeps it (a connection's greenlets all run
+    in the thread its socket was made in)."""
+    return _scratch.buf
+
+
 class MessageState:
     """What the receiver remembers between the frames of one message.
 
@@ -201,9 +207,10 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     return read_frame(sock, frames.limit_of(max_payload_len), rules, state, strict, wait)
 
 
-def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], strict: bool, wait=None):
+def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], strict: bool, wait=None,
+               scratch: Optional[bytearray] = None):
     """`recv_frame` with the payload limit (`frames.limit_of`) and the parse rules (`frame_rules`) settled
-    by the caller, once per connection."""
+    by the caller, once per connection, and the thread's scratch buffer when it keeps it (`thread_scratch`)."""
     try:
         if not isinstance(sock, Stream):
             frame = _receive_head(sock, limit, rules)
@@ -218,7 +225,8 @@ def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], stri
         else:
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
-            scratch = _scratch.buf
+            if scratch is None:
+                scratch = _scratch.buf
             fd = sock.direct_read_fd(wait)
             if type(fd) is str:  # (waiting for the peer's bytes failed)
                 return IDLE if fd == "idle" else _fail("failed to receive the first 2 bytes", fd)
@@ -492,7 +500,7 @@ class Channel:
     """
 
     __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
-                 "fatal", "closed", "state", "_plain_frames", "_limit", "_rules")
+                 "fatal", "closed", "state", "_plain_frames", "_limit", "_rules", "_scratch")
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
         self.sock = sock
@@ -507,6 +515,7 @@ class Channel:
         # what each read gives the parser, settled once
         self._limit = frames.limit_of(max_recv_len)
         self._rules = frame_rules(force_masking, False, False)
+        self._scratch = thread_scratch()
 
     def set_timeout(self, ms: Optional[float]) -> None:
         """Set the network timeout (milliseconds) for the following operations."""
@@ -516,7 +525,7 @@ class Channel:
         """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
         if self.fatal:
             return None, None, "fatal error already happened"
-        data, typ, err = read_frame(self.sock, self._limit, self._rules, self.state, False)
+        data, typ, err = read_frame(self.sock, self._limit, self._rules, self.state, False, None, self._scratch)
         if data is None and ": timeout" not in err:
             self.fatal = True
         return data, typ, err
@@ -566,9 +575,9 @@ class Channel:
             return None, "payload too big"
         if self._plain_frames:
             sock = self.sock
-            fd = sock.direct_write_fd()
-            if fd >= 0:  # the direct path: head and payload sent in one call on the stream's descriptor
-                sent = send_direct(fd, 0x80 | opcode, payload)
+            raw = sock.direct_writer
+            if raw is not None:  # the direct path: head and payload sent in one call on the stream's descriptor
+                sent = send_direct(raw.fileno(), 0x80 | opcode, payload)
                 total = n + (2 if n < 126 else 4 if n < 65536 else 10)
                 if sent == total:
                     return sent, None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 from cosocket.types import CountErr, FrameResult, Payload
 
 from . import frames
-from .connection import IDLE, frame_rules, read_frame
+from .connection import IDLE, frame_rules, read_frame, thread_scratch
 from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
 from .frames import InvalidPayload, TooBig
 from .protocol import (CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
@@ -121,6 +121,7 @@ class Endpoint(Channel):
         self._message_rules = frame_rules(self.force_masking, not self.is_server, inflating)
         self._rules = self._message_rules if self.strict else frame_rules(self.force_masking, False, inflating)
         self._plain_reads = not inflating and self.ping_interval is None  # recv_frame reads with no hook
+        self._scratch = thread_scratch()  # (a client may connect in another thread than it was made in)
 
     @property
     def permessage_deflate(self) -> Optional[Dict[str, Any]]:
@@ -151,7 +152,8 @@ class Endpoint(Channel):
             inflate.whole = strict
         if self.ping_interval is not None:
             return self._next_frame_with_heartbeat(strict)
-        return read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state, strict)
+        return read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state, strict,
+                          None, self._scratch)
 
     def _next_frame_with_heartbeat(self, strict: bool):
         """`_next_frame`, pinging the peer every ping_interval of silence between frames.
@@ -178,7 +180,7 @@ class Endpoint(Channel):
             if read_deadline <= now:
                 return None, None, "failed to receive the first 2 bytes: " + self.sock.read_timed_out()
             result = read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state,
-                                strict, min(due, read_deadline) - now)
+                                strict, min(due, read_deadline) - now, self._scratch)
             if result is IDLE:
                 continue
             if result[0] is not None:
@@ -208,7 +210,7 @@ class Endpoint(Channel):
         if self.ended:
             return None, None, "closed"
         if self._plain_reads:
-            frame = read_frame(self.sock, self._limit, self._rules, self.state, self.strict)
+            frame = read_frame(self.sock, self._limit, self._rules, self.state, self.strict, None, self._scratch)
         else:
             frame = self._next_frame(self.strict)
         if frame[0] is None:
@@ -367,7 +369,7 @@ class Endpoint(Channel):
         deadline = time.monotonic() + self._read_timeout()
         rules = frame_rules(self.force_masking, False, self.state.inflate is not None)
         while not self.close_received and time.monotonic() < deadline:
-            data, typ, err = read_frame(self.sock, self._limit, rules, self.state, False)
+            data, typ, err = read_frame(self.sock, self._limit, rules, self.state, False, None, self._scratch)
             if data is None:
                 return
             if typ == "close":

@@ -174,7 +174,12 @@ def test_frame_reader_in_another_thread_uses_its_own_scratch_buffer():
                 payload = bytes([tag, i]) * 500
                 b.sendall(wire(2, payload, key=KEY))
                 got.append(recv_frame(reader, 1 << 16, True, state=MessageState())[0] == payload)
-            results[tag] = all(got) and connection._scratch.buf is not main_scratch
+            channel = connection.Channel(reader, 1 << 16, 1 << 16, False, True)  # (keeps this thread's buffer)
+            for i in range(50):
+                payload = bytes([i, tag]) * 500
+                b.sendall(wire(2, payload, key=KEY))
+                got.append(channel.recv_frame()[0] == payload)
+            results[tag] = all(got) and connection.thread_scratch() is not main_scratch
         finally:
             a.close()
             b.close()
