@@ -3,7 +3,7 @@
 It drives `websocket.frames` (the parser, the heads, masking) over the
 stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
 `unread`, `fill`, `read_exactly`, `send_parts`; the direct path of
-`websocket.direct` on the descriptor when `direct_read_fd`/`direct_write_fd`
+`websocket.direct` on the descriptor when `direct_read_fd` / `direct_writer`
 allow it), and keeps the message state
 between frames (`MessageState`: fragment sequencing, the UTF-8 decoder);
 `Channel` holds upstream's frame methods (wb:recv_frame, wb:send_*) that the
