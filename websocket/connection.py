@@ -79,10 +79,11 @@ class MessageState:
     `inflate(payload: bytes, fin: bool) -> bytes`, RSV1 is accepted on the
     first frame of a data message, and every payload of such a message goes
     through `inflate` before it is decoded or returned; it may raise a
-    `frames.FrameError`.  `rsv` holds the RSV bits of the last frame received.
+    `frames.FrameError`.  `compressed` is True while such a message is in
+    progress.
     """
 
-    __slots__ = ("opcode", "decoder", "received", "max_message_len", "refused", "inflate", "rsv", "compressed")
+    __slots__ = ("opcode", "decoder", "received", "max_message_len", "refused", "inflate", "compressed")
 
     def __init__(self, max_message_len=MAX_FRAME_LEN) -> None:
         self.opcode = None
@@ -91,7 +92,6 @@ class MessageState:
         self.max_message_len = max_message_len
         self.refused = None
         self.inflate: Any = None
-        self.rsv = 0
         self.compressed = False
 
     @property
@@ -265,7 +265,6 @@ def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], stri
             # the common case: a whole message in one frame that has arrived whole (between messages,
             # the decoder is None and compressed False)
             state.refused = None
-            state.rsv = 0
             state.received = plen
             if fst == 0x82:
                 return payload, "binary", None
@@ -277,7 +276,6 @@ def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], stri
         fin = fst & 0x80
         if state is not None:
             state.refused = None
-            state.rsv = fst & 0x70
             if fst & 0x40 and (opcode & 0x8 or opcode == 0):  # RSV1 marks only a data message's first frame
                 raise ProtocolError("bad RSV1, RSV2, or RSV3 bits")
         if opcode & 0x8:

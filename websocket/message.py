@@ -142,7 +142,8 @@ class Endpoint(Channel):
         self.message_type = None
         self.state.reset()
         self._settle_reads()
-        self.last_frame = time.monotonic()  # when the last frame arrived (the heartbeat's idle clock)
+        # when the last frame arrived (the heartbeat's idle clock; no float kept per connection without one)
+        self.last_frame = 0.0 if self.ping_interval is None else time.monotonic()
         self.ping_sent = None  # when the heartbeat's unanswered ping went out
 
     # ------------------------------------------------------------ receiving
