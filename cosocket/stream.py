@@ -28,11 +28,12 @@ from __future__ import annotations
 import os
 import socket as _stdsocket
 import ssl as _stdssl
-from typing import Optional
+from typing import Optional, Union
 
 from gevent import socket as gsocket
 
 from . import deadlines, log, runtime
+from .deadlines import TIMED_OUT, wait_readable as _wait_fd
 from .log import ERR, INFO
 
 _timeout = _stdsocket.timeout
@@ -79,14 +80,15 @@ class Stream:
     """Buffered, deadline-bound reads and complete sends over one connected socket.
 
     Subclasses set `_sock` (a gevent socket), `_raw` (its raw socket when
-    plain), the timeouts `_rt`/`_st`, and define `_finalize(keep_buffer)`
-    and `_check_request()`.
+    plain), the timeouts `_rt`/`_st` and `_request`, call `_settle()` after
+    changing any of them, and define `_finalize(keep_buffer)` and
+    `_check_request()`.
     """
 
     __slots__ = ("_sock", "_raw", "rbuf", "_bufsize", "_read_closed", "_write_closed", "_request", "_rt", "_st",
                  "_cur_to",
                  "_reading", "_writing", "_downstream", "_deadline", "_tentry", "_waiter", "drained",
-                 "_hard_deadline", "log_errors")
+                 "_hard_deadline", "log_errors", "_rdirect", "direct_writer")
 
     def __init__(self) -> None:
         self._sock = None
@@ -111,6 +113,10 @@ class Stream:
         #: Whether failures are logged: None follows lua_socket_log_errors; the server sets False while it
         #: reads a request itself (it reports those failures in nginx's own words)
         self.log_errors: Optional[bool] = None
+        # the raw socket while a direct read is allowed but for the busy flag, else None (`_settle`)
+        self._rdirect = None
+        #: The raw socket a caller may send on itself right now (see `direct_write_fd`), else None
+        self.direct_writer = None
 
     # ------------------------------------------------------------ public API
     def _logs(self) -> bool:
@@ -120,6 +126,15 @@ class Stream:
     def set_read_deadline(self, loop_time: Optional[float]) -> None:
         """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
         self._hard_deadline = loop_time
+        self._settle()
+
+    def _settle(self) -> None:
+        """Decide again which sides may take the direct path: called after every change of the socket, its
+        sides, its timeouts, its request, its read deadline or the busy mark of its sends (the busy mark of
+        reads is checked per call)."""
+        raw = self._raw if self._request is None else None
+        self._rdirect = raw if not self._read_closed and self._hard_deadline is None and self._rt > 0.0 else None
+        self.direct_writer = raw if not self._write_closed and not self._writing and self._st > 0.0 else None
 
     # `rbuf` (public attribute): the read buffer, bytes read from the peer and not consumed yet.
     # The same bytearray for the life of the stream: a caller may parse it in place and takes
@@ -154,6 +169,7 @@ class Stream:
         non-blocking sends on `direct_write_fd`'s descriptor keeps other sends out ("socket busy writing")
         between them."""
         self._writing = busy
+        self._settle()
 
     def read_refused(self) -> Optional[str]:
         """Why a read may not start now, or None: every read entry point asks this first.
@@ -290,23 +306,44 @@ class Stream:
         return self._send_all(sock, payload, n, head)
 
     # ------------------------------------------------------ the direct path
-    def direct_read_fd(self) -> int:
-        """The file descriptor a caller may read itself right now, or -1.
+    def direct_read_fd(self, wait=None) -> Union[int, str]:
+        """The file descriptor a caller may read itself right now, -1, or why no read can be made.
 
         With `direct_write_fd`, the one "direct path allowed" decision: a
         plain (not TLS) socket with a non-zero timeout, its side open, no read
         in progress, not a request's own socket, no read deadline over the
-        timeout.  The caller makes one non-blocking recv() on it with no switch
-        to another greenlet before it, and reports back: `wait_readable` when
-        nothing had arrived, `direct_read_failed` with the errno of a failure,
-        `drained` after a short read.  With -1 it takes the general path
-        (`recv_into`), which answers busy, closed and the rest.
+        timeout.  When the last read emptied the kernel's buffer (`drained`),
+        it first waits for the peer's next bytes (at most the read timeout;
+        with `wait`, at most that many seconds); a wait that fails comes back
+        as its text instead of a descriptor: "timeout" (logged), "idle" (the
+        `wait` passed; not logged, the stream still usable), "closed", or a
+        failed recv()'s text.  The caller makes one non-blocking recv() on the
+        descriptor with no switch to another greenlet before it, and reports
+        back: `drained` when the read came short or found nothing (the next
+        call waits first), `direct_read_failed` with the errno of a failure.
+        With -1 it takes the general path (`recv_into`), which answers busy,
+        closed and the rest.
         """
-        raw = self._raw  # (set exactly while the socket is plain)
-        if raw is not None and not self._reading and not self._read_closed and self._request is None \
-                and self._hard_deadline is None and self._rt > 0.0:
-            return raw.fileno()
-        return -1
+        raw = self._rdirect
+        if raw is None or self._reading:
+            return -1
+        if self.drained:
+            self._reading = True  # another greenlet's read meanwhile is "socket busy reading"
+            try:
+                woke = _wait_fd(self, self._sock._read_event, self._rt if wait is None else wait)
+            except OSError as exc:  # the socket closed by another greenlet meanwhile
+                return self._read_failed(exc)
+            finally:
+                self._reading = False
+            if woke is TIMED_OUT:
+                return self.read_timed_out() if wait is None else "idle"
+            raw = self._rdirect
+            if raw is None:  # changed while waiting
+                if self._raw is None or self._read_closed:
+                    return "closed"
+                self.drained = False  # (bytes have come: the general path reads them at once)
+                return -1
+        return raw.fileno()  # (-1 once the socket was closed under the stream)
 
     def direct_write_fd(self) -> int:
         """The file descriptor a caller may send on itself right now, or -1 (see `direct_read_fd`).
@@ -315,34 +352,12 @@ class Stream:
         send in progress, not a request's own socket.  The caller makes one
         non-blocking send() and reports back: `send_rest` for what it did not
         take, `direct_send_failed` with the errno of a failure.  With -1 it
-        takes the general path (`send_parts`).
+        takes the general path (`send_parts`).  `direct_writer` holds the same
+        decision as the raw socket itself (None: take the general path), for
+        a caller that asks it on every message.
         """
-        raw = self._raw
-        if raw is not None and not self._writing and not self._write_closed and self._request is None \
-                and self._st > 0.0:
-            return raw.fileno()
-        return -1
-
-    def wait_readable(self, wait=None) -> Optional[str]:
-        """Wait for the peer's next bytes (a direct reader found none) -> None, or "timeout" (logged) when the
-        read timeout passed; with `wait` (seconds), at most that long, then "idle" (not logged).
-
-        None means the descriptor `direct_read_fd` gave may be read again: other
-        readers were refused meanwhile, and a close meanwhile answers "closed".
-        """
-        self._reading = True  # another greenlet's read meanwhile is "socket busy reading"
-        try:
-            woke = deadlines.wait_readable(self, self._sock._read_event, wait if wait is not None else self._rt
-                                           if self._hard_deadline is None else self._wait_seconds())
-        except OSError as exc:  # the socket closed by another greenlet meanwhile
-            return self._read_failed(exc)
-        finally:
-            self._reading = False
-        if woke is deadlines.TIMED_OUT:
-            return self.read_timed_out() if wait is None else "idle"
-        if self._raw is None or self._read_closed:
-            return "closed"
-        return None
+        raw = self.direct_writer  # (the same decision, as the socket itself)
+        return -1 if raw is None else raw.fileno()
 
     def direct_read_failed(self, errno: int) -> str:
         """A direct read failed with `errno` (0: the peer closed): log it as nginx does, close the read side
@@ -385,6 +400,7 @@ class Stream:
     def _fail_read(self, err: str) -> str:
         """A read failed (not a timeout): close the read side; the connection once both sides failed -> `err`."""
         self._read_closed = True
+        self._rdirect = None
         if self._write_closed:
             self._finalize(keep_buffer=True)
         return err
@@ -392,6 +408,7 @@ class Stream:
     def _fail_write(self, err: str) -> str:
         """A send failed: close the write side; the connection once both sides failed -> `err`."""
         self._write_closed = True
+        self.direct_writer = None
         if self._read_closed:
             self._finalize(keep_buffer=True)
         return err
@@ -576,6 +593,7 @@ class Stream:
             sock.settimeout(self._st)
             self._cur_to = self._st
         self._writing = True
+        self.direct_writer = None
         try:
             if sent is not None:
                 pass
@@ -606,4 +624,5 @@ class Stream:
             return None, self._send_failed(exc)
         finally:
             self._writing = False
+            self._settle()
         return n, None

@@ -186,6 +186,8 @@ class TCPSocket(Stream):
         self._set_timeouts(settings)
 
     def _set_timeouts(self, settings) -> None:
+        """The timeouts in seconds from `_tmo`, each unset one (0) from `settings` (the lua_socket_* directives;
+        None when all three are set)."""
         c, s, r = self._tmo
         if c <= 0:
             c = settings.connect_timeout
@@ -197,6 +199,7 @@ class TCPSocket(Stream):
         self._ct = seconds(c) or _seconds(c)
         self._st = seconds(s) or _seconds(s)
         self._rt = seconds(r) or _seconds(r)
+        self._settle()
 
     def _check_request(self) -> None:
         if runtime.current_request.get() is not self._request:
@@ -228,13 +231,8 @@ class TCPSocket(Stream):
 
     def _apply_timeouts(self) -> None:
         c, s, r = self._tmo
-        if c > 0 and s > 0 and r > 0:  # all three set: no directive to look up
-            seconds = _seconds_cache.get
-            self._ct = seconds(c) or _seconds(c)
-            self._st = seconds(s) or _seconds(s)
-            self._rt = seconds(r) or _seconds(r)
-        else:
-            self._set_timeouts(runtime.socket_settings())
+        # all three set: no directive to look up
+        self._set_timeouts(None if c > 0 and s > 0 and r > 0 else runtime.socket_settings())
 
     # ----------------------------------------------------------------- connect
     def connect(self, host: Union[str, bytes], port: Union[int, Dict[str, Any], None] = None,
@@ -364,6 +362,7 @@ class TCPSocket(Stream):
     def _adopt(self, entry) -> None:
         self._sock = entry.sock
         self._raw = raw_socket_of(entry.sock)
+        self._settle()
         self.drained = False
         self._cur_to = UNSET
         self._reused = entry.reused + 1
@@ -391,6 +390,7 @@ class TCPSocket(Stream):
                 pass
         self._sock = sock
         self._raw = sock._sock
+        self._settle()
         self.drained = False
         self._cur_to = self._ct
         self.rbuf.clear()
@@ -426,7 +426,7 @@ class TCPSocket(Stream):
         if sock is None:
             return
         self._sock = None
-        self._raw = None
+        self._raw = self._rdirect = self.direct_writer = None
         if self._tentry is not None:
             deadlines.forget(self)
         if not keep_buffer:
@@ -720,7 +720,7 @@ class TCPSocket(Stream):
             self._tls_session.refresh()
         entry = _pool.IdleConn(sock, self._reused, self._peer, self._peer_text, self._tls_session)
         self._sock = None
-        self._raw = None
+        self._raw = self._rdirect = self.direct_writer = None
         if self._tentry is not None:
             deadlines.forget(self)
         self._pool = None
@@ -829,7 +829,7 @@ class TCPSocket(Stream):
                 log.error(ERR, "lua ssl failed to create connection: %s" % exc)
             return None, self._fail("failed to create ssl connection")
         self._sock = ssock
-        self._raw = None
+        self._raw = self._rdirect = self.direct_writer = None
         self._cur_to = UNSET
         self._settimeout(self._ct)
         try:

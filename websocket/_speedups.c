@@ -10,7 +10,7 @@
  *       The frame at the start of buf[:have]: websocket.frames.parse, with the
  *       same arguments and results (see there).
  *
- *   recv_parse(fd, buf, limit, rules) -> (count, parse result) | 0 | -errno
+ *   recv_parse(fd, buf, limit, rules) -> (count, parse result) | (0, None) | (-errno, None)
  *   send_frame(fd, first_byte, payload) -> count | -errno
  *       The direct reads and writes of websocket.direct (see there): one
  *       recv(2) / send(2) or sendmsg(2) on a file descriptor, never blocking,
@@ -182,20 +182,22 @@ parse_buf(const unsigned char *p, Py_ssize_t have, long long limit, long rules)
         if (!(fst & 0x80)) { violation = 8; goto refused; }
     }
     if (limit < 0 || plen > (unsigned long long)limit) { violation = 9; goto refused; }
-    if (masked) {
-        key = PyBytes_FromStringAndSize((const char *)p + head - 4, 4);
-        if (key == NULL)
-            goto done;
-    }
-    else {
-        key = Py_None;
-        Py_INCREF(key);
-    }
     if ((unsigned long long)(have - head) < plen) {
         payload = Py_None;
         Py_INCREF(payload);
+        if (masked) {
+            key = PyBytes_FromStringAndSize((const char *)p + head - 4, 4);
+            if (key == NULL)
+                goto done;
+        }
+        else {
+            key = Py_None;
+            Py_INCREF(key);
+        }
     }
     else {
+        key = masked ? Py_True : Py_None;  /* the payload comes unmasked: only the mask bit is left to tell */
+        Py_INCREF(key);
         payload = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)plen);
         if (payload == NULL)
             goto done;
@@ -283,19 +285,31 @@ speedups_recv_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (parse_args(args, NULL, &limit, &rules) < 0)
         return NULL;
-    if (PyObject_GetBuffer(args[1], &view, PyBUF_WRITABLE) < 0)
+    if (PyByteArray_CheckExact(args[1])) {  /* the usual scratch buffer: no export (the GIL is kept) */
+        view.obj = NULL;
+        view.buf = PyByteArray_AS_STRING(args[1]);
+        view.len = PyByteArray_GET_SIZE(args[1]);
+    }
+    else if (PyObject_GetBuffer(args[1], &view, PyBUF_WRITABLE) < 0)
         return NULL;
     do
         n = recv(fd, view.buf, (size_t)view.len, MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
-        PyBuffer_Release(&view);
-        return PyLong_FromLong(n == 0 ? 0 : -(long)errno);
+        if (view.obj != NULL)
+            PyBuffer_Release(&view);
+        if (n < 0)
+            n = -(ssize_t)errno;
+        Py_INCREF(Py_None);
+        frame = Py_None;
     }
-    frame = parse_buf((const unsigned char *)view.buf, (Py_ssize_t)n, limit, rules);
-    PyBuffer_Release(&view);
-    if (frame == NULL)
-        return NULL;
+    else {
+        frame = parse_buf((const unsigned char *)view.buf, (Py_ssize_t)n, limit, rules);
+        if (view.obj != NULL)
+            PyBuffer_Release(&view);
+        if (frame == NULL)
+            return NULL;
+    }
     result = PyTuple_New(2);
     if (result == NULL) {
         Py_DECREF(frame);
@@ -336,7 +350,12 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "first byte out of range");
         return NULL;
     }
-    if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
+    if (PyBytes_CheckExact(args[2])) {  /* the usual payload: no buffer export needed */
+        payload.obj = NULL;
+        payload.buf = PyBytes_AS_STRING(args[2]);
+        payload.len = PyBytes_GET_SIZE(args[2]);
+    }
+    else if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
         return NULL;
     n = (unsigned long long)payload.len;
     head[0] = (unsigned char)first;
@@ -380,7 +399,8 @@ speedups_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         while (sent < 0 && errno == EINTR);
     }
-    PyBuffer_Release(&payload);
+    if (payload.obj != NULL)
+        PyBuffer_Release(&payload);
     if (sent < 0)
         return PyLong_FromLong((errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -(long)errno);
     return PyLong_FromSsize_t((Py_ssize_t)sent);
@@ -392,7 +412,7 @@ static PyMethodDef speedups_methods[] = {
     {"parse", (PyCFunction)(void (*)(void))speedups_parse, METH_FASTCALL,
      "parse(buf, have, limit, rules) -> None | violation | (first_byte, payload, end, payload_len, key)."},
     {"recv_parse", (PyCFunction)(void (*)(void))speedups_recv_parse, METH_FASTCALL,
-     "recv_parse(fd, buf, limit, rules) -> (count, parse(buf, count, limit, rules)) | 0 (end of stream) | -errno."},
+     "recv_parse(fd, buf, limit, rules) -> (count, parse(buf, count, limit, rules)) | (0, None) (end of stream) | (-errno, None)."},
     {"send_frame", (PyCFunction)(void (*)(void))speedups_send_frame, METH_FASTCALL,
      "send_frame(fd, first_byte, payload) -> bytes taken (0: would block) | -errno: one unmasked frame, one call."},
     {NULL, NULL, 0, NULL}

@@ -3,7 +3,7 @@
 It drives `websocket.frames` (the parser, the heads, masking) over the
 stream API of `cosocket.stream` (`rbuf`/`consume`, `recv_into` +
 `unread`, `fill`, `read_exactly`, `send_parts`; the direct path of
-`websocket.direct` on the descriptor when `direct_read_fd`/`direct_write_fd`
+`websocket.direct` on the descriptor when `direct_read_fd` / `direct_writer`
 allow it), and keeps the message state
 between frames (`MessageState`: fragment sequencing, the UTF-8 decoder);
 `Channel` holds upstream's frame methods (wb:recv_frame, wb:send_*) that the
@@ -13,7 +13,6 @@ into error strings here, their close code kept in `MessageState.refused`.
 """
 from __future__ import annotations
 
-import _thread
 import codecs
 import errno
 import os
@@ -41,27 +40,28 @@ ERR_CLOSE_BODY = "close frame with a body must carry a 2-byte status code"
 
 _new_decoder = codecs.getincrementaldecoder("utf-8")
 
+_EAGAIN = -errno.EAGAIN  # what a direct read answers when nothing has arrived
+
 # A read on an empty buffer goes into the calling thread's scratch buffer: a frame that has
 # arrived whole is unmasked straight out of it (one recv(), one copy); only bytes it does not
 # consume are copied into the stream's buffer
 _SCRATCH_SIZE = 65536
-_SCRATCH = bytearray(_SCRATCH_SIZE)
-_SCRATCH_THREAD = _thread.get_ident()
-_thread_scratch = threading.local()
 
 
-_get_ident = _thread.get_ident
-_EAGAIN = -errno.EAGAIN  # what a direct read answers when nothing has arrived
+class _Scratch(threading.local):
+    """Each thread's scratch buffer (`buf`), made on the thread's first read."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray(_SCRATCH_SIZE)
 
 
-def _scratch() -> bytearray:
-    """The scratch buffer of the calling thread."""
-    if _get_ident() == _SCRATCH_THREAD:
-        return _SCRATCH
-    view = getattr(_thread_scratch, "view", None)
-    if view is None:
-        view = _thread_scratch.view = bytearray(_SCRATCH_SIZE)
-    return view
+_scratch = _Scratch()
+
+
+def thread_scratch() -> bytearray:
+    """The calling thread's scratch buffer, for a reader that keeps it (a connection's greenlets all run
+    in the thread its socket was made in)."""
+    return _scratch.buf
 
 
 class MessageState:
@@ -79,10 +79,11 @@ class MessageState:
     `inflate(payload: bytes, fin: bool) -> bytes`, RSV1 is accepted on the
     first frame of a data message, and every payload of such a message goes
     through `inflate` before it is decoded or returned; it may raise a
-    `frames.FrameError`.  `rsv` holds the RSV bits of the last frame received.
+    `frames.FrameError`.  `compressed` is True while such a message is in
+    progress.
     """
 
-    __slots__ = ("opcode", "decoder", "received", "max_message_len", "refused", "inflate", "rsv", "compressed")
+    __slots__ = ("opcode", "decoder", "received", "max_message_len", "refused", "inflate", "compressed")
 
     def __init__(self, max_message_len=MAX_FRAME_LEN) -> None:
         self.opcode = None
@@ -91,7 +92,6 @@ class MessageState:
         self.max_message_len = max_message_len
         self.refused = None
         self.inflate: Any = None
-        self.rsv = 0
         self.compressed = False
 
     @property
@@ -165,8 +165,33 @@ def _receive_head(sock, limit: int, rules: int):
         data = bytes(data) + more
 
 
+def _wait_and_parse(sock, scratch, limit: int, rules: int, wait, n: int):
+    """The direct read gave no bytes (`n`: 0 or -errno): wait and read again until a read gives bytes
+    -> `(count, frame)` as recv_parse, or `(None, answer)` with the answer recv_frame returns."""
+    while n <= 0:
+        if n != _EAGAIN:
+            return None, _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-n))
+        sock.drained = True  # nothing there: the stream waits before handing the descriptor out again
+        fd = sock.direct_read_fd(wait)
+        if type(fd) is str:
+            return None, IDLE if fd == "idle" else _fail("failed to receive the first 2 bytes", fd)
+        if fd < 0:  # the direct path closed meanwhile: the general path reads
+            n, err = sock.recv_into(scratch, wait)
+            if n is None:
+                return None, IDLE if err == "idle" else _fail("failed to receive the first 2 bytes", err)
+            return n, frames.parse(scratch, n, limit, rules)
+        n, frame = recv_parse(fd, scratch, limit, rules)
+    return n, frame
+
+
 #: What recv_frame answers when its `wait` passed with no frame begun (the stream stays in step).
 IDLE = (None, None, "idle")
+
+
+def frame_rules(force_masking: bool, refuse_masked: bool, inflating: bool) -> int:
+    """The `frames.parse` rules of a reader: masking required or refused, RSV1 allowed (deflate agreed)."""
+    return (MASK_REQUIRED if force_masking else 0) | (MASK_REFUSED if refuse_masked else 0) \
+        | (RSV1_ALLOWED if inflating else 0)
 
 
 def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageState], strict: bool,
@@ -178,38 +203,40 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
     """
     if state is None:
         state = socket_state(sock)
-    if type(max_payload_len) is int and max_payload_len < MAX_FRAME_LEN:
-        limit = max_payload_len
-    else:
-        limit = frames.limit_of(max_payload_len)
-    rules = (MASK_REQUIRED if force_masking else 0) | (MASK_REFUSED if refuse_masked else 0)
-    if state is not None and state.inflate is not None:
-        rules |= RSV1_ALLOWED
+    rules = frame_rules(force_masking, refuse_masked, state is not None and state.inflate is not None)
+    return read_frame(sock, frames.limit_of(max_payload_len), rules, state, strict, wait)
+
+
+def read_frame(sock, limit: int, rules: int, state: Optional[MessageState], strict: bool, wait=None,
+               scratch: Optional[bytearray] = None):
+    """`recv_frame` with the payload limit (`frames.limit_of`) and the parse rules (`frame_rules`) settled
+    by the caller, once per connection, and the thread's scratch buffer when it keeps it (`thread_scratch`)."""
     try:
         if not isinstance(sock, Stream):
             frame = _receive_head(sock, limit, rules)
             if frame[0] is None:
                 return frame
+            fst, payload, _, plen, key = frame
         elif sock.rbuf:
             frame = _read_head(sock, limit, rules)
             if frame[0] is None:
                 return frame
+            fst, payload, _, plen, key = frame
         else:
             # one read into this thread's scratch buffer, parsed there: a frame that came whole is
             # copied out once (unmasked); what it leaves goes back to the stream's buffer
-            scratch = _SCRATCH if _get_ident() == _SCRATCH_THREAD else _scratch()
-            fd = sock.direct_read_fd()
+            if scratch is None:
+                scratch = _scratch.buf
+            fd = sock.direct_read_fd(wait)
+            if type(fd) is str:  # (waiting for the peer's bytes failed)
+                return IDLE if fd == "idle" else _fail("failed to receive the first 2 bytes", fd)
             if fd >= 0:
                 # the direct path: recv() and parse in one call on the stream's descriptor
-                got = _EAGAIN if sock.drained else recv_parse(fd, scratch, limit, rules)
-                while type(got) is not tuple:
-                    if got != _EAGAIN:
-                        return _fail("failed to receive the first 2 bytes", sock.direct_read_failed(-got))
-                    err = sock.wait_readable(wait)
-                    if err is not None:
-                        return IDLE if err == "idle" else _fail("failed to receive the first 2 bytes", err)
-                    got = recv_parse(fd, scratch, limit, rules)
-                n, frame = got
+                n, frame = recv_parse(fd, scratch, limit, rules)
+                if n <= 0:
+                    n, frame = _wait_and_parse(sock, scratch, limit, rules, wait, n)
+                    if n is None:
+                        return frame
                 sock.drained = n < _SCRATCH_SIZE
             else:
                 n, err = sock.recv_into(scratch, wait)
@@ -218,27 +245,27 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
                         return IDLE
                     return _fail("failed to receive the first 2 bytes", err)
                 frame = frames.parse(scratch, n, limit, rules)
-            if type(frame) is tuple:
-                if frame[2] < n:
-                    sock.unread(memoryview(scratch)[frame[2]:n])
-            elif frame is None:
+            try:
+                fst, payload, end, plen, key = frame
+            except TypeError:  # no tuple: None (the head is not all here) or a refusal's number
+                if frame is not None:
+                    raise frames.violation(frame) from None
                 sock.unread(memoryview(scratch)[:n])
                 frame = _read_head(sock, limit, rules)
                 if frame[0] is None:
                     return frame
+                fst, payload, _, plen, key = frame
             else:
-                raise frames.violation(frame)
-        fst, payload, _, plen, key = frame
+                if end < n:
+                    sock.unread(memoryview(scratch)[end:n])
         if log.debug_enabled:
             log.error(log.DEBUG, "recv_frame: mask bit: %d" % (0 if key is None else 1))
-        if (fst == 0x82 or fst == 0x81) and payload is not None and state is not None and state.opcode is None \
+        if payload is not None and (fst == 0x82 or fst == 0x81) and state is not None and state.opcode is None \
                 and not (strict and plen > state.max_message_len):
-            # the common case: a whole message in one frame that has arrived whole
+            # the common case: a whole message in one frame that has arrived whole (between messages,
+            # the decoder is None and compressed False)
             state.refused = None
-            state.rsv = 0
             state.received = plen
-            state.decoder = None
-            state.compressed = False
             if fst == 0x82:
                 return payload, "binary", None
             try:
@@ -249,7 +276,6 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
         fin = fst & 0x80
         if state is not None:
             state.refused = None
-            state.rsv = fst & 0x70
             if fst & 0x40 and (opcode & 0x8 or opcode == 0):  # RSV1 marks only a data message's first frame
                 raise ProtocolError("bad RSV1, RSV2, or RSV3 bits")
         if opcode & 0x8:
@@ -335,9 +361,8 @@ def recv_frame(sock, max_payload_len, force_masking, state: Optional[MessageStat
         return text, TYPES[opcode], None if fin else "again"
     except FrameError as exc:
         if state is not None:
+            state.reset()  # a refused frame ends any message in progress
             state.refused = exc.close_code
-            if isinstance(exc, InvalidPayload):
-                state.reset()
         return None, None, str(exc)
 
 
@@ -473,7 +498,7 @@ class Channel:
     """
 
     __slots__ = ("sock", "max_recv_len", "max_send_len", "masking", "force_masking",
-                 "fatal", "closed", "state", "_plain_frames")
+                 "fatal", "closed", "state", "_plain_frames", "_limit", "_rules", "_scratch")
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool):
         self.sock = sock
@@ -485,6 +510,10 @@ class Channel:
         self.closed = False
         self.state = MessageState()
         self._plain_frames = not masking and isinstance(sock, Stream)  # unmasked frames straight to the stream
+        # what each read gives the parser, settled once
+        self._limit = frames.limit_of(max_recv_len)
+        self._rules = frame_rules(force_masking, False, False)
+        self._scratch = thread_scratch()
 
     def set_timeout(self, ms: Optional[float]) -> None:
         """Set the network timeout (milliseconds) for the following operations."""
@@ -494,7 +523,7 @@ class Channel:
         """Receive one frame: `(data, typ, err)` (see `websocket.protocol.recv_frame`)."""
         if self.fatal:
             return None, None, "fatal error already happened"
-        data, typ, err = recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
+        data, typ, err = read_frame(self.sock, self._limit, self._rules, self.state, False, None, self._scratch)
         if data is None and ": timeout" not in err:
             self.fatal = True
         return data, typ, err
@@ -544,9 +573,9 @@ class Channel:
             return None, "payload too big"
         if self._plain_frames:
             sock = self.sock
-            fd = sock.direct_write_fd()
-            if fd >= 0:  # the direct path: head and payload sent in one call on the stream's descriptor
-                sent = send_direct(fd, 0x80 | opcode, payload)
+            raw = sock.direct_writer
+            if raw is not None:  # the direct path: head and payload sent in one call on the stream's descriptor
+                sent = send_direct(raw.fileno(), 0x80 | opcode, payload)
                 total = n + (2 if n < 126 else 4 if n < 65536 else 10)
                 if sent == total:
                     return sent, None

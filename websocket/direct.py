@@ -22,8 +22,9 @@ from .frames import frame_head
 def recv_parse(fd: int, buf, limit: int, rules: int):
     """One recv() into the writable `buf`, then `frames.parse` of what came.
 
-    -> `(count, parse(buf, count, limit, rules))`; 0 at the end of the
-    stream; `-errno` when the read failed (`-EAGAIN`: nothing has arrived).
+    -> `(count, parse(buf, count, limit, rules))` when bytes came; `(0, None)`
+    at the end of the stream; `(-errno, None)` when the read failed
+    (`-EAGAIN`: nothing has arrived).
     """
     while True:
         try:
@@ -32,9 +33,9 @@ def recv_parse(fd: int, buf, limit: int, rules: int):
         except InterruptedError:
             continue
         except OSError as exc:
-            return -(exc.errno or errno.EIO)
+            return -(exc.errno or errno.EIO), None
     if n == 0:
-        return 0
+        return 0, None
     return n, frames.parse(buf, n, limit, rules)
 
 

@@ -8,7 +8,9 @@
   the RSV bits and the opcode for the layer above; `payload` is the unmasked
   payload (`bytes`) when the whole frame lies in the buffer, else None, and
   then `end` is the header's length and the caller reads `payload_len` more
-  bytes (unmasking them with `key`, or none when the frame is unmasked).
+  bytes, unmasking them with `key` (the 4-byte masking key; None when the
+  frame is unmasked).  With the payload there, `key` only tells the mask
+  bit: True (masked) or None.
   Every wire rule is checked here, in upstream's order, as soon as the bytes
   that decide it are there: RSV bits (RSV1 passes with `RSV1_ALLOWED`, for
   an extension), reserved opcodes, the masking rule, the 64-bit length's top
@@ -209,17 +211,16 @@ def parse(buf, have: int, limit: int, rules: int):
             return 8
     if plen > limit:
         return 9
-    key = bytes(buf[head - 4:head]) if masked else None
     end = head + plen
     if have < end:
-        return fst, None, head, plen, key
+        return fst, None, head, plen, bytes(buf[head - 4:head]) if masked else None
     if not plen:
         payload = b""
     elif masked:
-        payload = apply_mask(buf[head:end], key)
+        payload = apply_mask(buf[head:end], buf[head - 4:head])
     else:
         payload = bytes(buf[head:end])
-    return fst, payload, end, plen, key
+    return fst, payload, end, plen, True if masked else None
 
 
 def stage_error(buf, have: int) -> str:

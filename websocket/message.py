@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 from cosocket.types import CountErr, FrameResult, Payload
 
 from . import frames
-from .connection import IDLE
+from .connection import IDLE, frame_rules, read_frame, thread_scratch
 from .deflate import CLOSE_TOO_BIG, InflateError, PerMessageDeflate
 from .frames import InvalidPayload, TooBig
 from .protocol import (CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, ERR_TOO_BIG, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
-                       OP_TEXT, Channel, MessageState, close_payload, payload_bytes, _recv_frame, send_frame)
+                       OP_TEXT, Channel, MessageState, close_payload, payload_bytes, send_frame)
 
 if TYPE_CHECKING:
     from .deflate import PreparedMessage
@@ -86,7 +86,7 @@ class Endpoint(Channel):
 
     __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
                  "pieces", "message_type", "protocol", "deflate", "extensions", "ping_interval", "ping_timeout",
-                 "last_frame", "ping_sent")
+                 "last_frame", "ping_sent", "_message_rules", "_plain_reads")
     protocol: Optional[str]
     deflate: Optional[PerMessageDeflate]
     extensions: Optional[str]
@@ -112,6 +112,16 @@ class Endpoint(Channel):
         self.deflate = deflate
         self.extensions = header
         self.state.inflate = _Inflating(deflate, self.max_recv_len, self.state.max_message_len)
+        self._settle_reads()
+
+    def _settle_reads(self) -> None:
+        """Settle what every read gives the parser (after the options, and whenever deflate is turned on or off):
+        `_rules` for recv_frame (strict or not, as `new` said), `_message_rules` for strict reads."""
+        inflating = self.state.inflate is not None
+        self._message_rules = frame_rules(self.force_masking, not self.is_server, inflating)
+        self._rules = self._message_rules if self.strict else frame_rules(self.force_masking, False, inflating)
+        self._plain_reads = not inflating and self.ping_interval is None  # recv_frame reads with no hook
+        self._scratch = thread_scratch()  # (a client may connect in another thread than it was made in)
 
     @property
     def permessage_deflate(self) -> Optional[Dict[str, Any]]:
@@ -131,7 +141,9 @@ class Endpoint(Channel):
         self.pieces = []
         self.message_type = None
         self.state.reset()
-        self.last_frame = time.monotonic()  # when the last frame arrived (the heartbeat's idle clock)
+        self._settle_reads()
+        # when the last frame arrived (the heartbeat's idle clock; no float kept per connection without one)
+        self.last_frame = 0.0 if self.ping_interval is None else time.monotonic()
         self.ping_sent = None  # when the heartbeat's unanswered ping went out
 
     # ------------------------------------------------------------ receiving
@@ -141,8 +153,8 @@ class Endpoint(Channel):
             inflate.whole = strict
         if self.ping_interval is not None:
             return self._next_frame_with_heartbeat(strict)
-        return _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
-                           strict and not self.is_server)
+        return read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state, strict,
+                          None, self._scratch)
 
     def _next_frame_with_heartbeat(self, strict: bool):
         """`_next_frame`, pinging the peer every ping_interval of silence between frames.
@@ -168,8 +180,8 @@ class Endpoint(Channel):
                     continue
             if read_deadline <= now:
                 return None, None, "failed to receive the first 2 bytes: " + self.sock.read_timed_out()
-            result = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, strict,
-                                 strict and not self.is_server, min(due, read_deadline) - now)
+            result = read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state,
+                                strict, min(due, read_deadline) - now, self._scratch)
             if result is IDLE:
                 continue
             if result[0] is not None:
@@ -198,15 +210,12 @@ class Endpoint(Channel):
             return None, None, "fatal error already happened"
         if self.ended:
             return None, None, "closed"
-        strict = self.strict
-        state = self.state
-        if state.inflate is None and self.ping_interval is None:  # (what _next_frame would decide)
-            frame = _recv_frame(self.sock, self.max_recv_len, self.force_masking, state, strict,
-                                strict and not self.is_server)
+        if self._plain_reads:
+            frame = read_frame(self.sock, self._limit, self._rules, self.state, self.strict, None, self._scratch)
         else:
-            frame = self._next_frame(strict)
+            frame = self._next_frame(self.strict)
         if frame[0] is None:
-            self._failed(frame[2], strict)
+            self._failed(frame[2], self.strict)
         elif frame[1] == "close":
             self.close_received = True
             if self.close_sent and self.strict:  # without strict the script ends it, as upstream
@@ -359,8 +368,9 @@ class Endpoint(Channel):
     def _wait_peer_close(self) -> None:
         """Read and drop frames until the peer's close frame, an error, or the read timeout passes."""
         deadline = time.monotonic() + self._read_timeout()
+        rules = frame_rules(self.force_masking, False, self.state.inflate is not None)
         while not self.close_received and time.monotonic() < deadline:
-            data, typ, err = _recv_frame(self.sock, self.max_recv_len, self.force_masking, self.state, False, False)
+            data, typ, err = read_frame(self.sock, self._limit, rules, self.state, False, None, self._scratch)
             if data is None:
                 return
             if typ == "close":

@@ -99,12 +99,12 @@ def test_hard_deadline_cuts_a_trickling_read(quiet_port):
 
     gevent.sleep(0.01)
     g = gevent.spawn(trickle)
-    sock._hard_deadline = deadlines.loop_now() + 0.1
+    sock.set_read_deadline(deadlines.loop_now() + 0.1)
     start = time.monotonic()
     try:
         data, err = sock.read_until(b"\r\n\r\n", 1000)
     finally:
-        sock._hard_deadline = None
+        sock.set_read_deadline(None)
     g.kill()
     assert (data, err) == (None, "timeout")
     assert 0.08 < time.monotonic() - start < 0.18

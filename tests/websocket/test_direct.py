@@ -40,13 +40,13 @@ def test_the_module_uses_the_c_functions_when_built():
 
 def test_nothing_arrived_is_minus_eagain(impl, pair):
     recv_parse, _ = impl
-    assert recv_parse(pair[0].fileno(), bytearray(64), 1000, 0) == -errno.EAGAIN
+    assert recv_parse(pair[0].fileno(), bytearray(64), 1000, 0) == (-errno.EAGAIN, None)
 
 
 def test_end_of_stream_is_zero(impl, pair):
     recv_parse, _ = impl
     pair[1].close()
-    assert recv_parse(pair[0].fileno(), bytearray(64), 1000, 0) == 0
+    assert recv_parse(pair[0].fileno(), bytearray(64), 1000, 0) == (0, None)
 
 
 def test_a_failed_read_is_minus_its_errno(impl):
@@ -54,7 +54,7 @@ def test_a_failed_read_is_minus_its_errno(impl):
     r, w = os.pipe()
     os.close(r)
     try:
-        assert recv_parse(w, bytearray(8), 1000, 0) in (-errno.EBADF, -errno.ENOTSOCK, -errno.EINVAL)
+        assert recv_parse(w, bytearray(8), 1000, 0) in ((-errno.EBADF, None), (-errno.ENOTSOCK, None), (-errno.EINVAL, None))
     finally:
         os.close(w)
 
@@ -114,3 +114,15 @@ def test_first_byte_out_of_range_is_refused(impl, pair):
     _, send_frame = impl
     with pytest.raises(ValueError):
         send_frame(pair[1].fileno(), 256, b"")
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_any_buffer_works_as_payload_and_as_scratch(impl, pair, kind):
+    recv_parse, send_frame = impl
+    a, b = pair
+    payload = os.urandom(300)
+    assert send_frame(b.fileno(), 0x82, kind(payload)) == 304
+    scratch = bytearray(1000)
+    view = memoryview(scratch) if kind is memoryview else scratch
+    count, frame = recv_parse(a.fileno(), view, 1000, 0)
+    assert count == 304 and frame == (0x82, payload, 304, 300, None)
