@@ -100,6 +100,15 @@ def _check_timeout(value, n: int, fname: str) -> int:
     return ms
 
 
+def _timeouts_ms(connect_ms, send_ms, read_ms) -> Tuple[int, int, int]:
+    """settimeouts' arguments checked -> (connect, send, read) in ms."""
+    if connect_ms.__class__ is int and send_ms.__class__ is int and read_ms.__class__ is int \
+            and not (connect_ms | send_ms | read_ms) >> 31:  # plain ints in range: nothing to check
+        return connect_ms, send_ms, read_ms
+    return (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
+            _check_timeout(read_ms, 3, "settimeouts"))
+
+
 class _UntilReader:
     """The iterator `receiveuntil` returns: `reader(size=None)` -> (data, err, partial)."""
 
@@ -170,13 +179,17 @@ class TCPSocket(Stream):
 
     # ------------------------------------------------------------------ setup
     @classmethod
-    def from_accepted(cls, gevent_socket, peer_addr) -> "TCPSocket":
-        """Wrap a server-side connection (the HTTP layer reads the request through it)."""
+    def from_accepted(cls, gevent_socket, peer_addr,
+                      timeouts: Optional[Tuple[int, int, int]] = None) -> "TCPSocket":
+        """Wrap a server-side connection (the HTTP layer reads the request through it); `timeouts`: the
+        connect, send and read timeouts in ms to start with, as settimeouts takes them."""
         self = cls()
         self._sock = gevent_socket
         self._raw = raw_socket_of(gevent_socket)
         self._peer = peer_addr  # (its text is made only when shown: see __repr__)
         self._downstream = True
+        if timeouts is not None:
+            self._tmo = _timeouts_ms(*timeouts)
         self._apply_settings()
         return self
 
@@ -221,12 +234,7 @@ class TCPSocket(Stream):
     def settimeouts(self, connect_ms: Optional[float], send_ms: Optional[float],
                     read_ms: Optional[float]) -> None:
         """Separate connect, send and read timeouts in ms (0: the directive's value)."""
-        if connect_ms.__class__ is int and send_ms.__class__ is int and read_ms.__class__ is int \
-                and not (connect_ms | send_ms | read_ms) >> 31:  # plain ints in range: nothing to check
-            self._tmo = (connect_ms, send_ms, read_ms)
-        else:
-            self._tmo = (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
-                         _check_timeout(read_ms, 3, "settimeouts"))
+        self._tmo = _timeouts_ms(connect_ms, send_ms, read_ms)
         self._apply_timeouts()
 
     def _apply_timeouts(self) -> None:

@@ -30,6 +30,11 @@ from .request import Request
 LINGERING_TIME = 30.0
 
 
+def _head_timeouts(settings) -> tuple:
+    """The socket's (connect, send, read) timeouts in ms while a head is read."""
+    return settings.socket.connect_timeout, settings.send_timeout, settings.client_header_timeout
+
+
 class Connection:
     """One client connection and its keep-alive loop."""
 
@@ -128,7 +133,7 @@ class Connection:
         try:
             if self.listener.ssl and not self._handshake():
                 return
-            self.sock = TCPSocket.from_accepted(self.raw, self.peer)
+            self.sock = TCPSocket.from_accepted(self.raw, self.peer, _head_timeouts(self.settings))
             self._serve()
         except GreenletExit:
             pass
@@ -246,8 +251,9 @@ class Connection:
                 self.head_deadline = time.monotonic() + settings.client_header_timeout / 1000.0
             # a connection reading its first head is not idle: nginx serves it even when exiting
             self.idle = False
-            head_timeouts = (settings.socket.connect_timeout, settings.send_timeout, settings.client_header_timeout)
-            self.sock.settimeouts(*head_timeouts)
+            head_timeouts = _head_timeouts(settings)
+            if self.requests:  # (the first head's are the socket's from the start)
+                self.sock.settimeouts(*head_timeouts)
             try:
                 head, framing = self._read_head(settings)
             except h1.HeadError as exc:
