@@ -87,8 +87,8 @@ class ResponseHeaders:
 
     def set(self, name: str, value) -> None:
         name, key = _header_name(name)
-        if value.__class__ is str:  # the common case first: one check of the value
-            if _UNSAFE_VALUE.search(value) is not None:
+        if value.__class__ is str:  # the common case first: printable ASCII needs no escaping
+            if not (value.isascii() and value.isprintable()) and _UNSAFE_VALUE.search(value) is not None:
                 value = _UNSAFE_VALUE.sub(_percent, value)
         elif value is None or (isinstance(value, (list, tuple)) and not value):
             self._items.pop(key, None)
