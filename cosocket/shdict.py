@@ -1,9 +1,9 @@
 """`ngx.shared.DICT`: one dictionary shared by every worker of the server (`lua_shared_dict` zones).
 
-A `SharedDict` stores strings, bytes, numbers and booleans under string
-keys, with an optional expiry and user flags per key, and lists of items
-(`lpush`, `rpop`...), in a zone of shared memory that the master creates
-before forking, so that every worker sees the same entries.  `configure`
+A `SharedDict` stores strings, bytes, numbers and booleans under text or
+bytes keys, with an optional expiry and user flags per key, and lists of
+items (`lpush`, `rpop`...), in a zone of shared memory that the master
+creates before forking, so that every worker sees the same entries.  `configure`
 sets up the zones an nginx-style configuration names; `SharedDict.create`
 makes one in any program.
 
@@ -43,7 +43,6 @@ def _check_exptime(exptime, name: str = "exptime") -> float:
     if exptime < 0:
         raise ValueError('bad "%s" argument' % name)
     return float(exptime)
-
 
 
 class SharedDict:
