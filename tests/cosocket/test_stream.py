@@ -1,4 +1,6 @@
 """cosocket.stream: the stream API under the cosocket, on real socket pairs."""
+import socket
+
 import gevent
 import pytest
 
@@ -96,3 +98,42 @@ def test_read_timeout_and_abort(pair):
     stream.abort()
     assert not stream.readable()
     assert stream.read_exactly(1) == (None, "closed")
+
+
+def test_the_direct_path_decision_follows_every_change_of_the_stream(pair):
+    stream, peer = pair
+    fd = stream.direct_read_fd()
+    assert fd >= 0 and stream.direct_write_fd() == fd and stream.direct_writer is not None
+    # a read deadline keeps reads on the general path (it bounds their waits); sends stay direct
+    stream.set_read_deadline(1e18)
+    assert stream.direct_read_fd() == -1 and stream.direct_write_fd() == fd
+    stream.set_read_deadline(None)
+    assert stream.direct_read_fd() == fd
+    # a send in progress keeps other direct sends out, and its end lets them in again
+    big = b"y" * (4 << 20)
+    g = gevent.spawn(stream.send_parts, b"h", big)
+    gevent.sleep(0.01)
+    assert stream.direct_writer is None and stream.direct_write_fd() == -1 and stream.direct_read_fd() == fd
+    got = 0
+    while got < len(big) + 1:
+        got += len(peer.recv(1 << 20))
+    assert g.get(timeout=5) == (len(big) + 1, None)
+    assert stream.direct_write_fd() == fd
+    # new timeouts are taken into the decision as they are set
+    stream.settimeouts(1000, 2000, 3000)
+    assert stream.direct_read_fd() == fd and stream.direct_write_fd() == fd
+    # the peer's end closes the read side only: sends may still go direct
+    peer.shutdown(socket.SHUT_WR)  # the stream reads its end
+    assert stream.read_exactly(1) == (None, "closed")
+    assert stream.direct_read_fd() == -1 and stream.direct_write_fd() == fd
+    stream.abort()
+    assert stream.direct_read_fd() == -1 and stream.direct_write_fd() == -1 and stream.direct_writer is None
+
+
+def test_a_drained_direct_reader_waits_in_direct_read_fd(pair):
+    stream, peer = pair
+    fd = stream.direct_read_fd()
+    stream.drained = True
+    assert stream.direct_read_fd(0.05) == "idle"  # the wait's failure, not logged, the stream usable
+    gevent.spawn_later(0.02, peer.sendall, b"x")
+    assert stream.direct_read_fd() == fd  # woke by the bytes: the descriptor to read them on
