@@ -32,6 +32,7 @@ from . import deadlines, log, pool as _pool, resolver, runtime, tls
 from .log import DEBUG, ERR
 from .stream import UNSET, Stream, raw_socket_of, errno_text as _errno_text, \
     strerror as _strerror
+from .receiveuntil import read_until, recovery_edges
 from .text import lua_tostring, send_bytes
 from .types import BoolErr, CountErr, DataErr, OkErr, ReadResult, SendData
 
@@ -119,7 +120,7 @@ class _UntilReader:
         self._pattern = pattern
         self._inclusive = inclusive
         self._done = False
-        self._edges = _recovery_edges(pattern)
+        self._edges = recovery_edges(pattern)
 
     def __call__(self, size: Optional[int] = None) -> ReadResult:
         """Read up to the pattern; with `size`, hand the data out in chunks, then (None, None, None)."""
@@ -141,7 +142,8 @@ class _UntilReader:
         if self._done:
             self._done = False
             return None, None, None
-        return owner._read_pattern(self, size)
+        data, err, partial, self._done = read_until(owner, self._pattern, self._edges, self._inclusive, size)
+        return data, err, partial
 
 
 class TCPSocket(Stream):
@@ -595,80 +597,6 @@ class TCPSocket(Stream):
             raise TypeError("bad argument #1 to 'receiveuntil' (pattern is empty)")
         return _UntilReader(self, pattern, inclusive)
 
-    def _read_pattern(self, reader: _UntilReader, size: int):
-        """Run the iterator's matcher over the stream -> (data, None, None) / (None, err, partial).
-
-        lua-nginx-module's matcher: bytes that may start the pattern are held
-        until they match or fail; a failed partial match hands its bytes out
-        at once (with `size`, a read may so return more than `size` bytes,
-        as upstream's "ab1" for "ab1ab2" over "ab1ab1").  Held bytes stay at
-        the front of the read buffer, so a receive() or another iterator
-        reading meanwhile gets them in stream order, and this iterator finds
-        them again when it goes on.
-        """
-        pat = reader._pattern
-        plen = len(pat)
-        edges = reader._edges
-        buf = self.rbuf
-        out = bytearray()
-        rest = size  # 0: no size limit
-        i = 0  # the next byte of buf to look at
-        state = 0  # buf[i - state:i] == pat[:state] is held
-        while True:
-            n = len(buf)
-            while i < n:
-                c = buf[i]
-                if c == pat[state]:
-                    i += 1
-                    state += 1
-                    if state == plen:
-                        del buf[:i]
-                        if size:
-                            reader._done = True
-                        if reader._inclusive:
-                            out += pat
-                        return bytes(out), None, None
-                    continue
-                if state == 0:
-                    out.append(c)
-                    i += 1
-                    if size:
-                        rest -= 1
-                        if not rest:
-                            del buf[:i]
-                            return bytes(out), None, None
-                    continue
-                new_state = edges.get((state, c)) if edges else None
-                if new_state is None:
-                    # nothing of the held bytes can start the pattern: hand them out, look at c afresh
-                    out += pat[:state]
-                    emitted = state
-                    state = 0
-                    if size:
-                        if rest <= emitted:
-                            del buf[:i]
-                            return bytes(out), None, None
-                        rest -= emitted
-                    continue
-                pending = state + 1 - new_state
-                out += pat[:pending]
-                i += 1
-                state = new_state
-                if size:
-                    if rest <= pending:
-                        del buf[:i - state]
-                        return bytes(out), None, None
-                    rest -= pending
-            del buf[:i - state]  # what was handed out leaves the buffer; the held bytes stay
-            i = state
-            err = self._fill()
-            if err is not None:
-                # the held bytes are out of the partial, as nginx keeps them in its matching state;
-                # after a timeout they are still there for the next read
-                if err != "timeout":
-                    buf.clear()
-                return None, err, bytes(out)
-
     # --- fast paths for the HTTP layer -------------------------------------
     def send(self, data: SendData) -> CountErr:
         """Send bytes/str/numbers/(nested) lists of them -> (bytes_sent, None) or (None, err)."""
@@ -870,33 +798,6 @@ class TCPSocket(Stream):
         if reused_session is False:
             return True, None
         return self._tls_session, None
-
-
-def _recovery_edges(pat: bytes) -> dict:
-    """Where the matcher goes on a mismatch: {(state, byte): new_state}, as lua-nginx-module builds them.
-
-    For each offset `i` of the pattern, the run of bytes from `i` that
-    repeats the pattern's start gives one edge: at the state where that run
-    ends, the byte that would continue the start recovers to the run's
-    length + 1 instead of dropping every held byte.
-    """
-    edges: dict = {}
-    n = len(pat)
-    if n <= 2:
-        return edges
-    for i in range(1, n):
-        k = 1
-        while k <= n - i - 1:
-            if pat[:k] != pat[i:i + k]:
-                break
-            if pat[k] == pat[i + k]:
-                k += 1
-                continue
-            key = (i + k, pat[k])
-            if edges.get(key, 0) < k + 1:
-                edges[key] = k + 1
-            break
-    return edges
 
 
 def _peek_state(sock) -> str:

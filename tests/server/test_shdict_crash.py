@@ -133,8 +133,8 @@ def test_a_writer_dying_inside_the_lock_is_repaired_by_the_next_locker(alert_log
     if pid == 0:
         try:
             # fault injection: the module's uint32 writer exits the process after one write
-            import cosocket.shdict as shdict_module
-            u32 = shdict_module._U32
+            import cosocket.shdictzone as zone_module
+            u32 = zone_module._U32
 
             class DieAfterFirstWrite:
                 unpack_from = u32.unpack_from
@@ -144,7 +144,7 @@ def test_a_writer_dying_inside_the_lock_is_repaired_by_the_next_locker(alert_log
                     u32.pack_into(*args)
                     os._exit(0)
 
-            shdict_module._U32 = DieAfterFirstWrite
+            zone_module._U32 = DieAfterFirstWrite
             d.lpop("list")
         finally:
             os._exit(1)
