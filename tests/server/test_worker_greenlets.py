@@ -6,6 +6,7 @@ import gevent
 import pytest
 from gevent import socket as gsocket
 
+from cosocket import runtime
 from cosocket.server import conf, master, worker
 from tests.support.serverproc import free_port
 
@@ -23,7 +24,9 @@ ngx.say("ok")
 
 
 @pytest.fixture
-def srv(tmp_path):
+def srv(tmp_path, monkeypatch):
+    for name in ("id", "count", "exiting", "main_conf", "http_settings"):  # the worker state it sets: restored
+        monkeypatch.setattr(runtime.worker, name, getattr(runtime.worker, name))
     (tmp_path / "logs").mkdir()
     (tmp_path / "h.py").write_text(HANDLER)
     port = free_port()
