@@ -21,6 +21,7 @@ from heapq import heapify, heappop, heappush
 
 from gevent import get_hub
 from greenlet import getcurrent
+from greenlet import greenlet as _greenlet
 
 #: What a timed-out waiter's `hub.switch()` returns.
 TIMED_OUT = object()
@@ -100,6 +101,7 @@ class _Timers:
 
 
 _timers = None
+_switch = _greenlet.switch
 
 
 def _get_timers(hub) -> _Timers:
@@ -137,7 +139,9 @@ def wait_readable(sock, watcher, seconds: float):
     sock._waiter = current
     watcher.start(current.switch)  # no arguments: no tuple kept per parked socket
     try:
-        return hub.switch()
+        # greenlet's own switch to the hub: gevent's Hub.switch adds a switch_out hook lookup (a failing
+        # attribute lookup a wait) and two C frames to the stack every parked connection keeps
+        return _switch(hub)
     finally:
         watcher.stop()
         sock._deadline = None

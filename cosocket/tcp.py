@@ -105,9 +105,23 @@ def _timeouts_ms(connect_ms, send_ms, read_ms) -> Tuple[int, int, int]:
     """settimeouts' arguments checked -> (connect, send, read) in ms."""
     if connect_ms.__class__ is int and send_ms.__class__ is int and read_ms.__class__ is int \
             and not (connect_ms | send_ms | read_ms) >> 31:  # plain ints in range: nothing to check
-        return connect_ms, send_ms, read_ms
-    return (_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
-            _check_timeout(read_ms, 3, "settimeouts"))
+        return _shared((connect_ms, send_ms, read_ms))
+    return _shared((_check_timeout(connect_ms, 1, "settimeouts"), _check_timeout(send_ms, 2, "settimeouts"),
+                    _check_timeout(read_ms, 3, "settimeouts")))
+
+
+_SHARED_TIMEOUTS: Dict[Tuple[int, int, int], Tuple[int, int, int]] = {}
+
+
+def _shared(timeouts: Tuple[int, int, int]) -> Tuple[int, int, int]:
+    """One tuple for each timeout setting in use (a few hundred at most): an idle socket keeps no tuple of
+    its own (64 B)."""
+    shared = _SHARED_TIMEOUTS.get(timeouts)
+    if shared is None:
+        if len(_SHARED_TIMEOUTS) < 512:
+            _SHARED_TIMEOUTS[timeouts] = timeouts
+        return timeouts
+    return shared
 
 
 class _UntilReader:
@@ -230,7 +244,7 @@ class TCPSocket(Stream):
         """Connect, send and read timeout in ms (0, negative or None: the lua_socket_* directives)."""
         if ms.__class__ is not int or ms >> 31:  # (a plain int in range needs no more checks)
             ms = 0 if ms is None else _check_timeout(ms, 1, "settimeout")  # Lua's tonumber(nil) is 0
-        self._tmo = (ms, ms, ms)
+        self._tmo = _shared((ms, ms, ms))
         self._apply_timeouts()
 
     def settimeouts(self, connect_ms: Optional[float], send_ms: Optional[float],

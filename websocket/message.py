@@ -90,7 +90,7 @@ class Endpoint(Channel):
     protocol: Optional[str]
     deflate: Optional[PerMessageDeflate]
     extensions: Optional[str]
-    pieces: list
+    pieces: Optional[list]
     message_type: Optional[str]
     ping_sent: Optional[float]
 
@@ -138,7 +138,7 @@ class Endpoint(Channel):
         self.close_sent = False
         self.close_received = False
         self.ended = False
-        self.pieces = []
+        self.pieces = None
         self.message_type = None
         self.state.reset()
         self._settle_reads()
@@ -239,7 +239,6 @@ class Endpoint(Channel):
             return None, None, "fatal error already happened"
         if self.ended:
             return None, None, "closed"
-        pieces = self.pieces
         while True:
             data, typ, err = self._next_frame(True)
             if data is None:
@@ -262,12 +261,17 @@ class Endpoint(Channel):
                 return data, "close", err
             if typ != "continuation":
                 self.message_type = typ
-            pieces.append(data)
+            pieces = self.pieces  # (None until a message comes in fragments)
             if err is None:  # the final frame
-                self.pieces = []
-                if len(pieces) == 1:
-                    return pieces[0], self.message_type, None
+                if pieces is None:
+                    return data, self.message_type, None
+                self.pieces = None
+                pieces.append(data)
                 return ("" if self.message_type == "text" else b"").join(pieces), self.message_type, None
+            if pieces is None:
+                self.pieces = [data]
+            else:
+                pieces.append(data)
 
     # ------------------------------------------------------------ sending
     def send_text(self, data: Payload, compress: bool = True) -> CountErr:
@@ -332,7 +336,7 @@ class Endpoint(Channel):
             return
         code = self.state.refused
         if code is not None:
-            self.pieces = []
+            self.pieces = None
             if not self.close_sent:
                 self._send_close_frame(code)
             self._end()

@@ -18,7 +18,7 @@ default; `wb.extensions` tells what was agreed).
 """
 from __future__ import annotations
 
-import weakref
+import gc
 from typing import Any, Dict, List, Optional, Tuple
 
 import gevent
@@ -163,38 +163,35 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
     return wb, None
 
 
-# The server WebSockets of this process, told "going away" (1001) when the server stops gracefully:
-# weak references without callbacks (no call per collected one), the dead ones dropped each time the
-# list has doubled since the last sweep.
-_open: List["weakref.ref[WebSocketServer]"] = []
-_sweep_at = 64
+# The server WebSockets of this process are told "going away" (1001) when the server stops gracefully.
+# They are found then by a scan of the collector's objects (once, at the stop) rather than kept in a
+# registry: no bookkeeping, and no memory, per connection.
 _hooked = False
 
 
 def _track(r, wb) -> None:
-    """Remember `wb` until it is collected; in a server worker, hook the graceful stop once."""
-    global _hooked, _sweep_at
-    _open.append(weakref.ref(wb))
-    if len(_open) >= _sweep_at:
-        _open[:] = [ref for ref in _open if ref() is not None]
-        _sweep_at = max(64, 2 * len(_open))
+    """In a server worker, hook the graceful stop once (the first WebSocket)."""
+    global _hooked
     if not _hooked and runtime.worker.id is not None:
         from cosocket.server import worker
         _hooked = True
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
 
 
+def open_websockets() -> List["WebSocketServer"]:
+    """The server WebSockets of this process still referenced (open or not yet collected)."""
+    return [o for o in gc.get_objects() if isinstance(o, WebSocketServer)]
+
+
 def _going_away_all() -> None:
-    for ref in list(_open):
-        wb = ref()
-        if wb is not None:
-            gevent.spawn(wb.going_away)
+    for wb in open_websockets():
+        gevent.spawn(wb.going_away)
 
 
 class WebSocketServer(Endpoint):
     """A server WebSocket over the request's raw socket: upstream's frame methods, messages, `close`."""
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__",)  # (channels attach by weak reference)
 
     def going_away(self, wait_ms: int = 1000) -> None:
         """Send close 1001 unless a close frame was sent or the connection ended (the worker is exiting).
