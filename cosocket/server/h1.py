@@ -228,6 +228,12 @@ def _request_line(line: bytes) -> tuple:
         protocol, version = "HTTP/1.1", 1.1
     else:
         protocol, version = "HTTP/1.0", 1.0
+    return _line_answer(method, target, protocol, version, text)
+
+
+def _line_answer(method: str, target: str, protocol: str, version: float, text: str) -> tuple:
+    """parse_request_line's answer once the line's parts are checked: the target split at "?" and its
+    path decoded ($uri)."""
     qmark = target.find("?")
     if qmark >= 0:
         raw_path, args = target[:qmark], target[qmark + 1:]
@@ -274,17 +280,7 @@ def _any_request_line(line: bytes) -> tuple:
         exc = HeadError(400, "client sent invalid method in HTTP/0.9 request", text)
         exc.http09 = True  # answered like a 0.9 request: the bare page
         raise exc
-    qmark = target.find("?")
-    if qmark >= 0:
-        raw_path, args = target[:qmark], target[qmark + 1:]
-    else:
-        raw_path, args = target, None
-    try:
-        uri = _decode_path(raw_path)
-    except HeadError as exc:
-        exc.request_line = text
-        raise
-    return method, target, uri, args, protocol, version, text
+    return _line_answer(method, target, protocol, version, text)
 
 
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
