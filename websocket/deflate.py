@@ -47,6 +47,7 @@ with 8 bits works as specified.
 from __future__ import annotations
 
 import zlib
+from typing import Optional
 
 from .frames import RSV1, CloseCode, frame_head
 
@@ -438,7 +439,7 @@ class PerMessageDeflate:
     """One connection's compression state for one side (server or client) of an agreement."""
 
     __slots__ = ("agreement", "is_server", "level", "mem_level", "send_bits", "send_reset",
-                 "recv_bits", "recv_reset", "_deflater", "_inflater", "_in_message")
+                 "recv_bits", "recv_reset", "_deflater", "_inflater", "_in_message", "header")
 
     def __init__(self, agreement: Agreement, is_server: bool, level: int = DEFAULT_LEVEL,
                  mem_level: int = DEFAULT_MEM_LEVEL):
@@ -455,6 +456,8 @@ class PerMessageDeflate:
         self._deflater = None
         self._inflater = None
         self._in_message = False
+        #: the Sec-WebSocket-Extensions value of the agreement, as the handshake sent or received it
+        self.header: Optional[str] = None
 
     # ------------------------------------------------------------ sending
     def compress(self, data) -> bytes:

@@ -72,6 +72,23 @@ class _Inflating:
         return out
 
 
+class _Heartbeat:
+    """A connection's heartbeat (only made when `ping_interval` is given): the interval and timeout in
+    seconds, when the last frame arrived and when the unanswered ping went out (None: none is)."""
+
+    __slots__ = ("interval", "timeout", "last_frame", "ping_sent")
+
+    def __init__(self, interval: float, timeout: float) -> None:
+        self.interval = interval
+        self.timeout = timeout
+        self.restart()
+
+    def restart(self) -> None:
+        """A new connection: its idle clock starts now, no ping out."""
+        self.last_frame = time.monotonic()
+        self.ping_sent: Optional[float] = None
+
+
 class Endpoint(Channel):
     """A WebSocket endpoint: upstream's frame methods plus messages, strictness and the closing handshake.
 
@@ -85,14 +102,12 @@ class Endpoint(Channel):
     """
 
     __slots__ = ("is_server", "strict", "pass_pings", "close_sent", "close_received", "ended",
-                 "pieces", "message_type", "protocol", "deflate", "extensions", "ping_interval", "ping_timeout",
-                 "last_frame", "ping_sent", "_message_rules", "_plain_reads")
+                 "pieces", "message_type", "protocol", "deflate", "heartbeat", "_message_rules", "_plain_reads")
     protocol: Optional[str]
     deflate: Optional[PerMessageDeflate]
-    extensions: Optional[str]
     pieces: Optional[list]
     message_type: Optional[str]
-    ping_sent: Optional[float]
+    heartbeat: Optional[_Heartbeat]
 
     def __init__(self, sock, max_recv_len, max_send_len, masking: bool, force_masking: bool, *,
                  is_server: bool, strict: bool = False, pass_pings: bool = False, max_message_len=None,
@@ -103,14 +118,14 @@ class Endpoint(Channel):
         self.strict = strict
         self.pass_pings = pass_pings
         self.protocol = None
-        self.ping_interval = ping_interval  # seconds; None: no heartbeat (the default, as upstream)
-        self.ping_timeout = ping_timeout
+        # None: no heartbeat (the default, as upstream)
+        self.heartbeat = None if ping_interval is None else _Heartbeat(ping_interval, ping_timeout)
         self._restart()
 
     def use_deflate(self, deflate: PerMessageDeflate, header: str) -> None:
         """Turn permessage-deflate on for this connection (after the handshake agreed `header`)."""
+        deflate.header = header
         self.deflate = deflate
-        self.extensions = header
         self.state.inflate = _Inflating(deflate, self.max_recv_len, self.state.max_message_len)
         self._settle_reads()
 
@@ -120,8 +135,13 @@ class Endpoint(Channel):
         inflating = self.state.inflate is not None
         self._message_rules = frame_rules(self.force_masking, not self.is_server, inflating)
         self._rules = self._message_rules if self.strict else frame_rules(self.force_masking, False, inflating)
-        self._plain_reads = not inflating and self.ping_interval is None  # recv_frame reads with no hook
+        self._plain_reads = not inflating and self.heartbeat is None  # recv_frame reads with no hook
         self._scratch = thread_scratch()  # (a client may connect in another thread than it was made in)
+
+    @property
+    def extensions(self) -> Optional[str]:
+        """The Sec-WebSocket-Extensions value agreed (None: no extension)."""
+        return None if self.deflate is None else self.deflate.header
 
     @property
     def permessage_deflate(self) -> Optional[Dict[str, Any]]:
@@ -131,7 +151,6 @@ class Endpoint(Channel):
     def _restart(self) -> None:
         """Forget the previous connection's progress (the client's connect calls it)."""
         self.deflate = None
-        self.extensions = None
         self.state.inflate = None
         self.fatal = False
         self.closed = False
@@ -142,21 +161,21 @@ class Endpoint(Channel):
         self.message_type = None
         self.state.reset()
         self._settle_reads()
-        # when the last frame arrived (the heartbeat's idle clock; no float kept per connection without one)
-        self.last_frame = 0.0 if self.ping_interval is None else time.monotonic()
-        self.ping_sent = None  # when the heartbeat's unanswered ping went out
+        if self.heartbeat is not None:
+            self.heartbeat.restart()
 
     # ------------------------------------------------------------ receiving
     def _next_frame(self, strict: bool):
         inflate = self.state.inflate
         if inflate is not None:
             inflate.whole = strict
-        if self.ping_interval is not None:
-            return self._next_frame_with_heartbeat(strict)
+        beat = self.heartbeat
+        if beat is not None:
+            return self._next_frame_with_heartbeat(strict, beat)
         return read_frame(self.sock, self._limit, self._message_rules if strict else self._rules, self.state, strict,
                           None, self._scratch)
 
-    def _next_frame_with_heartbeat(self, strict: bool):
+    def _next_frame_with_heartbeat(self, strict: bool, beat: _Heartbeat):
         """`_next_frame`, pinging the peer every ping_interval of silence between frames.
 
         The waits are the stream's own (the worker's deadline timer): the read
@@ -166,17 +185,17 @@ class Endpoint(Channel):
         read_deadline = time.monotonic() + self._read_timeout()
         while True:
             now = time.monotonic()
-            if self.ping_sent is not None:
-                due = self.ping_sent + self.ping_timeout
+            if beat.ping_sent is not None:
+                due = beat.ping_sent + beat.timeout
                 if due <= now:
                     return self._heartbeat_lost()
             else:
-                due = self.last_frame + self.ping_interval
+                due = beat.last_frame + beat.interval
                 if due <= now:
                     sent, err = send_frame(self.sock, True, OP_PING, b"", self.max_send_len, self.masking)
                     if sent is None:
                         return None, None, err
-                    self.ping_sent = now
+                    beat.ping_sent = now
                     continue
             if read_deadline <= now:
                 return None, None, "failed to receive the first 2 bytes: " + self.sock.read_timed_out()
@@ -185,8 +204,8 @@ class Endpoint(Channel):
             if result is IDLE:
                 continue
             if result[0] is not None:
-                self.last_frame = time.monotonic()
-                self.ping_sent = None
+                beat.last_frame = time.monotonic()
+                beat.ping_sent = None
             return result
 
     def _heartbeat_lost(self):
