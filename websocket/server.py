@@ -178,13 +178,13 @@ def _track(r, wb) -> None:
         worker.on_stopping(_going_away_all)  # a stop, not a reload: sessions outlive a reload
 
 
-def open_websockets() -> List["WebSocketServer"]:
+def _open_websockets() -> List["WebSocketServer"]:
     """The server WebSockets of this process still referenced (open or not yet collected)."""
     return [o for o in gc.get_objects() if isinstance(o, WebSocketServer)]
 
 
 def _going_away_all() -> None:
-    for wb in open_websockets():
+    for wb in _open_websockets():
         gevent.spawn(wb.going_away)
 
 
