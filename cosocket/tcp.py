@@ -168,7 +168,7 @@ class TCPSocket(Stream):
     """
 
     __slots__ = ("_key", "_pool", "_reused", "_peer", "_peer_text", "_tmo", "_ct",
-                 "_tls_session", "_client_cert", "_client_key", "_connecting", "__weakref__")
+                 "_tls_session", "_client_cred", "_connecting", "__weakref__")
 
     def __init__(self) -> None:
         Stream.__init__(self)
@@ -180,8 +180,8 @@ class TCPSocket(Stream):
         self._tmo = _NO_TIMEOUTS
         self._ct = 60.0
         self._tls_session = None
-        self._client_cert: Optional[tls.PemCertChain] = None
-        self._client_key: Optional[tls.PemPrivKey] = None
+        # (cert, key) given to setclientcert, or None
+        self._client_cred: Optional[Tuple[tls.PemCertChain, tls.PemPrivKey]] = None
         self._connecting = False
 
     def __del__(self) -> None:
@@ -714,7 +714,7 @@ class TCPSocket(Stream):
                       key: Optional[tls.PemPrivKey] = None) -> BoolErr:
         """Client certificate for the next sslhandshake, from ngx.ssl.parse_pem_cert/parse_pem_priv_key -> (True, None)."""
         if cert is None and key is None:
-            self._client_cert = self._client_key = None
+            self._client_cred = None
             return True, None
         if cert is None or key is None:
             return None, "client certificate must be supplied with corresponding private key"
@@ -722,8 +722,7 @@ class TCPSocket(Stream):
             return None, "bad cert arg: cdata expected, got %s" % type(cert).__name__
         if not isinstance(key, tls.PemPrivKey):
             return None, "bad pkey arg: cdata expected, got %s" % type(key).__name__
-        self._client_cert = cert
-        self._client_key = key
+        self._client_cred = (cert, key)
         return True, None
 
     def sslhandshake(self, reused_session: Union[tls.Session, bool, None] = None,
@@ -761,7 +760,7 @@ class TCPSocket(Stream):
         verify = bool(ssl_verify)
         try:
             ctx = tls.client_context(verify, settings.ssl_trusted_certificate, settings.ssl_verify_depth,
-                                     verify and server_name is not None, self._client_cert, self._client_key)
+                                     verify and server_name is not None, *(self._client_cred or (None, None)))
         except (OSError, ValueError) as exc:
             if self._logs():
                 log.error(ERR, "lua ssl failed to create context: %s" % exc)

@@ -141,6 +141,22 @@ def _throw_exit(glet, conn: Connection) -> None:
 SPARE_GREENLETS = 64
 
 
+def _serve_connections(conn: Connection) -> None:
+    """A connection greenlet: serve `conn`, then wait among its worker's spares for the next connection."""
+    worker = conn.worker
+    spare = worker._spare
+    hub = worker.hub
+    me = getcurrent()
+    while True:
+        conn.run()
+        conn = None
+        me.gr_context = None  # the next connection starts with fresh context variables
+        if worker.exiting or len(spare) >= SPARE_GREENLETS:
+            return
+        spare.append(me)
+        conn = hub.switch()  # the accept loop hands over the next connection
+
+
 class Worker:
     """The state of one worker process."""
 
@@ -227,23 +243,9 @@ class Worker:
                     break
                 g = None
             if g is None:
-                g = RawGreenlet(self._serve_connections, self.hub)
+                g = RawGreenlet(_serve_connections, self.hub)  # (a function: no bound method kept per greenlet)
             conn.greenlet = g
             self.hub.loop.run_callback(g.switch, conn)  # started from the loop, as gevent.spawn does
-
-    def _serve_connections(self, conn: Connection) -> None:
-        """A connection greenlet: serve `conn`, then wait among the spares for the next connection."""
-        spare = self._spare
-        hub = self.hub
-        me = getcurrent()
-        while True:
-            conn.run()
-            conn = None
-            me.gr_context = None  # the next connection starts with fresh context variables
-            if self.exiting or len(spare) >= SPARE_GREENLETS:
-                return
-            spare.append(me)
-            conn = hub.switch()  # the accept loop hands over the next connection
 
     def connection_ended(self, conn: Connection) -> None:
         """A connection's greenlet is ending: forget it and wake a graceful exit waiting for the last ones."""
