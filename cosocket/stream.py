@@ -126,10 +126,7 @@ class Stream:
     def set_read_deadline(self, loop_time: Optional[float]) -> None:
         """No read wait goes past `loop_time` (cosocket.deadlines' clock); None lifts the bound."""
         self._hard_deadline = loop_time
-        if loop_time is None:
-            self._settle()
-        else:
-            self._rdirect = None  # (reads take the general path, whose waits the deadline cuts)
+        self._settle()
 
     def _settle(self) -> None:
         """Decide again which sides may take the direct path: called after every change of the socket, its

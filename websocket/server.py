@@ -159,7 +159,7 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
     if agreement is not None:
         wb.use_deflate(PerMessageDeflate(agreement, True, deflate_options.level, deflate_options.mem_level),
                        answer)  # type: ignore[arg-type]  # accept() answers with its agreement
-    _track(r, wb)
+    _hook_going_away()
     return wb, None
 
 
@@ -169,8 +169,8 @@ def new(opts: Optional[Dict[str, Any]] = None, **kw: Any) -> Tuple[Optional[WebS
 _hooked = False
 
 
-def _track(r, wb) -> None:
-    """In a server worker, hook the graceful stop once (the first WebSocket)."""
+def _hook_going_away() -> None:
+    """In a server worker, hook the graceful stop once (at the first WebSocket)."""
     global _hooked
     if not _hooked and runtime.worker.id is not None:
         from cosocket.server import worker
